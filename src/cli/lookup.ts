@@ -1,0 +1,54 @@
+/** `pksn lookup TYPE VALUE`: the API's answer, offline, straight from the data folder. */
+import { systemClock } from "../clock.ts";
+import { createLogger } from "../log.ts";
+import { openNode } from "../node.ts";
+import { OBJECT_TYPES, type ObjectType } from "../reputation/mod.ts";
+import { quote } from "../errors.ts";
+import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
+
+/** Help text of `pksn lookup`. */
+export const LOOKUP_HELP = `Usage: pksn lookup TYPE VALUE [options]
+
+Looks an object up in the local data folder and prints the same JSON result the
+API gives. TYPE is one of ${OBJECT_TYPES.join(", ")}.
+
+Examples:
+  pksn lookup file 44d88612fea8a8f36de82e1278abb02f
+  pksn lookup url "http://a.b.evil.example/x/y?q=1"
+  pksn lookup ip 192.0.2.7
+
+Options:
+  --data DIR          data folder (env PKSN_DATA; default ./pksn-data)
+  --config FILE       JSON configuration file (env PKSN_CONFIG)
+  -h, --help          show this help
+`;
+
+/** Runs `pksn lookup`. */
+export async function lookupCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommand("lookup", args, DATA_OPTIONS);
+  if (values.help) {
+    console.log(LOOKUP_HELP);
+    return 0;
+  }
+  if (positionals.length !== 2) {
+    throw new UsageError('Expected TYPE and VALUE; see "pksn lookup --help"');
+  }
+  const [type, value] = positionals;
+  if (!(OBJECT_TYPES as readonly string[]).includes(type)) {
+    throw new UsageError(
+      `Unknown object type ${quote(type)}: expected one of ${OBJECT_TYPES.join(", ")}`,
+    );
+  }
+  const config = await loadConfig({
+    config: values.config as string | undefined,
+    dataDir: values.data as string | undefined,
+  });
+  const log = createLogger(config.log.level);
+  const node = await openNode(config, { clock: systemClock, log });
+  try {
+    console.log(JSON.stringify(node.reputation.lookup(type as ObjectType, value), null, 2));
+    return 0;
+  } finally {
+    node.close();
+  }
+}

@@ -1,0 +1,115 @@
+/** `pksn serve`: run the node's HTTP API until SIGINT or SIGTERM. */
+import { type Clock, systemClock } from "../clock.ts";
+import { type Config, parseListen } from "../config.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { DEMO_LOOKUP, isDemo, seedDemo } from "../demo/mod.ts";
+import { createApp } from "../http/app.ts";
+import { createHttpMetrics } from "../http/http_metrics.ts";
+import { type RunningServer, startServer } from "../http/server.ts";
+import { type Node, openNode } from "../node.ts";
+import { DATA_OPTIONS, loadConfig, parseCommand } from "./args.ts";
+
+/** Help text of `pksn serve`. */
+export const SERVE_HELP = `Usage: pksn serve [options]
+
+Runs the node: the look-up API, metrics and health checks.
+
+Options:
+  --listen HOST:PORT  address to listen on (env PKSN_LISTEN; default 127.0.0.1:8080)
+  --data DIR          data folder, created if missing (env PKSN_DATA; default ./pksn-data)
+  --config FILE       JSON configuration file (env PKSN_CONFIG)
+  --demo              seed the labelled demo data set into an empty database
+  -h, --help          show this help
+`;
+
+/** A started node: its server and what it runs on. */
+export interface ServingNode {
+  node: Node;
+  server: RunningServer;
+  /** Stops the server, the reload timer and closes the database. */
+  stop(): Promise<void>;
+}
+
+/** Opens the node and starts serving; used by the CLI and by tests. */
+export async function serveNode(
+  config: Config,
+  deps: { clock: Clock; log: Logger; demo?: boolean },
+): Promise<ServingNode> {
+  const { clock, log } = deps;
+  const node = await openNode(config, { clock, log });
+  try {
+    if (deps.demo && await seedDemo(node.db, clock.now())) {
+      await node.refreshIndex();
+      log.info('Seeded the demo data set (source "demo"); it is not real threat data');
+    }
+    const metrics = createHttpMetrics(() => node.index.current);
+    const app = createApp({ config, db: node.db, reputation: node.reputation, metrics, log });
+    const listen = parseListen(config.listen)!;
+    const server = startServer(app, listen);
+    let reloading = false;
+    const timer = setInterval(async () => {
+      if (reloading) return;
+      reloading = true;
+      try {
+        await node.refreshIfChanged();
+      } catch (err) {
+        log.error(`Cannot reload the reputation index: ${(err as Error).message}`);
+      } finally {
+        reloading = false;
+      }
+    }, config.store.reloadCheckSeconds * 1000);
+    return {
+      node,
+      server,
+      async stop(): Promise<void> {
+        clearInterval(timer);
+        await server.shutdown();
+        node.close();
+      },
+    };
+  } catch (err) {
+    node.close();
+    throw err;
+  }
+}
+
+/** Runs `pksn serve` with its command-line arguments. */
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values } = parseCommand("serve", args, {
+    ...DATA_OPTIONS,
+    listen: { type: "string" },
+    demo: { type: "boolean" },
+  }, false);
+  if (values.help) {
+    console.log(SERVE_HELP);
+    return 0;
+  }
+  const config = await loadConfig({
+    config: values.config as string | undefined,
+    dataDir: values.data as string | undefined,
+    listen: values.listen as string | undefined,
+  });
+  const log = createLogger(config.log.level);
+  const serving = await serveNode(config, { clock: systemClock, log, demo: !!values.demo });
+  const { node, server } = serving;
+  const index = node.index.current;
+  log.info(`pksn listening on ${server.url}`, {
+    data: config.dataDir,
+    keys: index.prefixes.size,
+    indexMillis: index.buildMillis,
+  });
+  if (isDemo(node.db)) {
+    log.info("This node holds demo data. Try:");
+    console.log(`curl -s ${server.url}${DEMO_LOOKUP}`);
+  }
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (): void => {
+      log.info("Shutting down");
+      serving.stop().then(resolve, resolve);
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
+  await stopped;
+  return 0;
+}

@@ -1,0 +1,175 @@
+/**
+ * Configuration: one zod schema, defaults in one place, and one precedence rule
+ * (config file < environment < command-line flags). The result is frozen and has
+ * every field filled, so nothing downstream needs to guess a default.
+ */
+import { z } from "zod";
+import { ConfigError, quote } from "./errors.ts";
+
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.\-]+)):(\d{1,5})$/;
+
+/** Parses `HOST:PORT` or `[IPv6]:PORT` into its parts, or returns null. */
+export function parseListen(text: string): { hostname: string; port: number } | null {
+  const m = HOST_PORT.exec(text);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port > 65535) return null;
+  return { hostname: m[1] ?? m[2], port };
+}
+
+const listenSchema = z.string().refine((v) => parseListen(v) !== null, {
+  message: 'expected "HOST:PORT", for example "127.0.0.1:8080" or "[::1]:8080"',
+});
+const seconds = (max: number): z.ZodNumber =>
+  z.number({ error: `expected a whole number of seconds from 0 to ${max}` }).int().min(0).max(max);
+
+const lookupSchema = z.strictObject({
+  unknownTtl: seconds(604_800).describe("TTL clients may cache an unknown verdict"),
+  defaultTtl: seconds(2_592_000).describe("TTL for records that carry none"),
+  maxBatchItems: z.number().int().min(1).max(10_000),
+  maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024),
+});
+
+const storeSchema = z.strictObject({
+  cacheMiB: z.number().int().min(1).max(4096).describe("SQLite page cache for the server"),
+  importCacheMiB: z.number().int().min(1).max(16384).describe("SQLite page cache while importing"),
+  reloadCheckSeconds: z.number().min(0.1).max(3600)
+    .describe("how often the server looks for writes by other processes"),
+});
+
+const logSchema = z.strictObject({
+  level: z.enum(["debug", "info", "warn", "error"]),
+  requests: z.boolean().describe("one line per request; off by default, it costs throughput"),
+});
+
+const configSchema = z.strictObject({
+  listen: listenSchema,
+  dataDir: z.string().min(1),
+  lookup: lookupSchema,
+  store: storeSchema,
+  log: logSchema,
+});
+
+/** The resolved, complete configuration. */
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+/** Built-in defaults: a node that works out of the box on loopback. */
+export const DEFAULTS: Config = {
+  listen: "127.0.0.1:8080",
+  dataDir: "pksn-data",
+  lookup: { unknownTtl: 300, defaultTtl: 3600, maxBatchItems: 1000, maxBodyBytes: 1_048_576 },
+  store: { cacheMiB: 64, importCacheMiB: 512, reloadCheckSeconds: 1 },
+  log: { level: "info", requests: false },
+};
+
+/** A partial configuration as one source (file, environment, flags) supplies it. */
+export type ConfigLayer = {
+  listen?: string;
+  dataDir?: string;
+  lookup?: Partial<Config["lookup"]>;
+  store?: Partial<Config["store"]>;
+  log?: Partial<Config["log"]>;
+};
+
+const layerSchema = z.strictObject({
+  listen: listenSchema.optional(),
+  dataDir: z.string().min(1).optional(),
+  lookup: lookupSchema.partial().optional(),
+  store: storeSchema.partial().optional(),
+  log: logSchema.partial().optional(),
+});
+
+/** Environment variables and the config keys they set. */
+export const ENV_KEYS: Readonly<Record<string, string>> = {
+  PKSN_LISTEN: "listen",
+  PKSN_DATA: "dataDir",
+  PKSN_LOG_LEVEL: "log.level",
+};
+
+function validateLayer(layer: unknown, sourceOf: (key: string) => string): ConfigLayer {
+  const parsed = layerSchema.safeParse(layer);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue.path.join(".");
+  if (issue.code === "unrecognized_keys") {
+    const key = [...issue.path, issue.keys[0]].join(".");
+    throw new ConfigError(`Invalid configuration ${quote(key)} from ${sourceOf(key)}: unknown key`);
+  }
+  const got = issue.path.reduce<unknown>(
+    (v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+    layer,
+  );
+  throw new ConfigError(
+    `Invalid configuration ${quote(path || "(root)")} from ${sourceOf(path)}: ${issue.message}` +
+      (got === undefined ? "" : `, got ${JSON.stringify(got)}`),
+  );
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split(".");
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    node = (node[part] ??= {}) as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+/** Reads the config layer from environment variables (`PKSN_*`). */
+export function layerFromEnv(env: Readonly<Record<string, string | undefined>>): ConfigLayer {
+  const layer: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") setPath(layer, key, value);
+  }
+  const nameOf = (key: string): string =>
+    Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0] ?? key;
+  return validateLayer(layer, (key) => `environment variable ${nameOf(key)}`);
+}
+
+/** Parses a config file's text; the error names the file and what is wrong. */
+export function layerFromFile(text: string, path: string): ConfigLayer {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      `Invalid configuration file ${quote(path)}: not JSON: ${(err as Error).message}`,
+    );
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(`Invalid configuration file ${quote(path)}: expected a JSON object`);
+  }
+  return validateLayer(raw, () => `file ${quote(path)}`);
+}
+
+/** Validates flags given on the command line as a layer. */
+export function layerFromFlags(flags: ConfigLayer): ConfigLayer {
+  return validateLayer(flags, () => "the command line");
+}
+
+/** Merges layers over the defaults, later layers winning, and freezes the result. */
+export function resolveConfig(...layers: ConfigLayer[]): Config {
+  const merged = {
+    ...DEFAULTS,
+    lookup: { ...DEFAULTS.lookup },
+    store: { ...DEFAULTS.store },
+    log: { ...DEFAULTS.log },
+  };
+  for (const layer of layers) {
+    if (layer.listen !== undefined) merged.listen = layer.listen;
+    if (layer.dataDir !== undefined) merged.dataDir = layer.dataDir;
+    Object.assign(merged.lookup, layer.lookup);
+    Object.assign(merged.store, layer.store);
+    Object.assign(merged.log, layer.log);
+  }
+  const config = configSchema.parse(merged);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

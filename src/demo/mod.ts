@@ -1,0 +1,48 @@
+/**
+ * The demo data set that `task start` seeds into an empty node: a few clearly
+ * labelled records (source "demo", category "demo", reserved `.example` names,
+ * documentation IP ranges, the EICAR test file) so the first `curl` has an answer.
+ */
+import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/entries.ts";
+import { importRecords } from "../reputation/mod.ts";
+import { readLines } from "../text/lines.ts";
+
+/** A look-up that the demo data answers, for the ready-to-paste curl. */
+export const DEMO_LOOKUP = "/v1/files/44d88612fea8a8f36de82e1278abb02f";
+
+const DEMO_MARK = "demo_seeded_at";
+
+/** Seeds the demo data if the database holds no entries yet; returns whether it did. */
+export async function seedDemo(db: DatabaseSync, now: number): Promise<boolean> {
+  const count = db.prepare("SELECT EXISTS (SELECT 1 FROM entry) AS any").get() as { any: number };
+  if (count.any) return false;
+  const dir = import.meta.dirname!;
+  for (
+    const [file, origin] of [["demo.ndjson", ORIGIN_MIRROR], [
+      "demo_overrides.ndjson",
+      ORIGIN_LOCAL,
+    ]] as const
+  ) {
+    const bytes = await Deno.readFile(join(dir, file));
+    const report = await importRecords(db, readLines(ReadableStream.from([bytes])), {
+      format: "ndjson",
+      origin,
+      source: "demo",
+    });
+    if (!report.committed) {
+      throw new Error(`Demo data ${file} is invalid: ${JSON.stringify(report.errors)}`);
+    }
+  }
+  db.prepare("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)").run(
+    DEMO_MARK,
+    new Date(now).toISOString(),
+  );
+  return true;
+}
+
+/** Whether this database was seeded with the demo data. */
+export function isDemo(db: DatabaseSync): boolean {
+  return db.prepare("SELECT 1 FROM meta WHERE name = ?").get(DEMO_MARK) !== undefined;
+}

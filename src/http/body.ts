@@ -1,0 +1,56 @@
+/** Reading request bodies: content type, size cap and JSON, each with its own error. */
+import type { Context } from "hono";
+import { AppError, InvalidInputError, quote } from "../errors.ts";
+
+/**
+ * Reads a JSON body of at most `limit` bytes. 415 for a non-JSON content type,
+ * 413 when the body (declared or actual) is larger, 400 when it is not JSON.
+ */
+export async function readJson(c: Context, limit: number): Promise<unknown> {
+  const type = c.req.header("content-type");
+  const mediaType = type?.split(";", 1)[0].trim().toLowerCase();
+  if (mediaType !== "application/json") {
+    throw new AppError(
+      415,
+      "unsupported_media_type",
+      `Unsupported content type ${quote(type ?? "(none)")}: expected "application/json"`,
+    );
+  }
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && Number(declared) > limit) {
+    throw tooLarge(limit);
+  }
+  const body = c.req.raw.body;
+  if (body === null) throw new InvalidInputError("invalid_json", "Request body is empty");
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidInputError("invalid_json", "Request body is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError(
+      "invalid_json",
+      `Request body is not JSON: ${(err as Error).message}`,
+    );
+  }
+}
+
+function tooLarge(limit: number): AppError {
+  return new AppError(413, "body_too_large", `Request body is larger than ${limit} bytes`);
+}

@@ -1,0 +1,51 @@
+/** GET look-ups of one object: `/v1/files`, `/v1/urls`, `/v1/domains`, `/v1/ips`, `/v1/certs`. */
+import { type Context, Hono } from "hono";
+import { InvalidInputError } from "../errors.ts";
+import type { ObjectType, Reputation } from "../reputation/mod.ts";
+import type { HttpMetrics } from "./http_metrics.ts";
+import { allowOnly } from "./methods.ts";
+
+/** What the object routes need. */
+export interface ObjectRoutesDeps {
+  reputation: Reputation;
+  metrics: HttpMetrics;
+}
+
+const ROUTES: readonly [path: string, type: ObjectType, value: (c: Context) => string][] = [
+  ["/v1/files/:hash", "file", param("hash")],
+  ["/v1/urls", "url", urlParameter],
+  ["/v1/domains/:name", "domain", param("name")],
+  // `{.+}` lets a CIDR's slash through: /v1/ips/10.0.0.0/8 as well as 10.0.0.0%2F8.
+  ["/v1/ips/:address{.+}", "ip", param("address")],
+  ["/v1/certs/:thumbprint", "cert", param("thumbprint")],
+];
+
+function param(name: string): (c: Context) => string {
+  return (c) => c.req.param(name) ?? "";
+}
+
+function urlParameter(c: Context): string {
+  const url = c.req.query("url");
+  if (url === undefined || url === "") {
+    throw new InvalidInputError(
+      "missing_parameter",
+      'Query parameter "url" is required: GET /v1/urls?url=<percent-encoded URL>',
+    );
+  }
+  return url;
+}
+
+/** The sub-app answering single-object look-ups. */
+export function objectRoutes(deps: ObjectRoutesDeps): Hono {
+  const app = new Hono();
+  const { reputation, metrics } = deps;
+  for (const [path, type, value] of ROUTES) {
+    app.get(path, function lookupOne(c): Response {
+      const result = reputation.lookup(type, value(c));
+      metrics.verdicts.inc([type, result.verdict]);
+      return c.json(result);
+    });
+    allowOnly(app, path, ["GET"]);
+  }
+  return app;
+}

@@ -1,0 +1,64 @@
+/** The `pksn` command: one entry, one subcommand per job. */
+import { AppError } from "./errors.ts";
+import { UsageError } from "./cli/args.ts";
+import { serveCommand } from "./cli/serve.ts";
+import { importCommand } from "./cli/import.ts";
+import { lookupCommand } from "./cli/lookup.ts";
+import { dbCheckCommand } from "./cli/db_check.ts";
+
+const HELP = `Usage: pksn COMMAND [options]
+
+pksn is a Private KSN node: it answers reputation look-ups for files, URLs,
+domains, IP addresses and signing certificates from a local SQLite mirror.
+
+Commands:
+  serve          run the node's HTTP API
+  import FILE    import reputation records (NDJSON or CSV)
+  lookup TYPE VALUE
+                 look an object up offline, as the API would answer
+  db check       check the database's integrity and show counts
+
+Run "pksn COMMAND --help" for a command's options.
+`;
+
+const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = {
+  serve: serveCommand,
+  import: importCommand,
+  lookup: lookupCommand,
+  db: (args) => {
+    if (args[0] === "check") return dbCheckCommand(args.slice(1));
+    if (args[0] === "--help" || args[0] === "-h" || args.length === 0) {
+      console.log('Usage: pksn db check [options]\n\nRun "pksn db check --help" for details.');
+      return Promise.resolve(args.length === 0 ? 2 : 0);
+    }
+    throw new UsageError(`Unknown command "db ${args[0]}"; see "pksn db --help"`);
+  },
+};
+
+/** Runs the CLI with `args` and returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    console.log(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (!run) throw new UsageError(`Unknown command ${JSON.stringify(command)}; see "pksn --help"`);
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`pksn: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof AppError) {
+      console.error(`pksn: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,96 @@
+/**
+ * Everything a look-up needs to know before it asks SQLite: the key prefixes
+ * that exist, which IP prefix lengths are listed, and record counts by type.
+ * It is rebuilt from the database as a whole and swapped in, so readers never
+ * see a half-built index.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { countByLead, distinctKeyTails, scanKeyPrefixes } from "../store/entries.ts";
+import { PrefixIndex } from "./prefix_index.ts";
+import { TYPE_BYTE } from "./keys.ts";
+import { OBJECT_TYPES, type ObjectType } from "./types.ts";
+
+/** Row counts of one object type. */
+export interface TypeCounts {
+  mirror: number;
+  local: number;
+}
+
+/** A built index. It is never changed; a newer one replaces it. */
+export interface ReputationIndex {
+  readonly prefixes: PrefixIndex;
+  /** Listed IPv4 prefix lengths, longest first. */
+  readonly ipv4Lengths: readonly number[];
+  /** Listed IPv6 prefix lengths, longest first. */
+  readonly ipv6Lengths: readonly number[];
+  /** Whether any local override exists (if not, the first mirror hit is final). */
+  readonly hasOverrides: boolean;
+  readonly counts: Readonly<Record<ObjectType, TypeCounts>>;
+  readonly builtAt: number;
+  readonly buildMillis: number;
+}
+
+/**
+ * Builds the index from the database inside one read transaction, so it reflects
+ * one committed state even when writers commit meanwhile. Give the build its own
+ * connection when `pause` lets other work run between chunks.
+ */
+export async function buildIndex(
+  db: DatabaseSync,
+  options: { now: number; pause?: () => Promise<void> },
+): Promise<ReputationIndex> {
+  const started = performance.now();
+  const leads = OBJECT_TYPES.map((t) => TYPE_BYTE[t]);
+  db.exec("BEGIN");
+  try {
+    return await build(db, leads, options.now, started, options.pause);
+  } finally {
+    db.exec("COMMIT");
+  }
+}
+
+async function build(
+  db: DatabaseSync,
+  leads: number[],
+  now: number,
+  started: number,
+  pause?: () => Promise<void>,
+): Promise<ReputationIndex> {
+  const prefixes = new PrefixIndex(await scanKeyPrefixes(db, leads, pause));
+  const counts = {} as Record<ObjectType, TypeCounts>;
+  let overrides = 0;
+  for (const type of OBJECT_TYPES) {
+    counts[type] = countByLead(db, TYPE_BYTE[type]);
+    overrides += counts[type].local;
+  }
+  const v4 = new Set<number>();
+  const v6 = new Set<number>();
+  // An IP key is lead byte, 4 hash bytes, 4 or 16 address bytes, prefix length.
+  for (const tail of distinctKeyTails(db, TYPE_BYTE.ip)) {
+    (tail.length === 10 ? v4 : v6).add(tail.last);
+  }
+  return {
+    prefixes,
+    ipv4Lengths: [...v4].sort((a, b) => b - a),
+    ipv6Lengths: [...v6].sort((a, b) => b - a),
+    hasOverrides: overrides > 0,
+    counts,
+    builtAt: now,
+    buildMillis: Math.round(performance.now() - started),
+  };
+}
+
+/** An index with nothing in it, for a node whose database is not open yet. */
+export function emptyIndex(now: number): ReputationIndex {
+  const counts = {} as Record<ObjectType, TypeCounts>;
+  for (const type of OBJECT_TYPES) counts[type] = { mirror: 0, local: 0 };
+  return {
+    prefixes: new PrefixIndex(new Uint32Array(0)),
+    ipv4Lengths: [],
+    ipv6Lengths: [],
+    hasOverrides: false,
+    counts,
+    builtAt: now,
+    buildMillis: 0,
+  };
+}

@@ -1,0 +1,61 @@
+/** The object model: what can be looked up and what the node can say about it. */
+
+/** Kinds of object a client can ask about. */
+export const OBJECT_TYPES = ["file", "url", "domain", "ip", "cert"] as const;
+/** `file` (MD5/SHA-1/SHA-256), `url`, `domain`, `ip` (address or CIDR), `cert` (signing thumbprint). */
+export type ObjectType = typeof OBJECT_TYPES[number];
+
+/** Verdicts, in storage order: the index is the stored code. */
+export const VERDICTS = [
+  "unknown",
+  "clean",
+  "malicious",
+  "phishing",
+  "adware",
+  "suspicious",
+] as const;
+/** `adware` is legitimate software that intruders can misuse. */
+export type Verdict = typeof VERDICTS[number];
+
+/** Stored verdict code for a verdict name. */
+export const VERDICT_CODE: Readonly<Record<Verdict, number>> = Object.freeze(
+  Object.fromEntries(VERDICTS.map((v, i) => [v, i])) as Record<Verdict, number>,
+);
+
+/** Where a result came from: the synced mirror, this node's operator, or nowhere. */
+export type ResultSource = string;
+
+/** Which listing matched when it was not the object itself. */
+export interface Match {
+  type: ObjectType;
+  value: string;
+}
+
+/** The answer to one look-up, as the API and the CLI return it. */
+export interface LookupResult {
+  type: ObjectType;
+  value: string;
+  verdict: Verdict;
+  threat?: string;
+  categories?: string[];
+  ttl?: number;
+  source?: ResultSource;
+  override?: boolean;
+  firstSeen?: string;
+  lastSeen?: string;
+  match?: Match;
+}
+
+/** A reputation record as imported: one object (or one file by up to three hashes). */
+export interface ReputationRecord {
+  type: ObjectType;
+  /** Canonical look-up values the record is stored under (e.g. a file's hashes). */
+  values: string[];
+  verdict: Verdict;
+  threat?: string;
+  categories?: string[];
+  ttl?: number;
+  firstSeen?: number;
+  lastSeen?: number;
+  source: string;
+}

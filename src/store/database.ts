@@ -1,0 +1,56 @@
+/** Opening the node's SQLite database with the pragmas every connection needs. */
+import { DatabaseSync } from "node:sqlite";
+import { quote, StoreError } from "../errors.ts";
+
+/** Options for {@link openDatabase}. */
+export interface OpenOptions {
+  /** Page cache size in MiB for this connection. */
+  cacheMiB?: number;
+  /** Open read-only (for `db check` and the offline `lookup`). */
+  readOnly?: boolean;
+}
+
+/**
+ * Opens (creating if needed) a database in WAL mode. WAL lets the server keep
+ * answering while an import or sync commits, and `synchronous=NORMAL` in WAL mode
+ * keeps every committed transaction across a power cut except possibly the last.
+ */
+export function openDatabase(path: string, options: OpenOptions = {}): DatabaseSync {
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
+  } catch (err) {
+    throw new StoreError(`Cannot open database ${quote(path)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  try {
+    db.exec("PRAGMA busy_timeout = 5000");
+    if (!options.readOnly) {
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+    }
+    db.exec(`PRAGMA cache_size = ${-1024 * (options.cacheMiB ?? 64)}`);
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("PRAGMA temp_store = MEMORY");
+  } catch (err) {
+    db.close();
+    throw new StoreError(`Cannot open database ${quote(path)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return db;
+}
+
+/** Runs `fn` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back if it throws. */
+export function transaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = fn();
+    db.exec("COMMIT");
+    return result;
+  } catch (err) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw err;
+  }
+}

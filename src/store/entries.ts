@@ -1,0 +1,157 @@
+/**
+ * The reputation entry table: rows keyed by opaque key bytes and an origin.
+ * This module knows SQL and nothing of what a key or a verdict means.
+ */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/** Where an entry came from: the synced mirror or this node's operator. */
+export const ORIGIN_MIRROR = 0;
+/** Local overrides win over mirror entries. */
+export const ORIGIN_LOCAL = 1;
+/** 0 for the mirror, 1 for a local override. */
+export type Origin = typeof ORIGIN_MIRROR | typeof ORIGIN_LOCAL;
+
+/** One stored row, as the store reads and writes it. */
+export interface EntryRow {
+  key: Uint8Array;
+  origin: Origin;
+  verdict: number;
+  threat: string | null;
+  categories: string | null;
+  first_seen: number | null;
+  last_seen: number | null;
+  ttl: number | null;
+  source: string;
+}
+
+/** Prepared statements over the entry table, created once per connection. */
+export class EntryRepository {
+  readonly #get: StatementSync;
+  readonly #upsert: StatementSync;
+  readonly #delete: StatementSync;
+  readonly #count: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    // Local (origin 1) sorts first, so the first row is the one that wins.
+    this.#get = db.prepare(
+      "SELECT key, origin, verdict, threat, categories, first_seen, last_seen, ttl, source " +
+        "FROM entry WHERE key = ? ORDER BY origin DESC",
+    );
+    this.#upsert = db.prepare(
+      "INSERT INTO entry (key, origin, verdict, threat, categories, first_seen, last_seen, ttl, source) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+        "ON CONFLICT (key, origin) DO UPDATE SET verdict = excluded.verdict, " +
+        "threat = excluded.threat, categories = excluded.categories, " +
+        "first_seen = excluded.first_seen, last_seen = excluded.last_seen, " +
+        "ttl = excluded.ttl, source = excluded.source",
+    );
+    this.#delete = db.prepare("DELETE FROM entry WHERE key = ? AND origin = ?");
+    this.#count = db.prepare("SELECT count(*) AS n FROM entry");
+  }
+
+  /** The rows for one key, the local override (if any) first. */
+  get(key: Uint8Array): EntryRow[] {
+    return this.#get.all(key) as unknown as EntryRow[];
+  }
+
+  /** Inserts or replaces the row for (key, origin). */
+  upsert(row: EntryRow): void {
+    this.#upsert.run(
+      row.key,
+      row.origin,
+      row.verdict,
+      row.threat,
+      row.categories,
+      row.first_seen,
+      row.last_seen,
+      row.ttl,
+      row.source,
+    );
+  }
+
+  /** Removes the row for (key, origin); returns whether one existed. */
+  delete(key: Uint8Array, origin: Origin): boolean {
+    return Number(this.#delete.run(key, origin).changes) > 0;
+  }
+
+  /** Total number of rows. */
+  count(): number {
+    return Number((this.#count.get() as { n: number }).n);
+  }
+}
+
+function leadRange(lead: number, second?: number): [Uint8Array, Uint8Array] {
+  if (second === undefined) return [Uint8Array.of(lead), Uint8Array.of(lead + 1)];
+  return [
+    Uint8Array.of(lead, second),
+    second === 255 ? Uint8Array.of(lead + 1) : Uint8Array.of(lead, second + 1),
+  ];
+}
+
+/** Row counts per origin of the keys that start with `lead`. */
+export function countByLead(db: DatabaseSync, lead: number): { mirror: number; local: number } {
+  const rows = db.prepare(
+    "SELECT origin, count(*) AS n FROM entry WHERE key >= ? AND key < ? GROUP BY origin",
+  ).all(...leadRange(lead)) as { origin: number; n: number }[];
+  const out = { mirror: 0, local: 0 };
+  for (const row of rows) out[row.origin === ORIGIN_LOCAL ? "local" : "mirror"] = Number(row.n);
+  return out;
+}
+
+/**
+ * Bytes 1..4 (after the lead byte) of every key starting with one of `leads`, as
+ * big-endian 32-bit numbers, sorted. SQLite hex-encodes them in key-range chunks,
+ * which is several times faster than materialising one JS row per key. `pause`
+ * runs between chunks so a server can keep answering during a long build.
+ */
+export async function scanKeyPrefixes(
+  db: DatabaseSync,
+  leads: readonly number[],
+  pause: () => Promise<void> = () => Promise.resolve(),
+): Promise<Uint32Array> {
+  let total = 0;
+  for (const lead of leads) {
+    const c = countByLead(db, lead);
+    total += c.mirror + c.local;
+  }
+  const out = new Uint32Array(total);
+  const chunk = db.prepare(
+    "SELECT group_concat(hex(substr(key, 2, 4)), '') AS h FROM entry WHERE key >= ? AND key < ?",
+  );
+  let n = 0;
+  for (const lead of leads) {
+    for (let second = 0; second < 256; second++) {
+      const hex = (chunk.get(...leadRange(lead, second)) as { h: string | null }).h;
+      if (!hex) continue;
+      await pause();
+      for (let i = 0; i + 8 <= hex.length && n < total; i += 8) {
+        out[n++] = parseHex32(hex, i);
+      }
+    }
+  }
+  return out.subarray(0, n).sort();
+}
+
+function parseHex32(hex: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = hex.charCodeAt(i);
+    v = (v << 4) | (c <= 57 ? c - 48 : c - 55); // SQLite's hex() is upper-case
+  }
+  return v >>> 0;
+}
+
+/**
+ * The distinct (key length, last byte) pairs of keys starting with `lead`; the
+ * reputation layer reads IP families and prefix lengths from them.
+ */
+export function distinctKeyTails(
+  db: DatabaseSync,
+  lead: number,
+): { length: number; last: number }[] {
+  const rows = db.prepare(
+    "SELECT DISTINCT length(key) AS len, hex(substr(key, -1)) AS last " +
+      "FROM entry WHERE key >= ? AND key < ?",
+  ).all(...leadRange(lead)) as { len: number; last: string }[];
+  return rows.map((r) => ({ length: Number(r.len), last: parseInt(r.last, 16) }));
+}

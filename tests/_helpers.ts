@@ -1,0 +1,101 @@
+/** Shared test plumbing: temporary data folders, an in-process node, the CLI as a subprocess. */
+import { join } from "node:path";
+import { type Config, resolveConfig } from "../src/config.ts";
+import { memoryLogger } from "../src/log.ts";
+import { serveNode, type ServingNode } from "../src/cli/serve.ts";
+import type { Clock } from "../src/clock.ts";
+
+/** The repository root. */
+export const ROOT: string = new URL("..", import.meta.url).pathname;
+/** The CLI entry. */
+export const MAIN: string = join(ROOT, "src/main.ts");
+
+/** A fresh temporary folder, removed when the returned `[Symbol.asyncDispose]` runs. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "pksn-test-" });
+  return {
+    path,
+    async [Symbol.asyncDispose](): Promise<void> {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** A fixed clock that tests can move. */
+export function fakeClock(
+  start = Date.UTC(2026, 10, 28, 12, 0, 0),
+): Clock & { set(ms: number): void } {
+  let now = start;
+  return { now: () => now, set: (ms) => (now = ms) };
+}
+
+/** A node serving on 127.0.0.1 port 0 over a temporary data folder. */
+export interface TestNode extends AsyncDisposable {
+  url: string;
+  serving: ServingNode;
+  logLines: string[];
+  dataDir: string;
+  config: Config;
+}
+
+/** Starts an in-process node; `demo` seeds the demo data; `records` are imported first (NDJSON lines). */
+export async function startTestNode(
+  options: { demo?: boolean; config?: Parameters<typeof resolveConfig>[0]; clock?: Clock } = {},
+): Promise<TestNode> {
+  const dir = await tempDir();
+  const config = resolveConfig({ ...options.config, dataDir: dir.path, listen: "127.0.0.1:0" });
+  const log = memoryLogger();
+  const serving = await serveNode(config, {
+    clock: options.clock ?? fakeClock(),
+    log,
+    demo: options.demo ?? false,
+  });
+  return {
+    url: serving.server.url,
+    serving,
+    logLines: log.lines,
+    dataDir: dir.path,
+    config,
+    async [Symbol.asyncDispose](): Promise<void> {
+      await serving.stop();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Result of running the CLI. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `pksn ARGS` in a subprocess with the same Deno; `stdin` is piped in when given. */
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+): Promise<CliResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", MAIN, ...args],
+    cwd: options.cwd ?? ROOT,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** Writes NDJSON records to `dir/name` and returns the path. */
+export async function writeNdjson(dir: string, name: string, records: unknown[]): Promise<string> {
+  const path = join(dir, name);
+  await Deno.writeTextFile(path, records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  return path;
+}
