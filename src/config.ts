@@ -158,12 +158,19 @@ export function resolveConfig(...layers: ConfigLayer[]): Config {
   for (const layer of layers) {
     if (layer.listen !== undefined) merged.listen = layer.listen;
     if (layer.dataDir !== undefined) merged.dataDir = layer.dataDir;
-    Object.assign(merged.lookup, layer.lookup);
-    Object.assign(merged.store, layer.store);
-    Object.assign(merged.log, layer.log);
+    assignDefined(merged.lookup, layer.lookup);
+    assignDefined(merged.store, layer.store);
+    assignDefined(merged.log, layer.log);
   }
   const config = configSchema.parse(merged);
   return deepFreeze(config);
+}
+
+function assignDefined<T extends object>(target: T, source: Partial<T> | undefined): void {
+  if (!source) return;
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,18 +1,14 @@
 /**
  * A minimal Prometheus registry: counters and histograms with labels, and gauges
- * read at scrape time. Label sets are joined into one map key so that counting a
- * request costs a string concatenation and a map update, nothing more.
+ * read at scrape time. Recording is cheap because it runs on every look-up.
  */
-
-const SEP = "\u0000";
 
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
-function labelText(names: readonly string[], joined: string): string {
+function labelText(names: readonly string[], values: readonly string[]): string {
   if (names.length === 0) return "";
-  const values = joined.split(SEP);
   return `{${names.map((n, i) => `${n}="${escapeLabel(values[i] ?? "")}"`).join(",")}}`;
 }
 
@@ -20,30 +16,39 @@ interface Metric {
   render(): string;
 }
 
-/** A monotonically increasing count per label set. */
+/**
+ * A monotonically increasing count per label set, for up to two labels. Series
+ * live in nested maps so that counting allocates nothing once a series exists.
+ */
 export class Counter implements Metric {
-  readonly #values = new Map<string, number>();
+  readonly #values = new Map<string, Map<string, number>>();
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly labels: readonly string[] = [],
+    readonly labels: readonly [] | readonly [string] | readonly [string, string] = [],
   ) {}
 
-  /** Adds `n` (default 1) to the series with these label values. */
-  inc(values: readonly string[] = [], n = 1): void {
-    const key = values.length === 1 ? values[0] : values.join(SEP);
-    this.#values.set(key, (this.#values.get(key) ?? 0) + n);
+  /** Adds `n` to the series with label values `a` and `b` (omit unused labels). */
+  inc(a = "", b = "", n = 1): void {
+    let inner = this.#values.get(a);
+    if (inner === undefined) {
+      inner = new Map();
+      this.#values.set(a, inner);
+    }
+    inner.set(b, (inner.get(b) ?? 0) + n);
   }
 
-  /** Current value of one series (for tests and summaries). */
-  get(values: readonly string[] = []): number {
-    return this.#values.get(values.join(SEP)) ?? 0;
+  /** Current value of one series. */
+  get(a = "", b = ""): number {
+    return this.#values.get(a)?.get(b) ?? 0;
   }
 
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
-    for (const [key, value] of this.#values) {
-      out += `${this.name}${labelText(this.labels, key)} ${value}\n`;
+    for (const [a, inner] of this.#values) {
+      for (const [b, value] of inner) {
+        out += `${this.name}${labelText(this.labels, [a, b])} ${value}\n`;
+      }
     }
     return out;
   }
@@ -57,14 +62,14 @@ export class Histogram implements Metric {
     readonly name: string,
     readonly help: string,
     buckets: readonly number[],
-    readonly labels: readonly string[] = [],
+    readonly labels: readonly [] | readonly [string] = [],
   ) {
     this.#buckets = [...buckets].sort((a, b) => a - b);
   }
 
-  /** Records one observation. */
-  observe(value: number, values: readonly string[] = []): void {
-    const key = values.length === 1 ? values[0] : values.join(SEP);
+  /** Records one observation in the series labelled `label` (one label at most). */
+  observe(value: number, label = ""): void {
+    const key = label;
     let series = this.#series.get(key);
     if (!series) {
       series = { counts: new Float64Array(this.#buckets.length), sum: 0, count: 0 };
@@ -84,7 +89,7 @@ export class Histogram implements Metric {
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
     for (const [key, series] of this.#series) {
-      const base = this.labels.length ? labelText(this.labels, key).slice(1, -1) + "," : "";
+      const base = this.labels.length ? labelText(this.labels, [key]).slice(1, -1) + "," : "";
       let cumulative = 0;
       this.#buckets.forEach((le, i) => {
         cumulative += series.counts[i];
@@ -111,7 +116,7 @@ export class Gauge implements Metric {
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n`;
     for (const [values, value] of this.read()) {
-      out += `${this.name}${labelText(this.labels, values.join(SEP))} ${value}\n`;
+      out += `${this.name}${labelText(this.labels, values)} ${value}\n`;
     }
     return out;
   }

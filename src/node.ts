@@ -99,17 +99,33 @@ export async function openNode(config: Config, deps: NodeDeps): Promise<Node> {
     (dataVersion.get() as { data_version: number }).data_version;
   let seenVersion = readDataVersion();
   let localChanges = totalChanges(db);
+  let closed = false;
+  // One build at a time on the builder connection; callers arriving meanwhile
+  // share the next build, which starts after the current one and sees their writes.
+  let running: Promise<ReputationIndex> | undefined;
+  let queued: Promise<ReputationIndex> | undefined;
+  const build = async (): Promise<ReputationIndex> => {
+    seenVersion = readDataVersion();
+    localChanges = totalChanges(db);
+    index.current = await buildIndex(builder, { now: deps.clock.now(), pause });
+    return index.current;
+  };
 
   const node: Node = {
     config,
     db,
     reputation,
     index,
-    async refreshIndex(): Promise<ReputationIndex> {
-      seenVersion = readDataVersion();
-      localChanges = totalChanges(db);
-      index.current = await buildIndex(builder, { now: deps.clock.now(), pause });
-      return index.current;
+    refreshIndex(): Promise<ReputationIndex> {
+      if (running === undefined) {
+        running = build().finally(() => (running = undefined));
+        return running;
+      }
+      queued ??= running.catch(() => {}).then(() => {
+        queued = undefined;
+        return node.refreshIndex();
+      });
+      return queued;
     },
     async refreshIfChanged(): Promise<boolean> {
       // data_version moves when another connection commits; total_changes when this one writes.
@@ -122,8 +138,10 @@ export async function openNode(config: Config, deps: NodeDeps): Promise<Node> {
       return true;
     },
     close(): void {
-      builder.close();
-      db.close();
+      if (closed) return;
+      closed = true;
+      if (builder.isOpen) builder.close();
+      if (db.isOpen) db.close();
     },
   };
   return node;

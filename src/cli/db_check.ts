@@ -46,15 +46,23 @@ export async function dbCheckCommand(args: string[]): Promise<number> {
   }
   const db = openDatabase(path, { readOnly: true });
   try {
-    const problems = (db.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[])
-      .map((r) => r.integrity_check).filter((r) => r !== "ok");
-    const version = schemaVersion(db);
-    if (version !== SCHEMA_VERSION) {
-      problems.push(`schema version is ${version}, this pksn expects ${SCHEMA_VERSION}`);
+    const problems: string[] = [];
+    let version = 0;
+    let counts: Record<string, { mirror: number; local: number }> = {};
+    // A damaged file makes SQLite throw rather than report; that is a finding, not a crash.
+    try {
+      const rows = db.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[];
+      problems.push(...rows.map((r) => r.integrity_check).filter((r) => r !== "ok"));
+      version = schemaVersion(db);
+      if (version !== SCHEMA_VERSION) {
+        problems.push(`schema version is ${version}, this pksn expects ${SCHEMA_VERSION}`);
+      }
+      if (version >= 1) {
+        counts = Object.fromEntries(OBJECT_TYPES.map((t) => [t, countByLead(db, TYPE_BYTE[t])]));
+      }
+    } catch (err) {
+      problems.push(`SQLite: ${(err as Error).message}`);
     }
-    const counts = version >= 1
-      ? Object.fromEntries(OBJECT_TYPES.map((t) => [t, countByLead(db, TYPE_BYTE[t])]))
-      : {};
     const { size } = await Deno.stat(path);
     const result = {
       path,

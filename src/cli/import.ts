@@ -1,6 +1,6 @@
 /** `pksn import FILE`: load reputation records into the mirror or local overrides. */
 import { createLogger } from "../log.ts";
-import { quote } from "../errors.ts";
+import { AppError, quote } from "../errors.ts";
 import { openStore } from "../node.ts";
 import { formatFromName, type ImportFormat, importRecords } from "../reputation/mod.ts";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/entries.ts";
@@ -60,10 +60,17 @@ export async function importCommand(args: string[]): Promise<number> {
     input = Deno.stdin.readable;
   } else {
     try {
+      if (!(await Deno.stat(file)).isFile) {
+        throw new AppError(400, "not_a_file", `Cannot read ${quote(file)}: not a regular file`);
+      }
       input = (await Deno.open(file)).readable;
     } catch (err) {
-      log.error(`Cannot read ${quote(file)}: ${(err as Error).message}`);
-      return 1;
+      if (err instanceof AppError) throw err;
+      throw new AppError(
+        400,
+        "unreadable",
+        `Cannot read ${quote(file)}: ${(err as Error).message}`,
+      );
     }
   }
   const db = await openStore(config.dataDir, { cacheMiB: config.store.importCacheMiB, log });
@@ -82,9 +89,9 @@ export async function importCommand(args: string[]): Promise<number> {
         console.error(`… and ${report.errorCount - report.errors.length} more`);
       }
       console.error(
-        `Nothing imported from ${
-          quote(file)
-        }: ${report.errorCount} of ${report.lines} lines have errors`,
+        `Nothing imported from ${quote(file)}: ${report.errorCount} of ${
+          Math.max(report.lines, report.errorCount)
+        } lines have errors`,
       );
       return 1;
     }

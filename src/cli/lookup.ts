@@ -1,9 +1,9 @@
 /** `pksn lookup TYPE VALUE`: the API's answer, offline, straight from the data folder. */
 import { systemClock } from "../clock.ts";
 import { createLogger } from "../log.ts";
-import { openNode } from "../node.ts";
+import { databasePath, openNode } from "../node.ts";
 import { OBJECT_TYPES, type ObjectType } from "../reputation/mod.ts";
-import { quote } from "../errors.ts";
+import { quote, StoreError } from "../errors.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 
 /** Help text of `pksn lookup`. */
@@ -44,6 +44,13 @@ export async function lookupCommand(args: string[]): Promise<number> {
     dataDir: values.data as string | undefined,
   });
   const log = createLogger(config.log.level);
+  const path = databasePath(config.dataDir);
+  try {
+    await Deno.stat(path);
+  } catch {
+    // Opening would create an empty database and answer "unknown" for everything.
+    throw new StoreError(`Cannot look up in ${quote(path)}: it does not exist`);
+  }
   const node = await openNode(config, { clock: systemClock, log });
   try {
     console.log(JSON.stringify(node.reputation.lookup(type as ObjectType, value), null, 2));

@@ -91,6 +91,16 @@ export async function serveCommand(args: string[]): Promise<number> {
   });
   const log = createLogger(config.log.level);
   const serving = await serveNode(config, { clock: systemClock, log, demo: !!values.demo });
+  // Listen for signals before announcing readiness: a supervisor may signal as
+  // soon as it sees the ready line.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (): void => {
+      log.info("Shutting down");
+      serving.stop().then(resolve, resolve);
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
   const { node, server } = serving;
   const index = node.index.current;
   log.info(`pksn listening on ${server.url}`, {
@@ -102,14 +112,6 @@ export async function serveCommand(args: string[]): Promise<number> {
     log.info("This node holds demo data. Try:");
     console.log(`curl -s ${server.url}${DEMO_LOOKUP}`);
   }
-  const stopped = new Promise<void>((resolve) => {
-    const stop = (): void => {
-      log.info("Shutting down");
-      serving.stop().then(resolve, resolve);
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  });
   await stopped;
   return 0;
 }

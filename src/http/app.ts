@@ -1,19 +1,18 @@
 /**
- * The HTTP API: sub-apps mounted on one Hono app, one middleware for metrics and
- * one error handler that turns every failure into `{"error":{"code","message"}}`.
+ * The HTTP API: one module per resource adds its routes to one Hono app; every
+ * failure becomes `{"error":{"code","message"}}` through `errorResponse`.
  */
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { DatabaseSync } from "node:sqlite";
 import type { Config } from "../config.ts";
-import { AppError, errorBody, quote } from "../errors.ts";
+import { errorBody, quote } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Reputation } from "../reputation/mod.ts";
-import { batchRoutes } from "./batch.ts";
-import { healthRoutes } from "./health.ts";
-import type { HttpMetrics } from "./http_metrics.ts";
-import { recordRequests } from "./http_metrics.ts";
-import { objectRoutes } from "./objects.ts";
+import { mountBatchRoutes } from "./batch.ts";
+import { mountHealthRoutes } from "./health.ts";
+import { type HttpMetrics, instrument } from "./http_metrics.ts";
+import { mountObjectRoutes } from "./objects.ts";
+import { errorResponse } from "./responses.ts";
 
 /** Everything the API needs, passed in. */
 export interface AppDeps {
@@ -28,7 +27,6 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const { config, metrics, log } = deps;
   const app = new Hono();
-  app.use(recordRequests(metrics));
   if (config.log.requests) {
     app.use(async function logRequest(c, next): Promise<void> {
       const started = performance.now();
@@ -39,30 +37,24 @@ export function createApp(deps: AppDeps): Hono {
       });
     });
   }
-  app.route("/", healthRoutes({ db: deps.db, metrics }));
-  app.route("/", objectRoutes({ reputation: deps.reputation, metrics }));
-  app.route(
-    "/",
-    batchRoutes({
-      reputation: deps.reputation,
-      metrics,
-      maxItems: config.lookup.maxBatchItems,
-      maxBodyBytes: config.lookup.maxBodyBytes,
-    }),
-  );
-  app.notFound(function notFound(c): Response {
+  const instrumentDeps = { metrics, log };
+  mountHealthRoutes(app, { ...instrumentDeps, db: deps.db });
+  mountObjectRoutes(app, { ...instrumentDeps, reputation: deps.reputation });
+  mountBatchRoutes(app, {
+    ...instrumentDeps,
+    reputation: deps.reputation,
+    maxItems: config.lookup.maxBatchItems,
+    maxBodyBytes: config.lookup.maxBodyBytes,
+  });
+  const unmatched = instrument("unmatched", instrumentDeps, function notFound(c): Response {
     return c.json(errorBody("not_found", `No route for ${quote(c.req.path)}`), 404);
   });
+  app.notFound((c) => unmatched(c, () => Promise.resolve()) as Response);
   app.onError(function toErrorResponse(err, c): Response {
-    if (err instanceof AppError) {
-      return c.json(errorBody(err.code, err.message), err.status as 400, err.headers);
-    }
-    if (err instanceof HTTPException) {
-      const status = err.status;
-      return c.json(errorBody("http_error", err.message || `HTTP ${status}`), status);
-    }
-    log.error(`Unhandled error on ${c.req.method} ${c.req.path}: ${(err as Error)?.stack ?? err}`);
-    return c.json(errorBody("internal_error", "Internal error; the node's log has details"), 500);
+    // Only errors outside the instrumented handlers get here (for example in Hono itself).
+    const response = errorResponse(err, c.req.raw, log);
+    metrics.requests.inc("unmatched", String(response.status));
+    return response;
   });
   return app;
 }

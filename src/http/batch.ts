@@ -1,16 +1,15 @@
 /** `POST /v1/lookup`: many objects of any type in one request, answered in order. */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { z } from "zod";
 import { AppError, InvalidInputError } from "../errors.ts";
 import type { LookupItem, Reputation } from "../reputation/mod.ts";
-import type { HttpMetrics } from "./http_metrics.ts";
+import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { readJson } from "./body.ts";
 import { allowOnly } from "./methods.ts";
 
 /** What the batch route needs. */
-export interface BatchRoutesDeps {
+export interface BatchRoutesDeps extends InstrumentDeps {
   reputation: Reputation;
-  metrics: HttpMetrics;
   maxItems: number;
   maxBodyBytes: number;
 }
@@ -22,50 +21,51 @@ function isItem(item: unknown): item is LookupItem {
     typeof (item as LookupItem).type === "string" && typeof (item as LookupItem).value === "string";
 }
 
-/** The sub-app answering batch look-ups. */
-export function batchRoutes(deps: BatchRoutesDeps): Hono {
-  const app = new Hono();
+/** Adds the batch look-up route to `app`. */
+export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
   const { reputation, metrics, maxItems } = deps;
-  app.post("/v1/lookup", async function lookupBatch(c): Promise<Response> {
-    const parsed = envelope.safeParse(await readJson(c, deps.maxBodyBytes));
-    if (!parsed.success) {
-      throw new InvalidInputError(
-        "invalid_request",
-        'Expected a JSON object {"items":[{"type":"file","value":"..."}, ...]}',
-      );
-    }
-    const items = parsed.data.items;
-    if (items.length > maxItems) {
-      throw new AppError(
-        413,
-        "too_many_items",
-        `Too many items: ${items.length}; at most ${maxItems} per request`,
-      );
-    }
-    const good: LookupItem[] = [];
-    const positions: number[] = [];
-    const results: unknown[] = new Array(items.length);
-    items.forEach((item, i) => {
-      if (isItem(item)) {
-        good.push(item);
-        positions.push(i);
-      } else {
-        results[i] = {
-          error: {
-            code: "invalid_item",
-            message: `Item ${i}: expected an object with string "type" and "value"`,
-          },
-        };
+  app.post(
+    "/v1/lookup",
+    instrument("/v1/lookup", deps, async function lookupBatch(c): Promise<Response> {
+      const parsed = envelope.safeParse(await readJson(c, deps.maxBodyBytes));
+      if (!parsed.success) {
+        throw new InvalidInputError(
+          "invalid_request",
+          'Expected a JSON object {"items":[{"type":"file","value":"..."}, ...]}',
+        );
       }
-    });
-    const answers = reputation.lookupMany(good);
-    for (let j = 0; j < answers.length; j++) {
-      const answer = answers[j];
-      results[positions[j]] = answer;
-      if ("verdict" in answer) metrics.verdicts.inc([answer.type, answer.verdict]);
-    }
-    return c.json({ results });
-  });
-  allowOnly(app, "/v1/lookup", ["POST"]);
-  return app;
+      const items = parsed.data.items;
+      if (items.length > maxItems) {
+        throw new AppError(
+          413,
+          "too_many_items",
+          `Too many items: ${items.length}; at most ${maxItems} per request`,
+        );
+      }
+      const good: LookupItem[] = [];
+      const positions: number[] = [];
+      const results: unknown[] = new Array(items.length);
+      items.forEach((item, i) => {
+        if (isItem(item)) {
+          good.push(item);
+          positions.push(i);
+        } else {
+          results[i] = {
+            error: {
+              code: "invalid_item",
+              message: `Item ${i}: expected an object with string "type" and "value"`,
+            },
+          };
+        }
+      });
+      const answers = reputation.lookupMany(good);
+      for (let j = 0; j < answers.length; j++) {
+        const answer = answers[j];
+        results[positions[j]] = answer;
+        if ("verdict" in answer) metrics.verdicts.inc(answer.type, answer.verdict);
+      }
+      return c.json({ results });
+    }),
+  );
+  allowOnly(app, "/v1/lookup", ["POST"], deps);
 }

@@ -1,14 +1,13 @@
 /** GET look-ups of one object: `/v1/files`, `/v1/urls`, `/v1/domains`, `/v1/ips`, `/v1/certs`. */
-import { type Context, Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { InvalidInputError } from "../errors.ts";
 import type { ObjectType, Reputation } from "../reputation/mod.ts";
-import type { HttpMetrics } from "./http_metrics.ts";
+import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { allowOnly } from "./methods.ts";
 
 /** What the object routes need. */
-export interface ObjectRoutesDeps {
+export interface ObjectRoutesDeps extends InstrumentDeps {
   reputation: Reputation;
-  metrics: HttpMetrics;
 }
 
 const ROUTES: readonly [path: string, type: ObjectType, value: (c: Context) => string][] = [
@@ -35,17 +34,19 @@ function urlParameter(c: Context): string {
   return url;
 }
 
-/** The sub-app answering single-object look-ups. */
-export function objectRoutes(deps: ObjectRoutesDeps): Hono {
-  const app = new Hono();
+/** Adds the single-object look-up routes to `app`. */
+export function mountObjectRoutes(app: Hono, deps: ObjectRoutesDeps): void {
   const { reputation, metrics } = deps;
   for (const [path, type, value] of ROUTES) {
-    app.get(path, function lookupOne(c): Response {
-      const result = reputation.lookup(type, value(c));
-      metrics.verdicts.inc([type, result.verdict]);
-      return c.json(result);
-    });
-    allowOnly(app, path, ["GET"]);
+    const route = path.replace(/\{[^}]*\}/, "");
+    app.get(
+      path,
+      instrument(route, deps, function lookupOne(c): Response {
+        const result = reputation.lookup(type, value(c));
+        metrics.verdicts.inc(type, result.verdict);
+        return c.json(result);
+      }),
+    );
+    allowOnly(app, path, ["GET"], deps);
   }
-  return app;
 }

@@ -1,4 +1,5 @@
 /** Domain names: normalisation and the parents that may list them. */
+import { domainToASCII } from "node:url";
 import { InvalidInputError, quote } from "../errors.ts";
 
 const ASCII_NAME =
@@ -6,6 +7,7 @@ const ASCII_NAME =
 // deno-lint-ignore no-control-regex -- "anything outside ASCII" needs the full range
 const NEEDS_IDNA = /[^\x00-\x7f]/;
 const IPV4_LIKE = /^[0-9.]+$/;
+const NOT_IN_A_NAME = /[\s/\\?#@:%]/;
 
 /**
  * Normalises a domain name: lower case, no trailing dot, internationalised
@@ -14,11 +16,13 @@ const IPV4_LIKE = /^[0-9.]+$/;
 export function normalizeDomain(text: string): string {
   let name = text.length > 0 && text.charCodeAt(text.length - 1) === 46 ? text.slice(0, -1) : text;
   if (NEEDS_IDNA.test(name)) {
-    try {
-      name = new URL(`http://${name}/`).hostname;
-    } catch {
-      throw invalid(text, "not a valid internationalised domain name");
+    // Only a bare name goes to IDNA: a URL parser would quietly drop a path,
+    // port or user-info and answer for a different domain.
+    if (NOT_IN_A_NAME.test(name)) {
+      throw invalid(text, "expected dot-separated labels of letters, digits, '-' or '_'");
     }
+    name = domainToASCII(name);
+    if (name === "") throw invalid(text, "not a valid internationalised domain name");
   } else {
     name = name.toLowerCase();
   }

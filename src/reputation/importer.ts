@@ -78,15 +78,17 @@ export async function importRecords(
 
   db.exec("BEGIN IMMEDIATE");
   try {
-    for await (const { number, text } of lines) {
+    await readAll(lines, (number, line) => {
       report.lines = number;
-      if (text.trim() === "") continue;
+      if (line.error !== undefined) return fail(number, line.error);
+      const text = line.text;
+      if (text.trim() === "") return;
       let raw: unknown;
       try {
         if (options.format === "csv") {
           if (header === undefined) {
             header = csvHeader(parseCsvLine(text));
-            continue;
+            return;
           }
           raw = csvRecord(header, parseCsvLine(text));
         } else {
@@ -94,24 +96,21 @@ export async function importRecords(
         }
       } catch (err) {
         fail(number, err instanceof SyntaxError ? `not JSON: ${err.message}` : messageOf(err));
-        continue;
+        // Without a header no later row can be read; one error says it all.
+        return header === undefined && options.format === "csv" ? STOP : undefined;
       }
       const parsed = recordSchema.safeParse(raw);
-      if (!parsed.success) {
-        fail(number, describeIssue(parsed.error));
-        continue;
-      }
+      if (!parsed.success) return fail(number, describeIssue(parsed.error));
       try {
         const rows = recordRows(parsed.data, options.origin, options.source);
         report.records++;
         report.keys += rows.length;
         if (report.errorCount === 0) pending.push(...rows);
       } catch (err) {
-        fail(number, messageOf(err));
-        continue;
+        return fail(number, messageOf(err));
       }
       if (pending.length >= BATCH_ROWS) writeSorted(entries, pending);
-    }
+    }, (err) => fail(report.lines + 1, messageOf(err)));
     if (options.format === "csv" && header === undefined && report.errorCount === 0) {
       fail(1, "CSV has no header row");
     }
@@ -126,6 +125,27 @@ export async function importRecords(
   } catch (err) {
     if (db.isTransaction) db.exec("ROLLBACK");
     throw err;
+  }
+}
+
+const STOP = Symbol("stop");
+
+/**
+ * Feeds every line to `each` until it returns {@link STOP}. A read error that
+ * ends the input early (a line over the length cap) goes to `onReadError`.
+ */
+async function readAll(
+  lines: AsyncIterable<NumberedLine>,
+  each: (number: number, line: NumberedLine) => typeof STOP | void,
+  onReadError: (err: unknown) => void,
+): Promise<void> {
+  try {
+    for await (const line of lines) {
+      if (each(line.number, line) === STOP) return;
+    }
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    onReadError(err);
   }
 }
 

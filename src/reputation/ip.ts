@@ -44,7 +44,12 @@ export function parseIp(text: string): IpAddress {
 export function parseNetwork(text: string): IpNetwork {
   const slash = text.indexOf("/");
   const address = parseAddress(slash < 0 ? text : text.slice(0, slash));
-  if (typeof address === "string") throw cidrError(text, address);
+  if (typeof address === "string") {
+    if (slash < 0) {
+      throw new InvalidInputError("invalid_ip", `Invalid IP address ${quote(text)}: ${address}`);
+    }
+    throw cidrError(text, address);
+  }
   const bits = address.bytes.length * 8;
   let prefix = bits;
   if (slash >= 0) {

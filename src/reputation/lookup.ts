@@ -106,8 +106,8 @@ export class Reputation {
   #digest(type: "file" | "cert", hex: string, bytes: Uint8Array): LookupResult {
     const key = digestKey(type, bytes);
     if (!this.#index.current.prefixes.has(keyPrefix(key))) return this.#unknown(type, hex);
-    const rows = this.#entries.get(key);
-    return rows.length ? this.#result(type, hex, rows[0]) : this.#unknown(type, hex);
+    const row = this.#entries.get(key);
+    return row ? this.#result(type, hex, row) : this.#unknown(type, hex);
   }
 
   #domain(value: string): LookupResult {
@@ -172,12 +172,10 @@ export class Reputation {
     let mirror: { row: EntryRow; match: Match } | undefined;
     for (const candidate of candidates) {
       if (!index.prefixes.has(keyPrefix(candidate.key))) continue;
-      const rows = this.#entries.get(candidate.key);
-      if (rows.length === 0) continue;
-      if (rows[0].origin === ORIGIN_LOCAL) {
-        return this.#result(type, value, rows[0], candidate.match);
-      }
-      mirror ??= { row: rows[0], match: candidate.match };
+      const row = this.#entries.get(candidate.key);
+      if (row === undefined) continue;
+      if (row.origin === ORIGIN_LOCAL) return this.#result(type, value, row, candidate.match);
+      mirror ??= { row, match: candidate.match };
       if (!index.hasOverrides) break;
     }
     return mirror

@@ -25,7 +25,7 @@ export const VERDICT_CODE: Readonly<Record<Verdict, number>> = Object.freeze(
 /** Where a result came from: the synced mirror, this node's operator, or nowhere. */
 export type ResultSource = string;
 
-/** Which listing matched when it was not the object itself. */
+/** Which listing matched a URL, domain or IP look-up (it may be the object itself). */
 export interface Match {
   type: ObjectType;
   value: string;

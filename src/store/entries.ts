@@ -35,7 +35,7 @@ export class EntryRepository {
     // Local (origin 1) sorts first, so the first row is the one that wins.
     this.#get = db.prepare(
       "SELECT key, origin, verdict, threat, categories, first_seen, last_seen, ttl, source " +
-        "FROM entry WHERE key = ? ORDER BY origin DESC",
+        "FROM entry WHERE key = ? ORDER BY origin DESC LIMIT 1",
     );
     this.#upsert = db.prepare(
       "INSERT INTO entry (key, origin, verdict, threat, categories, first_seen, last_seen, ttl, source) " +
@@ -49,9 +49,9 @@ export class EntryRepository {
     this.#count = db.prepare("SELECT count(*) AS n FROM entry");
   }
 
-  /** The rows for one key, the local override (if any) first. */
-  get(key: Uint8Array): EntryRow[] {
-    return this.#get.all(key) as unknown as EntryRow[];
+  /** The winning row for one key: the local override if there is one, else the mirror's. */
+  get(key: Uint8Array): EntryRow | undefined {
+    return this.#get.get(key) as EntryRow | undefined;
   }
 
   /** Inserts or replaces the row for (key, origin). */

@@ -157,7 +157,6 @@ const INVALID_NETWORKS: [string, string][] = [
   ["::/129", 'prefix "129" is out of range 0-128'],
   ["10.0.0/8", "expected four dotted decimal parts"],
   ["/8", "expected an IPv4 or IPv6 address"],
-  ["", "expected an IPv4 or IPv6 address"],
 ];
 
 for (const [input, problem] of INVALID_NETWORKS) {
@@ -166,6 +165,12 @@ for (const [input, problem] of INVALID_NETWORKS) {
     assert.equal(error.message, `Invalid CIDR ${quote(input)}: ${problem}`);
   });
 }
+
+Deno.test("parseNetwork rejects a bare malformed address with invalid_ip, not invalid_cidr", () => {
+  const error = assertInvalid(() => parseNetwork(""), "invalid_ip", "");
+  assert.equal(error.message, 'Invalid IP address "": expected an IPv4 or IPv6 address');
+  assertInvalid(() => parseNetwork("300.1.2.3"), "invalid_ip", "300.1.2.3");
+});
 
 // [behaviour, groups, RFC 5952 text]
 const RFC5952: [string, number[], string][] = [

@@ -1,0 +1,125 @@
+/**
+ * The shape of a look-up result over real HTTP: field order type, value, verdict,
+ * threat?, categories?, ttl, source, override?, firstSeen?, lastSeen?, match?, and
+ * timestamps in ISO 8601 to the second.
+ */
+import assert from "node:assert/strict";
+import { EICAR, getJson, startNode } from "./_http.ts";
+
+const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+Deno.test("a result with every field lists them in the documented order", async () => {
+  await using node = await startNode({
+    local: [{
+      type: "domain",
+      value: "full.test",
+      verdict: "phishing",
+      threat: "Test.Everything",
+      categories: ["a", "b"],
+      ttl: 600,
+      firstSeen: "2026-01-01",
+      lastSeen: "2026-02-03T04:05:06Z",
+      source: "operator",
+    }],
+  });
+  const res = await getJson(node, "/v1/domains/www.full.test");
+  assert.equal(res.status, 200);
+  assert.deepEqual(Object.keys(res.body), [
+    "type",
+    "value",
+    "verdict",
+    "threat",
+    "categories",
+    "ttl",
+    "source",
+    "override",
+    "firstSeen",
+    "lastSeen",
+    "match",
+  ]);
+  assert.deepEqual(res.body, {
+    type: "domain",
+    value: "www.full.test",
+    verdict: "phishing",
+    threat: "Test.Everything",
+    categories: ["a", "b"],
+    ttl: 600,
+    source: "operator",
+    override: true,
+    firstSeen: "2026-01-01T00:00:00Z",
+    lastSeen: "2026-02-03T04:05:06Z",
+    match: { type: "domain", value: "full.test" },
+  });
+});
+
+Deno.test("a file result lists its fields in the documented order without match", async () => {
+  await using node = await startNode({ demo: true });
+  const res = await getJson(node, `/v1/files/${EICAR.sha256}`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(Object.keys(res.body), [
+    "type",
+    "value",
+    "verdict",
+    "threat",
+    "categories",
+    "ttl",
+    "source",
+    "firstSeen",
+    "lastSeen",
+  ]);
+});
+
+Deno.test("a result leaves out the optional fields its record does not carry", async () => {
+  await using node = await startNode({ demo: true });
+  const res = await getJson(node, "/v1/files/000000000000000000000000000000000000de03");
+  assert.equal(res.status, 200);
+  assert.deepEqual(Object.keys(res.body), [
+    "type",
+    "value",
+    "verdict",
+    "categories",
+    "ttl",
+    "source",
+  ]);
+});
+
+Deno.test("an unknown result is exactly type, value, verdict, ttl and source, in that order", async () => {
+  await using node = await startNode({ demo: true });
+  const res = await getJson(node, "/v1/domains/nothing.example");
+  assert.equal(res.status, 200);
+  assert.deepEqual(Object.keys(res.body), ["type", "value", "verdict", "ttl", "source"]);
+  assert.equal(res.body.verdict, "unknown");
+  assert.equal(res.body.source, "none");
+});
+
+Deno.test("timestamps are ISO 8601 in whole seconds whatever form the record gave", async () => {
+  await using node = await startNode({
+    mirror: [
+      { type: "domain", value: "date.test", verdict: "suspicious", firstSeen: "2026-03-04" },
+      { type: "domain", value: "epoch.test", verdict: "suspicious", firstSeen: 1772582400 },
+      {
+        type: "domain",
+        value: "millis.test",
+        verdict: "suspicious",
+        firstSeen: "2026-03-04T00:00:00.999Z",
+      },
+    ],
+  });
+  for (const name of ["date.test", "epoch.test", "millis.test"]) {
+    const res = await getJson(node, `/v1/domains/${name}`);
+    assert.equal(res.status, 200, name);
+    assert.match(res.body.firstSeen, ISO_SECONDS, name);
+    assert.equal(res.body.firstSeen, "2026-03-04T00:00:00Z", name);
+    assert.ok(!("lastSeen" in res.body), name);
+  }
+});
+
+Deno.test("an exactly listed domain or address names itself as the match", async () => {
+  await using node = await startNode({ demo: true });
+  const domain = await getJson(node, "/v1/domains/malware-c2.example");
+  assert.equal(domain.status, 200);
+  assert.deepEqual(domain.body.match, { type: "domain", value: "malware-c2.example" });
+  const address = await getJson(node, "/v1/ips/192.0.2.66");
+  assert.equal(address.status, 200);
+  assert.deepEqual(address.body.match, { type: "ip", value: "192.0.2.66/32" });
+});

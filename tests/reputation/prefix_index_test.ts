@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { PrefixIndex } from "../../src/reputation/prefix_index.ts";
+
+Deno.test("an empty prefix index has nothing, not even 0", () => {
+  const index = new PrefixIndex(new Uint32Array(0));
+  assert.equal(index.has(0), false);
+  assert.equal(index.has(0xffffffff), false);
+  assert.equal(index.size, 0);
+});
+
+Deno.test("a prefix index has exactly the prefixes it was built from", () => {
+  const sorted = Uint32Array.of(3, 17, 1000, 0x7fffffff, 0x80000000, 0xdeadbeef);
+  const index = new PrefixIndex(sorted);
+  for (const p of sorted) assert.equal(index.has(p), true, `has ${p}`);
+  for (const p of [0, 2, 4, 16, 18, 999, 1001, 0x7ffffffe, 0x80000001, 0xffffffff]) {
+    assert.equal(index.has(p), false, `lacks ${p}`);
+  }
+});
+
+Deno.test("a prefix index finds the boundary prefixes 0 and 0xffffffff", () => {
+  const index = new PrefixIndex(Uint32Array.of(0, 5, 0xffffffff));
+  assert.equal(index.has(0), true);
+  assert.equal(index.has(0xffffffff), true);
+  assert.equal(index.has(1), false);
+  assert.equal(index.has(0xfffffffe), false);
+});
+
+Deno.test("a prefix index with a single entry finds only it", () => {
+  const index = new PrefixIndex(Uint32Array.of(42));
+  assert.equal(index.has(42), true);
+  assert.equal(index.has(41), false);
+  assert.equal(index.has(43), false);
+});
+
+Deno.test("a prefix index tolerates duplicates and counts them in size", () => {
+  const index = new PrefixIndex(Uint32Array.of(7, 7, 7, 9, 9));
+  assert.equal(index.has(7), true);
+  assert.equal(index.has(9), true);
+  assert.equal(index.has(8), false);
+  assert.equal(index.size, 5);
+});
+
+Deno.test("add makes a prefix written after the build visible", () => {
+  const index = new PrefixIndex(Uint32Array.of(10, 20));
+  assert.equal(index.has(15), false);
+  index.add(15);
+  index.add(0xffffffff);
+  index.add(0);
+  assert.equal(index.has(15), true);
+  assert.equal(index.has(0xffffffff), true);
+  assert.equal(index.has(0), true);
+  assert.equal(index.size, 5);
+});
+
+Deno.test("add of a prefix already held does not grow the index", () => {
+  const index = new PrefixIndex(Uint32Array.of(10, 20));
+  index.add(10);
+  index.add(30);
+  index.add(30);
+  assert.equal(index.size, 3);
+});
+
+Deno.test("a prefix index over many random prefixes agrees with a Set", () => {
+  let seed = 12345;
+  const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  const values = Array.from({ length: 5000 }, next);
+  const index = new PrefixIndex(Uint32Array.from(values).sort());
+  const set = new Set(values);
+  for (const v of values) assert.equal(index.has(v), true);
+  for (let i = 0; i < 5000; i++) {
+    const probe = next();
+    assert.equal(index.has(probe), set.has(probe));
+  }
+});
+
+Deno.test("byteLength counts four bytes per built prefix", () => {
+  assert.equal(new PrefixIndex(new Uint32Array(100)).byteLength, 400);
+});
