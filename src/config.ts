@@ -42,12 +42,34 @@ const logSchema = z.strictObject({
   requests: z.boolean().describe("one line per request; off by default, it costs throughput"),
 });
 
+const authSchema = z.strictObject({
+  required: z.boolean().describe(
+    "licence keys on /v1 routes; turn off only on a closed test network or to benchmark",
+  ),
+});
+
+const tlsSchema = z.strictObject({
+  cert: z.string().min(1).nullable().describe("PEM certificate chain file; with key, serve HTTPS"),
+  key: z.string().min(1).nullable().describe("PEM private key file"),
+});
+
+const adminSchema = z.strictObject({
+  sessionHours: z.number().min(0.1).max(720).describe("how long an admin login lasts"),
+  maxFailures: z.number().int().min(1).max(100)
+    .describe("failed logins before the admin login locks"),
+});
+
 const configSchema = z.strictObject({
   listen: listenSchema,
   dataDir: z.string().min(1),
   lookup: lookupSchema,
   store: storeSchema,
   log: logSchema,
+  auth: authSchema,
+  tls: tlsSchema.refine((t) => (t.cert === null) === (t.key === null), {
+    message: "tls.cert and tls.key must be given together",
+  }),
+  admin: adminSchema,
 });
 
 /** The resolved, complete configuration. */
@@ -60,6 +82,9 @@ export const DEFAULTS: Config = {
   lookup: { unknownTtl: 300, defaultTtl: 3600, maxBatchItems: 1000, maxBodyBytes: 1_048_576 },
   store: { cacheMiB: 64, importCacheMiB: 512, reloadCheckSeconds: 1 },
   log: { level: "info", requests: false },
+  auth: { required: true },
+  tls: { cert: null, key: null },
+  admin: { sessionHours: 12, maxFailures: 5 },
 };
 
 /** A partial configuration as one source (file, environment, flags) supplies it. */
@@ -69,6 +94,9 @@ export type ConfigLayer = {
   lookup?: Partial<Config["lookup"]>;
   store?: Partial<Config["store"]>;
   log?: Partial<Config["log"]>;
+  auth?: Partial<Config["auth"]>;
+  tls?: Partial<Config["tls"]>;
+  admin?: Partial<Config["admin"]>;
 };
 
 const layerSchema = z.strictObject({
@@ -77,6 +105,9 @@ const layerSchema = z.strictObject({
   lookup: lookupSchema.partial().optional(),
   store: storeSchema.partial().optional(),
   log: logSchema.partial().optional(),
+  auth: authSchema.partial().optional(),
+  tls: tlsSchema.partial().optional(),
+  admin: adminSchema.partial().optional(),
 });
 
 /** Environment variables and the config keys they set. */
@@ -84,6 +115,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   PKSN_LISTEN: "listen",
   PKSN_DATA: "dataDir",
   PKSN_LOG_LEVEL: "log.level",
+  PKSN_TLS_CERT: "tls.cert",
+  PKSN_TLS_KEY: "tls.key",
 };
 
 function validateLayer(layer: unknown, sourceOf: (key: string) => string): ConfigLayer {
@@ -154,6 +187,9 @@ export function resolveConfig(...layers: ConfigLayer[]): Config {
     lookup: { ...DEFAULTS.lookup },
     store: { ...DEFAULTS.store },
     log: { ...DEFAULTS.log },
+    auth: { ...DEFAULTS.auth },
+    tls: { ...DEFAULTS.tls },
+    admin: { ...DEFAULTS.admin },
   };
   for (const layer of layers) {
     if (layer.listen !== undefined) merged.listen = layer.listen;
@@ -161,8 +197,16 @@ export function resolveConfig(...layers: ConfigLayer[]): Config {
     assignDefined(merged.lookup, layer.lookup);
     assignDefined(merged.store, layer.store);
     assignDefined(merged.log, layer.log);
+    assignDefined(merged.auth, layer.auth);
+    assignDefined(merged.tls, layer.tls);
+    assignDefined(merged.admin, layer.admin);
   }
-  const config = configSchema.parse(merged);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`Invalid configuration ${quote(issue.path.join("."))}: ${issue.message}`);
+  }
+  const config = parsed.data;
   return deepFreeze(config);
 }
 

@@ -5,6 +5,8 @@ import { serveCommand } from "./cli/serve.ts";
 import { importCommand } from "./cli/import.ts";
 import { lookupCommand } from "./cli/lookup.ts";
 import { dbCheckCommand } from "./cli/db_check.ts";
+import { licenseCommand } from "./cli/license.ts";
+import { participationCommand, statementCommand } from "./cli/statement.ts";
 
 const HELP = `Usage: pksn COMMAND [options]
 
@@ -17,6 +19,9 @@ Commands:
   lookup TYPE VALUE
                  look an object up offline, as the API would answer
   db check       check the database's integrity and show counts
+  license        register, list, revoke, rotate and import customers' licence keys
+  statement      show or publish the KSN Statement clients must accept
+  participation  show or set what this node may send upstream
 
 Run "pksn COMMAND --help" for a command's options.
 `;
@@ -25,6 +30,9 @@ const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = 
   serve: serveCommand,
   import: importCommand,
   lookup: lookupCommand,
+  license: licenseCommand,
+  statement: statementCommand,
+  participation: participationCommand,
   db: (args) => {
     if (args[0] === "check") return dbCheckCommand(args.slice(1));
     if (args[0] === "--help" || args[0] === "-h" || args.length === 0) {

@@ -1,7 +1,7 @@
 /**
- * The node's data plane, assembled: the data folder, the database (migrated),
- * the in-memory index and the look-up service. `serve`, the offline CLI commands
- * and the tests all open a node the same way.
+ * The node assembled: the data folder, the database (migrated), the in-memory
+ * index and look-up service, and the licence components. `serve`, the offline
+ * CLI commands and the tests all open a node the same way.
  */
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
@@ -11,13 +11,18 @@ import { quote, StoreError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { openDatabase } from "./store/database.ts";
 import { EntryRepository } from "./store/entries.ts";
+import { type GenerationName, readGenerations } from "./store/generation.ts";
+import { LicenceRepository } from "./store/licences.ts";
 import { migrate } from "./store/migrations.ts";
+import { type IndexHolder, Reputation, type ReputationIndex } from "./reputation/mod.ts";
+import { IndexKeeper } from "./reputation/index_keeper.ts";
 import {
-  buildIndex,
-  type IndexHolder,
-  Reputation,
-  type ReputationIndex,
-} from "./reputation/mod.ts";
+  ensureStatement,
+  LicenceAuthenticator,
+  LicenceService,
+  loadOrCreateSecret,
+  NodeParticipation,
+} from "./licences/mod.ts";
 
 /** The database file inside a data folder. */
 export function databasePath(dataDir: string): string {
@@ -30,10 +35,17 @@ export interface Node {
   readonly db: DatabaseSync;
   readonly reputation: Reputation;
   readonly index: IndexHolder;
+  readonly licences: LicenceService;
+  readonly auth: LicenceAuthenticator;
+  readonly participation: NodeParticipation;
   /** Rebuilds the index from the database and swaps it in. */
   refreshIndex(): Promise<ReputationIndex>;
-  /** Rebuilds the index if another process (or connection) has committed since. */
-  refreshIfChanged(): Promise<boolean>;
+  /**
+   * Catches up with writes by other processes (or connections): rebuilds the
+   * index, forgets cached licences or re-reads settings, as the change counters
+   * say. Returns what changed.
+   */
+  refreshIfChanged(): Promise<GenerationName[]>;
   close(): void;
 }
 
@@ -73,69 +85,99 @@ export async function openStore(
   return db;
 }
 
-/** Opens the store, builds the index and the look-up service. */
+/** Opens the store, builds the index and wires the look-up and licence services. */
 export async function openNode(config: Config, deps: NodeDeps): Promise<Node> {
-  const db = await openStore(config.dataDir, { cacheMiB: config.store.cacheMiB, log: deps.log });
-  // The index is built on its own connection, so its long read transaction
-  // never holds up look-ups on the main one.
-  let builder: DatabaseSync;
+  const { clock, log } = deps;
+  const db = await openStore(config.dataDir, { cacheMiB: config.store.cacheMiB, log });
+  let builder: DatabaseSync | undefined;
   try {
+    const secret = await loadOrCreateSecret(config.dataDir);
+    await ensureStatement(db, clock.now());
     builder = openDatabase(databasePath(config.dataDir), { cacheMiB: 8 });
+    const keeper = await IndexKeeper.open(builder, clock);
+    const reputation = new Reputation({
+      entries: new EntryRepository(db),
+      index: keeper.holder,
+      ttl: { unknown: config.lookup.unknownTtl, default: config.lookup.defaultTtl },
+    });
+    const licenceRows = new LicenceRepository(db);
+    const participation = new NodeParticipation(db, clock);
+    const auth = new LicenceAuthenticator({
+      db,
+      licences: licenceRows,
+      secret,
+      clock,
+      participation,
+    });
+    const licences = new LicenceService({ db, licences: licenceRows, secret, clock });
+    return assemble({
+      config,
+      db,
+      builder,
+      keeper,
+      reputation,
+      licences,
+      auth,
+      participation,
+      log,
+    });
   } catch (err) {
+    builder?.close();
     db.close();
     throw err;
   }
-  const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-  const index: IndexHolder = {
-    current: await buildIndex(builder, { now: deps.clock.now() }),
-  };
-  const reputation = new Reputation({
-    entries: new EntryRepository(db),
-    index,
-    ttl: { unknown: config.lookup.unknownTtl, default: config.lookup.defaultTtl },
-  });
-  const dataVersion = db.prepare("PRAGMA data_version");
-  const readDataVersion = (): number =>
-    (dataVersion.get() as { data_version: number }).data_version;
-  let seenVersion = readDataVersion();
-  let localChanges = totalChanges(db);
-  let closed = false;
-  // One build at a time on the builder connection; callers arriving meanwhile
-  // share the next build, which starts after the current one and sees their writes.
-  let running: Promise<ReputationIndex> | undefined;
-  let queued: Promise<ReputationIndex> | undefined;
-  const build = async (): Promise<ReputationIndex> => {
-    seenVersion = readDataVersion();
-    localChanges = totalChanges(db);
-    index.current = await buildIndex(builder, { now: deps.clock.now(), pause });
-    return index.current;
-  };
+}
 
-  const node: Node = {
-    config,
+function assemble(parts: {
+  config: Config;
+  db: DatabaseSync;
+  builder: DatabaseSync;
+  keeper: IndexKeeper;
+  reputation: Reputation;
+  licences: LicenceService;
+  auth: LicenceAuthenticator;
+  participation: NodeParticipation;
+  log: Logger;
+}): Node {
+  const { db, builder, keeper, auth, participation, log } = parts;
+  const dataVersion = db.prepare("PRAGMA data_version");
+  const changes = db.prepare("SELECT total_changes() AS n");
+  // data_version moves when another connection commits; total_changes when this one writes.
+  const stamp = (): string =>
+    `${(dataVersion.get() as { data_version: number }).data_version}/${
+      (changes.get() as { n: number }).n
+    }`;
+  let seenStamp = stamp();
+  let seen = readGenerations(db);
+  let closed = false;
+  return {
+    config: parts.config,
     db,
-    reputation,
-    index,
-    refreshIndex(): Promise<ReputationIndex> {
-      if (running === undefined) {
-        running = build().finally(() => (running = undefined));
-        return running;
+    reputation: parts.reputation,
+    index: keeper.holder,
+    licences: parts.licences,
+    auth,
+    participation,
+    refreshIndex: () => keeper.refresh(),
+    async refreshIfChanged(): Promise<GenerationName[]> {
+      const now = stamp();
+      if (now === seenStamp) return [];
+      seenStamp = now;
+      const current = readGenerations(db);
+      const changed = (Object.keys(current) as GenerationName[]).filter((n) =>
+        current[n] !== seen[n]
+      );
+      seen = current;
+      if (changed.includes("settings")) participation.reload();
+      if (changed.includes("licences")) auth.invalidate();
+      if (changed.includes("entries")) {
+        const built = await keeper.refresh();
+        log.info("Reloaded reputation index", {
+          keys: built.prefixes.size,
+          millis: built.buildMillis,
+        });
       }
-      queued ??= running.catch(() => {}).then(() => {
-        queued = undefined;
-        return node.refreshIndex();
-      });
-      return queued;
-    },
-    async refreshIfChanged(): Promise<boolean> {
-      // data_version moves when another connection commits; total_changes when this one writes.
-      if (readDataVersion() === seenVersion && totalChanges(db) === localChanges) return false;
-      const built = await node.refreshIndex();
-      deps.log.info("Reloaded reputation index", {
-        keys: built.prefixes.size,
-        millis: built.buildMillis,
-      });
-      return true;
+      return changed;
     },
     close(): void {
       if (closed) return;
@@ -144,9 +186,4 @@ export async function openNode(config: Config, deps: NodeDeps): Promise<Node> {
       if (db.isOpen) db.close();
     },
   };
-  return node;
-}
-
-function totalChanges(db: DatabaseSync): number {
-  return Number((db.prepare("SELECT total_changes() AS n").get() as { n: number }).n);
 }

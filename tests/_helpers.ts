@@ -43,7 +43,13 @@ export async function startTestNode(
   options: { demo?: boolean; config?: Parameters<typeof resolveConfig>[0]; clock?: Clock } = {},
 ): Promise<TestNode> {
   const dir = await tempDir();
-  const config = resolveConfig({ ...options.config, dataDir: dir.path, listen: "127.0.0.1:0" });
+  // Look-up tests run without licence checks unless they ask for them (tests/licences do).
+  const config = resolveConfig({
+    ...options.config,
+    auth: { required: false, ...options.config?.auth },
+    dataDir: dir.path,
+    listen: "127.0.0.1:0",
+  });
   const log = memoryLogger();
   const serving = await serveNode(config, {
     clock: options.clock ?? fakeClock(),

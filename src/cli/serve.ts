@@ -2,7 +2,7 @@
 import { type Clock, systemClock } from "../clock.ts";
 import { type Config, parseListen } from "../config.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { DEMO_LOOKUP, isDemo, seedDemo } from "../demo/mod.ts";
+import { DEMO_KEY, DEMO_LOOKUP, ensureDemoLicence, isDemo, seedDemo } from "../demo/mod.ts";
 import { createApp } from "../http/app.ts";
 import { createHttpMetrics } from "../http/http_metrics.ts";
 import { type RunningServer, startServer } from "../http/server.ts";
@@ -38,12 +38,17 @@ export async function serveNode(
   const { clock, log } = deps;
   const node = await openNode(config, { clock, log });
   try {
-    if (deps.demo && await seedDemo(node.db, clock.now())) {
-      await node.refreshIndex();
-      log.info('Seeded the demo data set (source "demo"); it is not real threat data');
+    if (deps.demo) {
+      if (await seedDemo(node.db, clock.now())) {
+        await node.refreshIndex();
+        log.info('Seeded the demo data set (source "demo"); it is not real threat data');
+      }
+      if (!ensureDemoLicence(node, clock.now())) {
+        log.warn("The demo licence was revoked or has expired; the demo curl will be refused");
+      }
     }
     const metrics = createHttpMetrics(() => node.index.current);
-    const app = createApp({ config, db: node.db, reputation: node.reputation, metrics, log });
+    const app = createApp({ config, node, metrics, log });
     const listen = parseListen(config.listen)!;
     const server = startServer(app, listen);
     let reloading = false;
@@ -109,8 +114,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     indexMillis: index.buildMillis,
   });
   if (isDemo(node.db)) {
-    log.info("This node holds demo data. Try:");
-    console.log(`curl -s ${server.url}${DEMO_LOOKUP}`);
+    log.info("This node holds demo data and a public demo licence key. Try:");
+    console.log(`curl -s -H "Authorization: Bearer ${DEMO_KEY}" ${server.url}${DEMO_LOOKUP}`);
   }
   await stopped;
   return 0;

@@ -8,9 +8,19 @@ import type { DatabaseSync } from "node:sqlite";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/entries.ts";
 import { importRecords } from "../reputation/mod.ts";
 import { readLines } from "../text/lines.ts";
+import { AppError } from "../errors.ts";
+import type { ClientLicence } from "../licences/mod.ts";
+import type { Node } from "../node.ts";
 
 /** A look-up that the demo data answers, for the ready-to-paste curl. */
 export const DEMO_LOOKUP = "/v1/files/44d88612fea8a8f36de82e1278abb02f";
+
+/**
+ * The demo licence key. It is public (it is in this file and the README), so a
+ * node started with `--demo` must never face untrusted clients.
+ */
+export const DEMO_KEY = "DEMO-KEY-NOT-FOR-PRODUCTION";
+const DEMO_CUSTOMER = "Demo customer (created by --demo; revoke before production use)";
 
 const DEMO_MARK = "demo_seeded_at";
 
@@ -39,6 +49,32 @@ export async function seedDemo(db: DatabaseSync, now: number): Promise<boolean> 
     DEMO_MARK,
     new Date(now).toISOString(),
   );
+  return true;
+}
+
+/**
+ * Makes sure the demo licence exists and has accepted the current KSN Statement,
+ * so the printed curl works. Returns false if the operator revoked it or let it
+ * expire (then it is left alone).
+ */
+export function ensureDemoLicence(node: Node, now: number): boolean {
+  let licence: ClientLicence;
+  try {
+    licence = node.auth.authenticate(new Headers({ "x-license-key": DEMO_KEY }));
+  } catch (err) {
+    if (!(err instanceof AppError) || err.code !== "license_unknown") return false;
+    node.licences.add({
+      customer: DEMO_CUSTOMER,
+      key: DEMO_KEY,
+      expires: Math.floor(now / 1000) + 10 * 365 * 86400,
+      notes: "Public demo key; see README",
+    }, "demo");
+    node.auth.invalidate();
+    licence = node.auth.authenticate(new Headers({ "x-license-key": DEMO_KEY }));
+  }
+  if (licence.mode === null || licence.statementVersion !== node.participation.statementVersion) {
+    node.auth.choose(licence, "without-statistics", node.participation.statementVersion);
+  }
   return true;
 }
 

@@ -3,22 +3,21 @@
  * failure becomes `{"error":{"code","message"}}` through `errorResponse`.
  */
 import { Hono } from "hono";
-import type { DatabaseSync } from "node:sqlite";
 import type { Config } from "../config.ts";
 import { errorBody, quote } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { Reputation } from "../reputation/mod.ts";
+import type { Node } from "../node.ts";
 import { mountBatchRoutes } from "./batch.ts";
 import { mountHealthRoutes } from "./health.ts";
 import { type HttpMetrics, instrument } from "./http_metrics.ts";
 import { mountObjectRoutes } from "./objects.ts";
+import { mountParticipationRoutes } from "./participation.ts";
 import { errorResponse } from "./responses.ts";
 
 /** Everything the API needs, passed in. */
 export interface AppDeps {
   config: Config;
-  db: DatabaseSync;
-  reputation: Reputation;
+  node: Pick<Node, "db" | "reputation" | "auth" | "participation" | "index">;
   metrics: HttpMetrics;
   log: Logger;
 }
@@ -37,12 +36,25 @@ export function createApp(deps: AppDeps): Hono {
       });
     });
   }
+  const { node } = deps;
   const instrumentDeps = { metrics, log };
-  mountHealthRoutes(app, { ...instrumentDeps, db: deps.db });
-  mountObjectRoutes(app, { ...instrumentDeps, reputation: deps.reputation });
+  const guard = config.auth.required
+    ? (headers: Headers): unknown => node.auth.authenticateForLookup(headers)
+    : null;
+  mountHealthRoutes(app, { ...instrumentDeps, db: node.db });
+  mountParticipationRoutes(app, {
+    ...instrumentDeps,
+    db: node.db,
+    auth: node.auth,
+    participation: node.participation,
+    index: () => node.index.current,
+    maxBodyBytes: config.lookup.maxBodyBytes,
+  });
+  mountObjectRoutes(app, { ...instrumentDeps, reputation: node.reputation, guard });
   mountBatchRoutes(app, {
     ...instrumentDeps,
-    reputation: deps.reputation,
+    reputation: node.reputation,
+    guard,
     maxItems: config.lookup.maxBatchItems,
     maxBodyBytes: config.lookup.maxBodyBytes,
   });

@@ -10,6 +10,8 @@ import { allowOnly } from "./methods.ts";
 /** What the batch route needs. */
 export interface BatchRoutesDeps extends InstrumentDeps {
   reputation: Reputation;
+  /** Checks the client's licence; null when licences are not required. */
+  guard: ((headers: Headers) => unknown) | null;
   maxItems: number;
   maxBodyBytes: number;
 }
@@ -23,10 +25,11 @@ function isItem(item: unknown): item is LookupItem {
 
 /** Adds the batch look-up route to `app`. */
 export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
-  const { reputation, metrics, maxItems } = deps;
+  const { reputation, metrics, maxItems, guard } = deps;
   app.post(
     "/v1/lookup",
     instrument("/v1/lookup", deps, async function lookupBatch(c): Promise<Response> {
+      if (guard !== null) guard(c.req.raw.headers);
       const parsed = envelope.safeParse(await readJson(c, deps.maxBodyBytes));
       if (!parsed.success) {
         throw new InvalidInputError(

@@ -8,6 +8,8 @@ import { allowOnly } from "./methods.ts";
 /** What the object routes need. */
 export interface ObjectRoutesDeps extends InstrumentDeps {
   reputation: Reputation;
+  /** Checks the client's licence; null when licences are not required. */
+  guard: ((headers: Headers) => unknown) | null;
 }
 
 const ROUTES: readonly [path: string, type: ObjectType, value: (c: Context) => string][] = [
@@ -36,12 +38,13 @@ function urlParameter(c: Context): string {
 
 /** Adds the single-object look-up routes to `app`. */
 export function mountObjectRoutes(app: Hono, deps: ObjectRoutesDeps): void {
-  const { reputation, metrics } = deps;
+  const { reputation, metrics, guard } = deps;
   for (const [path, type, value] of ROUTES) {
     const route = path.replace(/\{[^}]*\}/, "");
     app.get(
       path,
       instrument(route, deps, function lookupOne(c): Response {
+        if (guard !== null) guard(c.req.raw.headers);
         const result = reputation.lookup(type, value(c));
         metrics.verdicts.inc(type, result.verdict);
         return c.json(result);

@@ -6,6 +6,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { AppError, quote } from "../errors.ts";
 import { EntryRepository, type EntryRow, type Origin } from "../store/entries.ts";
+import { bumpGeneration } from "../store/generation.ts";
 import type { NumberedLine } from "../text/lines.ts";
 import { headerColumns, parseCsvLine } from "../text/csv.ts";
 import { keyPrefix } from "./keys.ts";
@@ -119,6 +120,7 @@ export async function importRecords(
       return report;
     }
     writeSorted(entries, pending);
+    bumpGeneration(db, "entries");
     db.exec("COMMIT");
     report.committed = true;
     return report;

@@ -42,6 +42,78 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: "licences, participation, statement, admin, audit",
+    sql: `
+      -- A customer's licence. The key itself is never stored: key_hash is an
+      -- HMAC-SHA-256 of it under the node's secret (DATA/node.secret), so a copy
+      -- of the database alone does not allow guessing keys offline.
+      CREATE TABLE licence (
+        id          INTEGER PRIMARY KEY,
+        key_hash    BLOB    NOT NULL UNIQUE,
+        customer    TEXT    NOT NULL,
+        valid_from  INTEGER NOT NULL,
+        expires     INTEGER NOT NULL,
+        state       TEXT    NOT NULL CHECK (state IN ('active', 'revoked')),
+        modes       TEXT    NOT NULL,
+        quota       INTEGER,
+        notes       TEXT,
+        created_at  INTEGER NOT NULL,
+        revoked_at  INTEGER,
+        grace_until INTEGER,
+        replaced_by INTEGER REFERENCES licence (id)
+      );
+      -- The participation mode each licence's client chose, and the statement
+      -- version it accepted.
+      CREATE TABLE participation (
+        licence_id        INTEGER PRIMARY KEY REFERENCES licence (id),
+        mode              TEXT    NOT NULL,
+        statement_version INTEGER,
+        chosen_at         INTEGER NOT NULL
+      );
+      CREATE TABLE statement (
+        version   INTEGER PRIMARY KEY,
+        text      TEXT    NOT NULL,
+        loaded_at INTEGER NOT NULL
+      );
+      -- Node-wide settings the operator changes at run time (participation mode).
+      CREATE TABLE setting (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+      -- Who changed what and when. Never key material.
+      CREATE TABLE audit (
+        id         INTEGER PRIMARY KEY,
+        at         INTEGER NOT NULL,
+        actor      TEXT    NOT NULL,
+        action     TEXT    NOT NULL,
+        licence_id INTEGER,
+        detail     TEXT
+      );
+      -- The local admin account and its sessions (session ids stored hashed).
+      CREATE TABLE admin_account (
+        username      TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        changed_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE admin_session (
+        id_hash    BLOB PRIMARY KEY,
+        username   TEXT    NOT NULL,
+        csrf_token TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- Change counters: writers bump one per transaction, so a serving node can
+      -- tell which in-memory state (index, licence cache) another process changed.
+      CREATE TABLE generation (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO generation (name, value) VALUES ('entries', 0), ('licences', 0), ('settings', 0);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

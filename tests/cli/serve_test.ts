@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli, tempDir, writeNdjson } from "../_helpers.ts";
 import { assertNoStackTrace, dbCheckJson, startServe } from "./_cli.ts";
+import { DEMO_KEY } from "../../src/demo/mod.ts";
 
 const ON_PORT_0 = ["--listen", "127.0.0.1:0"];
 
@@ -9,9 +10,11 @@ Deno.test("serve --demo prints a ready-to-paste curl line that answers EICAR as 
   await using dir = await tempDir();
   await using serve = await startServe(["--demo", ...ON_PORT_0, "--data", dir.path]);
   assert.match(serve.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  const [line, url] = await serve.stdout.waitFor(/^curl -s (\S+)$/m);
+  const [line, key, url] = await serve.stdout.waitFor(
+    /^curl -s -H "Authorization: Bearer (\S+)" (\S+)$/m,
+  );
   assert.ok(url.startsWith(`${serve.url}/v1/files/`), `the curl line uses the real port: ${line}`);
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${key}` } });
   assert.equal(response.status, 200);
   const body = await response.json();
   assert.equal(body.verdict, "malicious");
@@ -111,7 +114,7 @@ Deno.test("an import committed just before serve is killed with SIGKILL survives
 
 Deno.test("serve answers records that another process imports while it runs", async () => {
   await using dir = await tempDir();
-  await using serve = await startServe([...ON_PORT_0, "--data", dir.path]);
+  await using serve = await startServe([...ON_PORT_0, "--data", dir.path, "--demo"]);
   const file = await writeNdjson(dir.path, "live.ndjson", [
     { type: "domain", value: "live.example", verdict: "phishing" },
   ]);
@@ -120,7 +123,10 @@ Deno.test("serve answers records that another process imports while it runs", as
   const deadline = Date.now() + 5_000;
   let verdict = "";
   while (Date.now() < deadline) {
-    verdict = (await (await fetch(`${serve.url}/v1/domains/live.example`)).json()).verdict;
+    const response = await fetch(`${serve.url}/v1/domains/live.example`, {
+      headers: { "X-License-Key": DEMO_KEY },
+    });
+    verdict = (await response.json()).verdict;
     if (verdict === "phishing") break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -36,7 +36,7 @@ function insertEntry(db: DatabaseSync, key: Uint8Array): void {
   ).run(key);
 }
 
-Deno.test("migrate brings a fresh database to SCHEMA_VERSION with the entry and meta tables", async () => {
+Deno.test("migrate brings a fresh database to SCHEMA_VERSION with every table", async () => {
   await using dir = await tempDir();
   const db = openDatabase(join(dir.path, "pksn.db"));
   try {
@@ -44,7 +44,18 @@ Deno.test("migrate brings a fresh database to SCHEMA_VERSION with the entry and 
     const applied = migrate(db);
     assert.deepEqual(applied, MIGRATIONS.map((m) => m.version));
     assert.equal(schemaVersion(db), SCHEMA_VERSION);
-    assert.deepEqual(tableNames(db), ["entry", "meta"]);
+    assert.deepEqual(tableNames(db), [
+      "admin_account",
+      "admin_session",
+      "audit",
+      "entry",
+      "generation",
+      "licence",
+      "meta",
+      "participation",
+      "setting",
+      "statement",
+    ]);
   } finally {
     db.close();
   }

@@ -1,0 +1,59 @@
+/** Opening what the operator commands for licences, statement and participation need. */
+import type { DatabaseSync } from "node:sqlite";
+import { systemClock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import { createLogger } from "../log.ts";
+import { openStore } from "../node.ts";
+import { LicenceRepository } from "../store/licences.ts";
+import {
+  ensureStatement,
+  LicenceService,
+  loadOrCreateSecret,
+  NodeParticipation,
+} from "../licences/mod.ts";
+
+/** An open database with the licence services; close it when done. */
+export interface LicenceContext extends Disposable {
+  db: DatabaseSync;
+  licences: LicenceService;
+  participation: NodeParticipation;
+}
+
+/** Opens the data folder's database and the licence services over it. */
+export async function openLicenceContext(config: Config): Promise<LicenceContext> {
+  const log = createLogger(config.log.level);
+  const db = await openStore(config.dataDir, { cacheMiB: 8, log });
+  try {
+    const secret = await loadOrCreateSecret(config.dataDir);
+    await ensureStatement(db, systemClock.now());
+    const licences = new LicenceService({
+      db,
+      licences: new LicenceRepository(db),
+      secret,
+      clock: systemClock,
+    });
+    return {
+      db,
+      licences,
+      participation: new NodeParticipation(db, systemClock),
+      [Symbol.dispose](): void {
+        db.close();
+      },
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Who the audit log names for a CLI change: `--actor`, else the OS user. */
+export function cliActor(actor: string | undefined): string {
+  if (actor) return `cli:${actor}`;
+  return `cli:${Deno.env.get("SUDO_USER") || Deno.env.get("USER") || "unknown"}`;
+}
+
+/** Reads standard input's lines, for keys passed as "-" (kept off the command line). */
+export async function stdinLines(): Promise<string[]> {
+  const text = await new Response(Deno.stdin.readable).text();
+  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+}

@@ -1,0 +1,97 @@
+/**
+ * `GET /v1/statement` (no licence needed: a client must read it before it can
+ * accept it), `POST /v1/participation` and `GET /v1/node`.
+ */
+import type { Hono } from "hono";
+import type { DatabaseSync } from "node:sqlite";
+import { z } from "zod";
+import { AppError, InvalidInputError } from "../errors.ts";
+import {
+  CLIENT_MODES,
+  type LicenceAuthenticator,
+  type NodeParticipation,
+  readStatement,
+} from "../licences/mod.ts";
+import { OBJECT_TYPES, type ReputationIndex } from "../reputation/mod.ts";
+import { readJson } from "./body.ts";
+import { instrument, type InstrumentDeps } from "./http_metrics.ts";
+import { allowOnly } from "./methods.ts";
+
+/** What the participation routes need. */
+export interface ParticipationRoutesDeps extends InstrumentDeps {
+  db: DatabaseSync;
+  auth: LicenceAuthenticator;
+  participation: NodeParticipation;
+  index: () => ReputationIndex;
+  maxBodyBytes: number;
+}
+
+const choiceSchema = z.strictObject({
+  mode: z.enum(CLIENT_MODES, { error: `expected one of ${CLIENT_MODES.join(", ")}` }),
+  statementVersion: z.number().int().min(1).optional(),
+});
+
+/** Adds the statement, participation and node summary routes to `app`. */
+export function mountParticipationRoutes(app: Hono, deps: ParticipationRoutesDeps): void {
+  const { auth, participation } = deps;
+  app.get(
+    "/v1/statement",
+    instrument("/v1/statement", deps, function statement(c): Response {
+      const current = readStatement(deps.db);
+      if (!current) throw new AppError(503, "not_ready", "No KSN Statement is loaded");
+      return c.json(current);
+    }),
+  );
+  app.post(
+    "/v1/participation",
+    instrument("/v1/participation", deps, async function choose(c): Promise<Response> {
+      const licence = auth.authenticate(c.req.raw.headers);
+      const parsed = choiceSchema.safeParse(await readJson(c, deps.maxBodyBytes));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new InvalidInputError(
+          "invalid_request",
+          `Invalid participation choice${
+            issue.path.length ? ` "${issue.path.join(".")}"` : ""
+          }: ${issue.message}`,
+        );
+      }
+      const chosen = auth.choose(licence, parsed.data.mode, parsed.data.statementVersion);
+      return c.json({
+        mode: chosen.mode,
+        statementVersion: chosen.statementVersion,
+        currentStatementVersion: participation.statementVersion,
+      });
+    }),
+  );
+  app.get(
+    "/v1/participation",
+    instrument("/v1/participation", deps, function current(c): Response {
+      const licence = auth.authenticate(c.req.raw.headers);
+      return c.json({
+        mode: licence.mode,
+        statementVersion: licence.statementVersion,
+        currentStatementVersion: participation.statementVersion,
+        allowedModes: licence.modes,
+      });
+    }),
+  );
+  app.get(
+    "/v1/node",
+    instrument("/v1/node", deps, function node(c): Response {
+      auth.authenticate(c.req.raw.headers);
+      const index = deps.index();
+      const records: Record<string, number> = {};
+      for (const type of OBJECT_TYPES) {
+        records[type] = index.counts[type].mirror + index.counts[type].local;
+      }
+      return c.json({
+        participation: participation.state,
+        mirror: { records, indexBuiltAt: new Date(index.builtAt).toISOString() },
+      });
+    }),
+  );
+  allowOnly(app, "/v1/statement", ["GET"], deps);
+  allowOnly(app, "/v1/participation", ["GET", "POST"], deps);
+  allowOnly(app, "/v1/node", ["GET"], deps);
+}

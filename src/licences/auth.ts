@@ -1,0 +1,255 @@
+/**
+ * Client authentication by licence key, on every `/v1` look-up. Verified keys
+ * are cached in memory (the HMAC and the database are only touched for a key
+ * not seen since the last licence change), so checking a key costs a map
+ * look-up and a few comparisons.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import type { Clock } from "../clock.ts";
+import { AppError, quote } from "../errors.ts";
+import { bumpGeneration } from "../store/generation.ts";
+import type { LicenceRepository, LicenceWithParticipation } from "../store/licences.ts";
+import { transaction } from "../store/database.ts";
+import { isoSeconds } from "./dates.ts";
+import { normalizeKey } from "./keys.ts";
+import { CLIENT_MODES, type ClientMode } from "./modes.ts";
+import { effectiveExpiry } from "./licence_service.ts";
+import type { NodeParticipation } from "./participation.ts";
+import { keyHash } from "./secret.ts";
+
+/** The licence a request was made with. */
+export interface ClientLicence {
+  readonly id: number;
+  readonly customer: string;
+  readonly mode: ClientMode | null;
+  readonly statementVersion: number | null;
+  readonly modes: readonly ClientMode[];
+}
+
+interface CacheEntry {
+  row: LicenceWithParticipation | null;
+  licence: ClientLicence | null;
+  end: number;
+}
+
+interface QuotaWindow {
+  start: number;
+  count: number;
+}
+
+const MAX_CACHED_KEYS = 100_000;
+const MAX_UNKNOWN_KEYS = 10_000;
+const RENEW_HINT = "the new key's details must be submitted to the service provider";
+
+/** What {@link LicenceAuthenticator} needs. */
+export interface AuthDeps {
+  db: DatabaseSync;
+  licences: LicenceRepository;
+  secret: Uint8Array;
+  clock: Clock;
+  participation: NodeParticipation;
+}
+
+function unauthorized(code: string, message: string): AppError {
+  return new AppError(401, code, message, {
+    headers: { "WWW-Authenticate": 'Bearer realm="pksn"' },
+  });
+}
+
+/** Checks licence keys, quotas and participation. */
+export class LicenceAuthenticator {
+  readonly #deps: AuthDeps;
+  #cache = new Map<string, CacheEntry>();
+  #unknown = 0;
+  // Kept apart from the key cache, so a licence change elsewhere does not reset quotas.
+  readonly #windows = new Map<number, QuotaWindow>();
+
+  constructor(deps: AuthDeps) {
+    this.#deps = deps;
+  }
+
+  /** Forgets every cached key; call when licences change. */
+  invalidate(): void {
+    this.#cache = new Map();
+    this.#unknown = 0;
+  }
+
+  /**
+   * Authenticates a request from its headers: `Authorization: Bearer KEY` or
+   * `X-License-Key: KEY`. Throws 401 (`license_missing`, `license_unknown`,
+   * `license_expired`, `license_revoked`, `license_not_yet_valid`) or 429
+   * `rate_limited`.
+   */
+  authenticate(headers: Headers): ClientLicence {
+    const raw = readKey(headers);
+    let entry = this.#cache.get(raw);
+    if (entry === undefined) entry = this.#load(raw);
+    const row = entry.row;
+    if (row === null) {
+      throw unauthorized(
+        "license_unknown",
+        `Unknown licence key: the service provider has not registered it; if your licence was renewed, ${RENEW_HINT}`,
+      );
+    }
+    if (row.state === "revoked") {
+      throw unauthorized("license_revoked", "Licence key has been revoked by the service provider");
+    }
+    const nowMs = this.#deps.clock.now();
+    const now = nowMs / 1000;
+    if (now < row.valid_from) {
+      throw unauthorized(
+        "license_not_yet_valid",
+        `Licence key is valid from ${isoSeconds(Number(row.valid_from))}`,
+      );
+    }
+    if (now >= entry.end) {
+      throw unauthorized(
+        "license_expired",
+        `Licence key expired on ${isoSeconds(entry.end)}; ${RENEW_HINT}`,
+      );
+    }
+    if (row.quota !== null) this.#countRequest(entry.licence!.id, Number(row.quota), nowMs);
+    return entry.licence!;
+  }
+
+  /** Like {@link authenticate}, and the client must have accepted the current statement. */
+  authenticateForLookup(headers: Headers): ClientLicence {
+    const licence = this.authenticate(headers);
+    if (licence.mode === null || licence.mode === "none") {
+      throw new AppError(
+        403,
+        "participation_required",
+        "Choose a participation mode first: read GET /v1/statement, then POST /v1/participation " +
+          'with {"mode": ..., "statementVersion": N}',
+      );
+    }
+    const current = this.#deps.participation.statementVersion;
+    if (licence.statementVersion !== current) {
+      throw new AppError(
+        403,
+        "participation_required",
+        `KSN Statement version ${current} has not been accepted: read GET /v1/statement, then ` +
+          `POST /v1/participation with "statementVersion": ${current}`,
+      );
+    }
+    return licence;
+  }
+
+  /**
+   * Records the client's participation choice. Any mode but "none" requires the
+   * current statement version (409 `statement_not_accepted` otherwise).
+   */
+  choose(
+    licence: ClientLicence,
+    mode: ClientMode,
+    statementVersion: number | undefined,
+  ): ClientLicence {
+    if (!licence.modes.includes(mode)) {
+      throw new AppError(
+        403,
+        "mode_not_allowed",
+        `Participation mode ${quote(mode)} is not allowed for this licence: allowed ${
+          licence.modes.join(", ")
+        }`,
+      );
+    }
+    const current = this.#deps.participation.statementVersion;
+    if (mode !== "none" && statementVersion !== current) {
+      throw new AppError(
+        409,
+        "statement_not_accepted",
+        `Participation mode ${
+          quote(mode)
+        } requires accepting the current KSN Statement, version ${current}` +
+          (statementVersion === undefined ? "" : `, not ${statementVersion}`),
+      );
+    }
+    const { db, licences, clock } = this.#deps;
+    const at = Math.floor(clock.now() / 1000);
+    const accepted = mode === "none" ? null : current;
+    transaction(db, () => {
+      licences.setParticipation(licence.id, mode, accepted, at);
+      licences.audit({
+        at,
+        actor: `client:${licence.id}`,
+        action: "participation.choose",
+        licence_id: licence.id,
+        detail: JSON.stringify({ mode, statementVersion: accepted }),
+      });
+      bumpGeneration(db, "licences");
+    });
+    // Takes effect at once in this process; other processes see the generation bump.
+    this.invalidate();
+    return { ...licence, mode, statementVersion: accepted };
+  }
+
+  #load(raw: string): CacheEntry {
+    let row: LicenceWithParticipation | null = null;
+    try {
+      row = this.#deps.licences.byHash(keyHash(this.#deps.secret, normalizeKey(raw))) ?? null;
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+    }
+    const entry: CacheEntry = {
+      row,
+      licence: row === null ? null : {
+        id: Number(row.id),
+        customer: row.customer,
+        mode: row.mode as ClientMode | null,
+        statementVersion: row.statement_version === null ? null : Number(row.statement_version),
+        modes: JSON.parse(row.modes).filter((m: string) =>
+          (CLIENT_MODES as readonly string[]).includes(m)
+        ),
+      },
+      end: row === null ? 0 : effectiveExpiry(row),
+    };
+    // Unknown keys are cached too, so guessing cannot make every request hash and
+    // query; both caches are bounded and simply start over when full.
+    if (row === null && ++this.#unknown > MAX_UNKNOWN_KEYS) this.invalidate();
+    if (this.#cache.size >= MAX_CACHED_KEYS) this.invalidate();
+    this.#cache.set(raw, entry);
+    return entry;
+  }
+
+  #countRequest(licenceId: number, perMinute: number, nowMs: number): void {
+    let window = this.#windows.get(licenceId);
+    if (window === undefined) {
+      window = { start: nowMs, count: 0 };
+      this.#windows.set(licenceId, window);
+    }
+    if (nowMs - window.start >= 60_000) {
+      window.start = nowMs;
+      window.count = 0;
+    }
+    if (++window.count > perMinute) {
+      const retry = Math.max(1, Math.ceil((window.start + 60_000 - nowMs) / 1000));
+      throw new AppError(
+        429,
+        "rate_limited",
+        `Licence quota of ${perMinute} requests per minute is used up; retry in ${retry} s`,
+        { headers: { "Retry-After": String(retry) } },
+      );
+    }
+  }
+}
+
+function readKey(headers: Headers): string {
+  const authorization = headers.get("authorization");
+  if (authorization !== null) {
+    const space = authorization.indexOf(" ");
+    if (space > 0 && authorization.slice(0, space).toLowerCase() === "bearer") {
+      const key = authorization.slice(space + 1).trim();
+      if (key) return key;
+    }
+    throw unauthorized(
+      "license_missing",
+      'Authorization header must be "Bearer <licence key>"',
+    );
+  }
+  const key = headers.get("x-license-key");
+  if (key !== null && key.trim() !== "") return key.trim();
+  throw unauthorized(
+    "license_missing",
+    'Licence key required: send "Authorization: Bearer <key>" or "X-License-Key: <key>"',
+  );
+}

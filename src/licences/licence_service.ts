@@ -1,0 +1,310 @@
+/**
+ * The licence lifecycle as the service provider runs it: register, list, show,
+ * revoke, rotate with a grace period, import a customer's keys. Every change is
+ * audited (who, what, when) without key material.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import type { Clock } from "../clock.ts";
+import { AppError, InvalidInputError } from "../errors.ts";
+import { transaction } from "../store/database.ts";
+import { bumpGeneration } from "../store/generation.ts";
+import { type LicenceRepository, type LicenceWithParticipation } from "../store/licences.ts";
+import { toHex } from "../reputation/hash.ts";
+import { isoSeconds } from "./dates.ts";
+import { generateKey, normalizeKey } from "./keys.ts";
+import { CLIENT_MODES, type ClientMode } from "./modes.ts";
+import { keyHash } from "./secret.ts";
+
+/** A licence as operators see it: never the key, only a key id derived from its hash. */
+export interface LicenceView {
+  id: number;
+  keyId: string;
+  customer: string;
+  status: "active" | "revoked" | "expired" | "not-yet-valid";
+  validFrom: string;
+  expires: string;
+  graceUntil?: string;
+  replacedBy?: number;
+  modes: ClientMode[];
+  quota: number | null;
+  notes: string | null;
+  participation: { mode: string; statementVersion: number | null } | null;
+  createdAt: string;
+}
+
+/** What a new licence needs; dates in Unix seconds. */
+export interface NewLicence {
+  customer: string;
+  expires: number;
+  validFrom?: number;
+  key?: string;
+  quota?: number | null;
+  modes?: readonly ClientMode[];
+  notes?: string | null;
+}
+
+/** What {@link LicenceService} needs. */
+export interface LicenceServiceDeps {
+  db: DatabaseSync;
+  licences: LicenceRepository;
+  secret: Uint8Array;
+  clock: Clock;
+}
+
+/** Register, inspect and change licences. */
+export class LicenceService {
+  readonly #deps: LicenceServiceDeps;
+
+  constructor(deps: LicenceServiceDeps) {
+    this.#deps = deps;
+  }
+
+  #now(): number {
+    return Math.floor(this.#deps.clock.now() / 1000);
+  }
+
+  /** Registers a licence; returns it and its key (the only time the key is shown). */
+  add(input: NewLicence, actor: string): { licence: LicenceView; key: string } {
+    return transaction(this.#deps.db, () => {
+      const { id, key } = this.#insert(input, actor);
+      return { licence: this.#view(id), key };
+    });
+  }
+
+  #insert(input: NewLicence, actor: string): { id: number; key: string } {
+    const customer = input.customer.trim();
+    if (customer.length === 0 || customer.length > 200) {
+      throw new InvalidInputError("invalid_customer", "Customer name must be 1 to 200 characters");
+    }
+    const now = this.#now();
+    const validFrom = input.validFrom ?? now;
+    if (input.expires <= validFrom) {
+      throw new InvalidInputError(
+        "invalid_date",
+        `Licence would expire (${isoSeconds(input.expires)}) before it becomes valid (${
+          isoSeconds(validFrom)
+        })`,
+      );
+    }
+    if (input.quota !== undefined && input.quota !== null && !(input.quota >= 1)) {
+      throw new InvalidInputError("invalid_quota", "Quota must be at least 1 request per minute");
+    }
+    const key = input.key === undefined ? generateKey() : normalizeKey(input.key);
+    const hash = keyHash(this.#deps.secret, key);
+    if (this.#deps.licences.byHash(hash)) {
+      throw new AppError(409, "license_exists", "This licence key is already registered");
+    }
+    const modes = [...new Set(input.modes ?? CLIENT_MODES)];
+    const id = this.#deps.licences.insert({
+      key_hash: hash,
+      customer,
+      valid_from: validFrom,
+      expires: input.expires,
+      modes: JSON.stringify(modes),
+      quota: input.quota ?? null,
+      notes: input.notes ?? null,
+      created_at: now,
+    });
+    this.#audit(actor, "licence.add", id, {
+      customer,
+      validFrom: isoSeconds(validFrom),
+      expires: isoSeconds(input.expires),
+      quota: input.quota ?? null,
+      modes,
+      keyGenerated: input.key === undefined,
+    });
+    bumpGeneration(this.#deps.db, "licences");
+    return { id, key };
+  }
+
+  /** Every licence. */
+  list(): LicenceView[] {
+    return this.#deps.licences.all().map((row) => this.#toView(row));
+  }
+
+  /** One licence by id (`12`) or by key. */
+  show(ref: string): LicenceView {
+    return this.#toView(this.#resolve(ref));
+  }
+
+  /** Revokes a licence by id or key; effective on the next request. */
+  revoke(ref: string, actor: string, reason?: string): LicenceView {
+    return transaction(this.#deps.db, () => {
+      const row = this.#resolve(ref);
+      if (row.state === "revoked") {
+        throw new AppError(409, "license_revoked", `Licence ${row.id} is already revoked`);
+      }
+      this.#deps.licences.update({ ...row, state: "revoked", revoked_at: this.#now() });
+      this.#audit(actor, "licence.revoke", row.id, {
+        customer: row.customer,
+        reason: reason ?? null,
+      });
+      bumpGeneration(this.#deps.db, "licences");
+      return this.#view(row.id);
+    });
+  }
+
+  /**
+   * Registers the renewed key `newKey` (generated when absent) for the same
+   * customer, and keeps the old key valid for `graceSeconds` more, so clients
+   * can switch over without an outage. The client's participation carries over.
+   */
+  rotate(
+    oldKey: string,
+    newKey: string | undefined,
+    options: { graceSeconds: number; expires?: number },
+    actor: string,
+  ): { old: LicenceView; renewed: LicenceView; key: string } {
+    return transaction(this.#deps.db, () => {
+      const old = this.#byKey(oldKey);
+      if (old.state === "revoked") {
+        throw new AppError(
+          409,
+          "license_revoked",
+          `Licence ${old.id} is revoked; it cannot be rotated`,
+        );
+      }
+      if (old.replaced_by !== null) {
+        throw new AppError(
+          409,
+          "license_rotated",
+          `Licence ${old.id} was already rotated to licence ${old.replaced_by}`,
+        );
+      }
+      const now = this.#now();
+      const { id, key } = this.#insert({
+        customer: old.customer,
+        expires: options.expires ?? old.expires,
+        validFrom: now,
+        key: newKey,
+        quota: old.quota,
+        modes: JSON.parse(old.modes),
+        notes: old.notes,
+      }, actor);
+      const graceUntil = Math.min(old.expires, now + options.graceSeconds);
+      this.#deps.licences.update({ ...old, grace_until: graceUntil, replaced_by: id });
+      if (old.mode !== null) {
+        this.#deps.licences.setParticipation(id, old.mode, old.statement_version, now);
+      }
+      this.#audit(actor, "licence.rotate", old.id, {
+        customer: old.customer,
+        renewedLicence: id,
+        oldKeyValidUntil: isoSeconds(graceUntil),
+      });
+      return { old: this.#view(old.id), renewed: this.#view(id), key };
+    });
+  }
+
+  /** Registers several licences in one transaction: all or none. */
+  addMany(inputs: readonly { line: number; licence: NewLicence }[], actor: string): LicenceView[] {
+    return transaction(this.#deps.db, () => {
+      const seen = new Set<string>();
+      return inputs.map(({ line, licence }) => {
+        try {
+          const key = licence.key === undefined ? undefined : normalizeKey(licence.key);
+          if (key !== undefined) {
+            if (seen.has(key)) {
+              throw new AppError(409, "license_exists", "Key appears twice in the file");
+            }
+            seen.add(key);
+          }
+          return this.#view(this.#insert({ ...licence, key }, actor).id);
+        } catch (err) {
+          if (err instanceof AppError) {
+            throw new AppError(err.status, err.code, `Line ${line}: ${err.message}`, {
+              cause: err,
+            });
+          }
+          throw err;
+        }
+      });
+    });
+  }
+
+  /** The newest audit entries. */
+  auditLog(
+    limit = 100,
+  ): { at: string; actor: string; action: string; licenceId: number | null; detail: unknown }[] {
+    return this.#deps.licences.auditLog(limit).map((row) => ({
+      at: isoSeconds(Number(row.at)),
+      actor: row.actor,
+      action: row.action,
+      licenceId: row.licence_id === null ? null : Number(row.licence_id),
+      detail: row.detail === null ? null : JSON.parse(row.detail),
+    }));
+  }
+
+  #audit(actor: string, action: string, licenceId: number | null, detail: unknown): void {
+    this.#deps.licences.audit({
+      at: this.#now(),
+      actor,
+      action,
+      licence_id: licenceId,
+      detail: JSON.stringify(detail),
+    });
+  }
+
+  #resolve(ref: string): LicenceWithParticipation {
+    const trimmed = ref.trim().replace(/^#/, "");
+    if (/^\d+$/.test(trimmed)) {
+      const row = this.#deps.licences.byId(Number(trimmed));
+      if (!row) throw new AppError(404, "license_not_found", `No licence with id ${trimmed}`);
+      return row;
+    }
+    return this.#byKey(ref);
+  }
+
+  #byKey(key: string): LicenceWithParticipation {
+    const row = this.#deps.licences.byHash(keyHash(this.#deps.secret, normalizeKey(key)));
+    if (!row) {
+      throw new AppError(404, "license_not_found", "No licence is registered with this key");
+    }
+    return row;
+  }
+
+  #view(id: number): LicenceView {
+    return this.#toView(this.#deps.licences.byId(id)!);
+  }
+
+  #toView(row: LicenceWithParticipation): LicenceView {
+    const now = this.#now();
+    const end = effectiveExpiry(row);
+    const view: LicenceView = {
+      id: Number(row.id),
+      keyId: toHex(row.key_hash.subarray(0, 4)),
+      customer: row.customer,
+      status: row.state === "revoked"
+        ? "revoked"
+        : now < row.valid_from
+        ? "not-yet-valid"
+        : now >= end
+        ? "expired"
+        : "active",
+      validFrom: isoSeconds(Number(row.valid_from)),
+      expires: isoSeconds(Number(row.expires)),
+      modes: JSON.parse(row.modes),
+      quota: row.quota === null ? null : Number(row.quota),
+      notes: row.notes,
+      participation: row.mode === null ? null : {
+        mode: row.mode,
+        statementVersion: row.statement_version === null ? null : Number(row.statement_version),
+      },
+      createdAt: isoSeconds(Number(row.created_at)),
+    };
+    if (row.grace_until !== null) view.graceUntil = isoSeconds(Number(row.grace_until));
+    if (row.replaced_by !== null) view.replacedBy = Number(row.replaced_by);
+    return view;
+  }
+}
+
+/** When a licence stops working: its expiry, or the end of a rotation's grace period. */
+export function effectiveExpiry(row: { expires: number; grace_until: number | null }): number {
+  return row.grace_until === null
+    ? Number(row.expires)
+    : Math.min(Number(row.expires), Number(row.grace_until));
+}
+
+/** The key id operators see: the first 4 bytes of the key's stored hash, in hex. */
+export function keyIdOf(secret: Uint8Array, key: string): string {
+  return toHex(keyHash(secret, normalizeKey(key)).subarray(0, 4));
+}
