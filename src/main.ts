@@ -7,6 +7,7 @@ import { lookupCommand } from "./cli/lookup.ts";
 import { dbCheckCommand } from "./cli/db_check.ts";
 import { licenseCommand } from "./cli/license.ts";
 import { participationCommand, statementCommand } from "./cli/statement.ts";
+import { adminCommand } from "./cli/admin.ts";
 
 const HELP = `Usage: pksn COMMAND [options]
 
@@ -22,6 +23,7 @@ Commands:
   license        register, list, revoke, rotate and import customers' licence keys
   statement      show or publish the KSN Statement clients must accept
   participation  show or set what this node may send upstream
+  admin password set the operator's admin password (read from standard input)
 
 Run "pksn COMMAND --help" for a command's options.
 `;
@@ -33,6 +35,7 @@ const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = 
   license: licenseCommand,
   statement: statementCommand,
   participation: participationCommand,
+  admin: adminCommand,
   db: (args) => {
     if (args[0] === "check") return dbCheckCommand(args.slice(1));
     if (args[0] === "--help" || args[0] === "-h" || args.length === 0) {

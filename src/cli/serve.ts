@@ -1,11 +1,12 @@
 /** `pksn serve`: run the node's HTTP API until SIGINT or SIGTERM. */
+import { AdminAuth, SetupToken } from "../admin/mod.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { type Config, parseListen } from "../config.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { DEMO_KEY, DEMO_LOOKUP, ensureDemoLicence, isDemo, seedDemo } from "../demo/mod.ts";
 import { createApp } from "../http/app.ts";
 import { createHttpMetrics } from "../http/http_metrics.ts";
-import { type RunningServer, startServer } from "../http/server.ts";
+import { readTls, type RunningServer, startServer } from "../http/server.ts";
 import { type Node, openNode } from "../node.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand } from "./args.ts";
 
@@ -18,6 +19,8 @@ Options:
   --listen HOST:PORT  address to listen on (env PKSN_LISTEN; default 127.0.0.1:8080)
   --data DIR          data folder, created if missing (env PKSN_DATA; default ./pksn-data)
   --config FILE       JSON configuration file (env PKSN_CONFIG)
+  --tls-cert FILE     serve HTTPS with this PEM certificate chain (env PKSN_TLS_CERT)
+  --tls-key FILE      and this PEM private key (env PKSN_TLS_KEY)
   --demo              seed the labelled demo data set into an empty database
   -h, --help          show this help
 `;
@@ -48,9 +51,16 @@ export async function serveNode(
       }
     }
     const metrics = createHttpMetrics(() => node.index.current);
-    const app = createApp({ config, node, metrics, log });
+    const secure = config.tls.cert !== null;
+    const admin = new AdminAuth({ db: node.db, clock, config: config.admin, secure, log });
+    const setup = admin.hasAccount() ? null : new SetupToken();
+    const app = createApp({ config, node, metrics, log, admin: { auth: admin, setup, node } });
     const listen = parseListen(config.listen)!;
-    const server = startServer(app, listen);
+    const tls = config.tls.cert !== null && config.tls.key !== null
+      ? await readTls({ cert: config.tls.cert, key: config.tls.key })
+      : undefined;
+    const server = startServer(app, { ...listen, tls });
+    if (setup) log.warn(`Admin setup token (one use, this run only): ${setup.value}`);
     let reloading = false;
     const timer = setInterval(async () => {
       if (reloading) return;
@@ -84,6 +94,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     ...DATA_OPTIONS,
     listen: { type: "string" },
     demo: { type: "boolean" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
   }, false);
   if (values.help) {
     console.log(SERVE_HELP);
@@ -93,6 +105,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     config: values.config as string | undefined,
     dataDir: values.data as string | undefined,
     listen: values.listen as string | undefined,
+    tls: {
+      cert: values["tls-cert"] as string | undefined,
+      key: values["tls-key"] as string | undefined,
+    },
   });
   const log = createLogger(config.log.level);
   const serving = await serveNode(config, { clock: systemClock, log, demo: !!values.demo });

@@ -3,13 +3,14 @@
  * failure becomes `{"error":{"code","message"}}` through `errorResponse`.
  */
 import { Hono } from "hono";
+import { type AdminRoutesDeps, mountAdminRoutes } from "../admin/mod.ts";
 import type { Config } from "../config.ts";
 import { errorBody, quote } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Node } from "../node.ts";
 import { mountBatchRoutes } from "./batch.ts";
 import { mountHealthRoutes } from "./health.ts";
-import { type HttpMetrics, instrument } from "./http_metrics.ts";
+import { type HttpMetrics, instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { mountObjectRoutes } from "./objects.ts";
 import { mountParticipationRoutes } from "./participation.ts";
 import { errorResponse } from "./responses.ts";
@@ -20,6 +21,8 @@ export interface AppDeps {
   node: Pick<Node, "db" | "reputation" | "auth" | "participation" | "index">;
   metrics: HttpMetrics;
   log: Logger;
+  /** The admin API (`/admin/api/`), mounted only when given. */
+  admin?: Omit<AdminRoutesDeps, keyof InstrumentDeps>;
 }
 
 /** Builds the Hono app. */
@@ -58,6 +61,7 @@ export function createApp(deps: AppDeps): Hono {
     maxItems: config.lookup.maxBatchItems,
     maxBodyBytes: config.lookup.maxBodyBytes,
   });
+  if (deps.admin) mountAdminRoutes(app, { ...instrumentDeps, ...deps.admin });
   const unmatched = instrument("unmatched", instrumentDeps, function notFound(c): Response {
     return c.json(errorBody("not_found", `No route for ${quote(c.req.path)}`), 404);
   });

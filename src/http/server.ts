@@ -14,16 +14,44 @@ export interface RunningServer {
   readonly finished: Promise<void>;
 }
 
-/** Starts serving `app` on `hostname:port` (port 0 picks a free one). */
+/** PEM texts of a certificate chain and its private key. */
+export interface TlsPem {
+  cert: string;
+  key: string;
+}
+
+/** Reads the PEM files named in the config; errors name the file. */
+export async function readTls(paths: { cert: string; key: string }): Promise<TlsPem> {
+  const read = async (path: string, what: string): Promise<string> => {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      throw new AppError(
+        500,
+        "tls_invalid",
+        `Cannot read TLS ${what} ${quote(path)}: ${(err as Error).message}`,
+      );
+    }
+    if (!text.includes("-----BEGIN ")) {
+      throw new AppError(500, "tls_invalid", `TLS ${what} ${quote(path)} is not PEM`);
+    }
+    return text;
+  };
+  return { cert: await read(paths.cert, "certificate"), key: await read(paths.key, "key") };
+}
+
+/** Starts serving `app` on `hostname:port` (port 0 picks a free one), over TLS when given. */
 export function startServer(
   app: Hono,
-  options: { hostname: string; port: number },
+  options: { hostname: string; port: number; tls?: TlsPem },
 ): RunningServer {
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
       hostname: options.hostname,
       port: options.port,
+      ...(options.tls ?? {}),
       onListen(): void {}, // the caller logs where it listens
     }, app.fetch);
   } catch (err) {
@@ -31,6 +59,8 @@ export function startServer(
       ? "address already in use"
       : err instanceof Deno.errors.PermissionDenied
       ? "permission denied"
+      : options.tls
+      ? `TLS certificate or key rejected: ${(err as Error).message}`
       : (err as Error).message;
     throw new AppError(
       500,
@@ -42,7 +72,7 @@ export function startServer(
   const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return {
-    url: `http://${host}:${addr.port}`,
+    url: `${options.tls ? "https" : "http"}://${host}:${addr.port}`,
     hostname: addr.hostname,
     port: addr.port,
     shutdown: () => server.shutdown(),

@@ -151,7 +151,7 @@ export async function startServe(
   };
   let url: string;
   try {
-    url = (await stderr.waitFor(/pksn listening on (http:\/\/\S+)/))[1];
+    url = (await stderr.waitFor(/pksn listening on (https?:\/\/\S+)/))[1];
     if (options.answering ?? true) {
       const health = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) });
       await health.body?.cancel();

@@ -1,0 +1,245 @@
+/**
+ * The admin API under `/admin/api/`: first-run setup, login and logout, and the
+ * operator's licence and participation endpoints. Every route but setup and
+ * login needs the session cookie; every state-changing one also needs the
+ * session's CSRF token and, when the browser sends `Origin`, the node's own origin.
+ * A licence key never opens an admin route: only the cookie is read.
+ */
+import type { Context, Handler, Hono } from "hono";
+import { getCookie } from "hono/cookie";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { AppError, InvalidInputError, quote } from "../errors.ts";
+import { readJson } from "../http/body.ts";
+import { instrument, type InstrumentDeps } from "../http/http_metrics.ts";
+import { allowOnly } from "../http/methods.ts";
+import { NODE_MODES } from "../licences/mod.ts";
+import type { Node } from "../node.ts";
+import {
+  type AdminAuth,
+  adminExists,
+  type AdminSession,
+  checkAccount,
+  SESSION_COOKIE,
+} from "./auth.ts";
+import type { SetupToken } from "./setup_token.ts";
+
+/** What the admin routes need. */
+export interface AdminRoutesDeps extends InstrumentDeps {
+  auth: AdminAuth;
+  /** The first-run token; null when an account existed at start-up. */
+  setup: SetupToken | null;
+  node: Pick<Node, "licences" | "auth" | "participation">;
+}
+
+/** The admin API base path. */
+export const ADMIN_API = "/admin/api";
+
+// Admin bodies are a few fields; no need for the look-up body limit.
+const BODY_LIMIT = 16 * 1024;
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const NO_STORE = { "Cache-Control": "no-store" } as const;
+
+const setupSchema = z.strictObject({
+  token: z.string().max(200),
+  username: z.string().max(64),
+  password: z.string().max(4096),
+});
+const loginSchema = z.strictObject({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(4096),
+});
+const revokeSchema = z.strictObject({ reason: z.string().max(500).optional() });
+const participationSchema = z.strictObject({
+  mode: z.enum(NODE_MODES, { error: `expected one of ${NODE_MODES.join(", ")}` }),
+  acceptStatement: z.boolean().optional(),
+});
+
+/** Adds the admin API routes to `app`. */
+export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
+  const { auth, node } = deps;
+  const path = (p: string): string => `${ADMIN_API}/${p}`;
+
+  app.post(
+    path("setup"),
+    instrument(path("setup"), deps, async function setup(c): Promise<Response> {
+      requireSameOrigin(c);
+      const body = parse(setupSchema, await readJson(c, BODY_LIMIT), "admin setup");
+      if (auth.hasAccount()) throw adminExists();
+      if (deps.setup === null || !deps.setup.matches(body.token)) {
+        throw new AppError(
+          403,
+          "setup_token_invalid",
+          "Setup token is wrong or already used: use the token from this run's log",
+        );
+      }
+      checkAccount(body.username, body.password);
+      // Used up before the slow hashing, so two requests cannot both get through.
+      if (!deps.setup.consume(body.token)) {
+        throw new AppError(403, "setup_token_invalid", "Setup token is already used");
+      }
+      await auth.setPassword(body.username, body.password, { actor: "setup", firstOnly: true });
+      return c.json({ username: body.username }, 201, NO_STORE);
+    }),
+  );
+
+  app.post(
+    path("login"),
+    instrument(path("login"), deps, async function login(c): Promise<Response> {
+      requireSameOrigin(c);
+      const body = parse(loginSchema, await readJson(c, BODY_LIMIT), "admin login");
+      const session = await auth.login(body.username, body.password, clientAddress(c));
+      return c.json(
+        { username: session.username, csrfToken: session.csrfToken, expiresAt: session.expiresAt },
+        200,
+        { ...NO_STORE, "Set-Cookie": auth.sessionCookie(session) },
+      );
+    }),
+  );
+
+  app.post(
+    path("logout"),
+    withSession(path("logout"), deps, function logout(c): Response {
+      auth.logout(getCookie(c, SESSION_COOKIE)!);
+      return c.body(null, 204, { "Set-Cookie": auth.clearedCookie() });
+    }),
+  );
+
+  app.get(
+    path("session"),
+    withSession(path("session"), deps, function session(c, current): Response {
+      return c.json(current, 200, NO_STORE);
+    }),
+  );
+
+  app.get(
+    path("licences"),
+    withSession(path("licences"), deps, function licences(c): Response {
+      return c.json({ licences: node.licences.list() }, 200, NO_STORE);
+    }),
+  );
+
+  app.post(
+    path("licences/:id/revoke"),
+    withSession(
+      path("licences/:id/revoke"),
+      deps,
+      async function revoke(c, current): Promise<Response> {
+        const id = c.req.param("id") ?? "";
+        if (!/^\d{1,15}$/.test(id)) {
+          throw new InvalidInputError("invalid_request", `Invalid licence id ${quote(id)}`);
+        }
+        const body = parse(revokeSchema, await readOptionalJson(c), "revocation");
+        const licence = node.licences.revoke(id, `admin:${current.username}`, body.reason);
+        // Effective on the next look-up in this process; other processes see the generation bump.
+        node.auth.invalidate();
+        return c.json({ licence }, 200, NO_STORE);
+      },
+    ),
+  );
+
+  app.get(
+    path("participation"),
+    withSession(path("participation"), deps, function participation(c): Response {
+      return c.json(node.participation.state, 200, NO_STORE);
+    }),
+  );
+
+  app.post(
+    path("participation"),
+    withSession(path("participation"), deps, async function setMode(c, current): Promise<Response> {
+      const body = parse(participationSchema, await readJson(c, BODY_LIMIT), "participation");
+      const state = node.participation.set(body.mode, {
+        acceptStatement: body.acceptStatement,
+        actor: `admin:${current.username}`,
+      });
+      return c.json(state, 200, NO_STORE);
+    }),
+  );
+
+  allowOnly(app, path("setup"), ["POST"], deps);
+  allowOnly(app, path("login"), ["POST"], deps);
+  allowOnly(app, path("logout"), ["POST"], deps);
+  allowOnly(app, path("session"), ["GET"], deps);
+  allowOnly(app, path("licences"), ["GET"], deps);
+  allowOnly(app, path("licences/:id/revoke"), ["POST"], deps);
+  allowOnly(app, path("participation"), ["GET", "POST"], deps);
+}
+
+/**
+ * Wraps an admin handler: 401 `admin_auth_required` without a valid session
+ * cookie, and for state-changing methods 403 `csrf_failed` unless the request
+ * is same-origin and carries the session's `X-CSRF-Token`.
+ */
+function withSession(
+  route: string,
+  deps: AdminRoutesDeps,
+  handler: (c: Context, session: AdminSession) => Response | Promise<Response>,
+): Handler {
+  const { auth } = deps;
+  return instrument(route, deps, function authenticated(c): Response | Promise<Response> {
+    const id = getCookie(c, SESSION_COOKIE);
+    const session = id === undefined ? null : auth.session(id);
+    if (session === null) {
+      throw new AppError(401, "admin_auth_required", "Admin login required: POST /admin/api/login");
+    }
+    if (STATE_CHANGING.has(c.req.method)) {
+      requireSameOrigin(c);
+      const token = c.req.header("x-csrf-token");
+      if (token === undefined || !sameSecret(token, session.csrfToken)) {
+        throw csrfFailed(
+          token === undefined
+            ? "CSRF token missing: send the session's csrfToken in the X-CSRF-Token header"
+            : "CSRF token does not match this session",
+        );
+      }
+    }
+    return handler(c, session);
+  });
+}
+
+function requireSameOrigin(c: Context): void {
+  const origin = c.req.header("origin");
+  if (origin === undefined) return;
+  const own = new URL(c.req.url).origin;
+  if (origin !== own) {
+    throw csrfFailed(`Cross-origin request refused: origin ${quote(origin)} is not ${quote(own)}`);
+  }
+}
+
+function csrfFailed(message: string): AppError {
+  return new AppError(403, "csrf_failed", message);
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const digest = (text: string): Uint8Array => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+function clientAddress(c: Context): string {
+  const info = c.env as Partial<Deno.ServeHandlerInfo<Deno.NetAddr>> | undefined;
+  return info?.remoteAddr?.hostname ?? "unknown";
+}
+
+/** A JSON body, or `{}` when the request has none. */
+async function readOptionalJson(c: Context): Promise<unknown> {
+  const length = c.req.header("content-length");
+  const empty = c.req.header("content-type") === undefined &&
+    (length === undefined || length === "0");
+  return empty ? {} : await readJson(c, BODY_LIMIT);
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue.code === "unrecognized_keys"
+    ? [...issue.path, issue.keys[0]].join(".")
+    : issue.path.join(".");
+  throw new InvalidInputError(
+    "invalid_request",
+    `Invalid ${what}${field ? ` ${quote(field)}` : ""}: ${
+      issue.code === "unrecognized_keys" ? "unknown field" : issue.message
+    }`,
+  );
+}

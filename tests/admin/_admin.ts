@@ -1,0 +1,158 @@
+/** Plumbing for the admin tests: a node with the admin API on loopback, and its requests. */
+import assert from "node:assert/strict";
+import { AdminAuth, SetupToken } from "../../src/admin/mod.ts";
+import type { ConfigLayer } from "../../src/config.ts";
+import { resolveConfig } from "../../src/config.ts";
+import { createApp } from "../../src/http/app.ts";
+import { createHttpMetrics } from "../../src/http/http_metrics.ts";
+import { startServer } from "../../src/http/server.ts";
+import { memoryLogger } from "../../src/log.ts";
+import { type Node, openNode } from "../../src/node.ts";
+import { fakeClock, tempDir } from "../_helpers.ts";
+
+/** A password that meets the policy. */
+export const PASSWORD = "correct horse battery staple";
+
+/** A node serving the admin API, built the way `serveNode` builds it. */
+export interface AdminTestNode extends AsyncDisposable {
+  url: string;
+  node: Node;
+  auth: AdminAuth;
+  /** The first-run token, or null when an account existed at start. */
+  setupToken: string | null;
+  clock: ReturnType<typeof fakeClock>;
+  logLines: string[];
+  dataDir: string;
+}
+
+/** Starts a node on 127.0.0.1 port 0; `secure` marks it as served over TLS. */
+export async function startAdminNode(
+  options: { secure?: boolean; config?: ConfigLayer; dataDir?: string } = {},
+): Promise<AdminTestNode> {
+  const dir = options.dataDir === undefined ? await tempDir() : undefined;
+  const dataDir = options.dataDir ?? dir!.path;
+  const config = resolveConfig({
+    ...options.config,
+    auth: { required: false, ...options.config?.auth },
+    store: { reloadCheckSeconds: 3600 },
+    dataDir,
+    listen: "127.0.0.1:0",
+  });
+  const log = memoryLogger();
+  const clock = fakeClock();
+  const node = await openNode(config, { clock, log });
+  const auth = new AdminAuth({
+    db: node.db,
+    clock,
+    config: config.admin,
+    secure: options.secure ?? false,
+    log,
+  });
+  const setup = auth.hasAccount() ? null : new SetupToken();
+  const metrics = createHttpMetrics(() => node.index.current);
+  const app = createApp({ config, node, metrics, log, admin: { auth, setup, node } });
+  const server = startServer(app, { hostname: "127.0.0.1", port: 0 });
+  return {
+    url: server.url,
+    node,
+    auth,
+    setupToken: setup?.value ?? null,
+    clock,
+    logLines: log.lines,
+    dataDir,
+    async [Symbol.asyncDispose](): Promise<void> {
+      await server.shutdown();
+      node.close();
+      await dir?.[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** A response with its parsed JSON body (null when empty). */
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  // deno-lint-ignore no-explicit-any
+  body: any;
+}
+
+/** Request options for {@link api}. */
+export interface ApiOptions {
+  method?: string;
+  json?: unknown;
+  /** The `pksn_admin=…` cookie pair. */
+  cookie?: string;
+  csrf?: string;
+  headers?: Record<string, string>;
+}
+
+/** Sends a request to the admin API (or any path) and parses the JSON answer. */
+export async function api(
+  target: { url: string },
+  path: string,
+  options: ApiOptions = {},
+): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.json !== undefined) headers["content-type"] = "application/json";
+  if (options.cookie !== undefined) headers.cookie = options.cookie;
+  if (options.csrf !== undefined) headers["x-csrf-token"] = options.csrf;
+  const res = await fetch(target.url + path, {
+    method: options.method ?? (options.json === undefined ? "GET" : "POST"),
+    headers,
+    body: options.json === undefined ? undefined : JSON.stringify(options.json),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+/** Asserts an answer is the one error shape with `status` and `code`. */
+export function assertError(res: ApiResponse, status: number, code: string): void {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.deepEqual(Object.keys(res.body), ["error"]);
+  assert.equal(res.body.error.code, code, JSON.stringify(res.body));
+}
+
+/** Creates the first account through `POST /admin/api/setup`. */
+export async function setUp(
+  target: AdminTestNode,
+  username = "admin",
+  password = PASSWORD,
+): Promise<void> {
+  const res = await api(target, "/admin/api/setup", {
+    json: { token: target.setupToken, username, password },
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+}
+
+/** A logged-in session: the cookie pair to send and the CSRF token. */
+export interface LoggedIn {
+  cookie: string;
+  csrf: string;
+  setCookie: string;
+}
+
+/** Logs in and returns the session cookie and CSRF token. */
+export async function logIn(
+  target: { url: string },
+  username = "admin",
+  password = PASSWORD,
+): Promise<LoggedIn> {
+  const res = await api(target, "/admin/api/login", { json: { username, password } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const setCookie = res.headers.get("set-cookie") ?? "";
+  const cookie = setCookie.split(";", 1)[0];
+  assert.match(cookie, /^pksn_admin=[A-Za-z0-9_-]{43}$/);
+  return { cookie, csrf: res.body.csrfToken, setCookie };
+}
+
+/** The audit entries whose action starts with `admin.` (or all when `all`). */
+export function auditRows(
+  node: Node,
+  all = false,
+): { actor: string; action: string; detail: string | null }[] {
+  return node.db.prepare(
+    `SELECT actor, action, detail FROM audit ${
+      all ? "" : "WHERE action LIKE 'admin.%'"
+    } ORDER BY id`,
+  ).all() as unknown as { actor: string; action: string; detail: string | null }[];
+}
