@@ -1,5 +1,5 @@
 /** `pksn license …`: the licence lifecycle from the service provider's side. */
-import { InvalidInputError, quote } from "../errors.ts";
+import { AppError, InvalidInputError, quote } from "../errors.ts";
 import {
   CLIENT_MODES,
   type ClientMode,
@@ -200,7 +200,20 @@ export async function licenseCommand(args: string[]): Promise<number> {
     case "import": {
       want(1, "import FILE.csv");
       const rows = await readLicenceCsv(positionals[0]);
-      const added = ctx.licences.addMany(rows, actor);
+      let added: LicenceView[];
+      try {
+        added = ctx.licences.addMany(rows, actor);
+      } catch (err) {
+        // addMany says "Line N: ..."; name the file as the other import errors do.
+        if (!(err instanceof AppError)) throw err;
+        throw new AppError(
+          err.status,
+          err.code,
+          `${
+            err.message.replace(/^Line (\d+): /, `${positionals[0]}:$1: `)
+          }\nNothing imported: 1 line has errors`,
+        );
+      }
       print(added, `Registered ${added.length} licences from ${quote(positionals[0])}`);
       return 0;
     }

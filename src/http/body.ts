@@ -24,10 +24,19 @@ export async function readJson(c: Context, limit: number): Promise<unknown> {
   if (body === null) throw new InvalidInputError("invalid_json", "Request body is empty");
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of body) {
+      size += chunk.byteLength;
+      if (size > limit) throw tooLarge(limit);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    // The client went away mid-body: nothing to answer, nothing worth an error log.
+    throw new InvalidInputError(
+      "body_incomplete",
+      `Request body could not be read: ${(err as Error).message}`,
+    );
   }
   const bytes = new Uint8Array(size);
   let at = 0;

@@ -10,7 +10,6 @@ import {
   CLIENT_MODES,
   type LicenceAuthenticator,
   type NodeParticipation,
-  readStatement,
 } from "../licences/mod.ts";
 import { OBJECT_TYPES, type ReputationIndex } from "../reputation/mod.ts";
 import { readJson } from "./body.ts";
@@ -37,7 +36,8 @@ export function mountParticipationRoutes(app: Hono, deps: ParticipationRoutesDep
   app.get(
     "/v1/statement",
     instrument("/v1/statement", deps, function statement(c): Response {
-      const current = readStatement(deps.db);
+      // The statement the node enforces, so a client is never refused the version it was shown.
+      const current = participation.statement;
       if (!current) throw new AppError(503, "not_ready", "No KSN Statement is loaded");
       return c.json(current);
     }),

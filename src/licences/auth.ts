@@ -153,6 +153,12 @@ export class LicenceAuthenticator {
         }`,
       );
     }
+    // Another process may have published a newer statement than this node has read.
+    if (
+      statementVersion !== undefined && statementVersion > this.#deps.participation.statementVersion
+    ) {
+      this.#deps.participation.reload();
+    }
     const current = this.#deps.participation.statementVersion;
     if (mode !== "none" && statementVersion !== current) {
       throw new AppError(
@@ -169,6 +175,12 @@ export class LicenceAuthenticator {
     const accepted = mode === "none" ? null : current;
     transaction(db, () => {
       licences.setParticipation(licence.id, mode, accepted, at);
+      // During a rotation's grace period clients still use the old key; the
+      // renewed licence must carry what they chose.
+      const renewed = licences.byId(licence.id)?.replaced_by;
+      if (renewed !== null && renewed !== undefined) {
+        licences.setParticipation(Number(renewed), mode, accepted, at);
+      }
       licences.audit({
         at,
         actor: `client:${licence.id}`,
@@ -235,6 +247,10 @@ export class LicenceAuthenticator {
 
 function readKey(headers: Headers): string {
   const authorization = headers.get("authorization");
+  const explicit = headers.get("x-license-key");
+  // An X-License-Key wins over an Authorization header meant for someone else
+  // (a proxy's Basic credentials, say).
+  if (explicit !== null && explicit.trim() !== "") return explicit.trim();
   if (authorization !== null) {
     const space = authorization.indexOf(" ");
     if (space > 0 && authorization.slice(0, space).toLowerCase() === "bearer") {
@@ -246,8 +262,6 @@ function readKey(headers: Headers): string {
       'Authorization header must be "Bearer <licence key>"',
     );
   }
-  const key = headers.get("x-license-key");
-  if (key !== null && key.trim() !== "") return key.trim();
   throw unauthorized(
     "license_missing",
     'Licence key required: send "Authorization: Bearer <key>" or "X-License-Key: <key>"',

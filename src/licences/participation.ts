@@ -10,7 +10,7 @@ import { transaction } from "../store/database.ts";
 import { bumpGeneration } from "../store/generation.ts";
 import { getSetting, setSetting } from "../store/settings.ts";
 import { NODE_MODES, type NodeMode, UPSTREAM_ALLOWED, type UpstreamTraffic } from "./modes.ts";
-import { readStatement } from "./statement.ts";
+import { readStatement, type Statement } from "./statement.ts";
 
 /** The node's participation as `participation show` and `GET /v1/node` report it. */
 export interface NodeParticipationState {
@@ -33,6 +33,7 @@ export class NodeParticipation {
   readonly #db: DatabaseSync;
   readonly #clock: Clock;
   #state!: NodeParticipationState;
+  #statement: Statement | undefined;
 
   constructor(db: DatabaseSync, clock: Clock) {
     this.#db = db;
@@ -48,7 +49,8 @@ export class NodeParticipation {
       : "do-not-participate";
     const acceptedText = getSetting(this.#db, ACCEPTED_SETTING);
     const accepted = acceptedText === undefined ? null : Number(acceptedText);
-    const current = readStatement(this.#db)?.version ?? 0;
+    this.#statement = readStatement(this.#db);
+    const current = this.#statement?.version ?? 0;
     const upstream = {} as Record<UpstreamTraffic, boolean>;
     // Acceptance is of one statement version: a newer one must be accepted again.
     for (const traffic of ["lookups", "statistics", "samples"] as const) {
@@ -66,6 +68,11 @@ export class NodeParticipation {
   /** The current state. */
   get state(): Readonly<NodeParticipationState> {
     return this.#state;
+  }
+
+  /** The KSN Statement clients must accept: the one this node enforces. */
+  get statement(): Statement | undefined {
+    return this.#statement;
   }
 
   /** The current KSN Statement version clients must accept. */

@@ -5,6 +5,7 @@ import { InvalidInputError } from "../errors.ts";
 import { transaction } from "../store/database.ts";
 import { bumpGeneration } from "../store/generation.ts";
 import { addStatement, currentStatement } from "../store/settings.ts";
+import { isoSeconds } from "./dates.ts";
 
 /** A statement version as clients see it. */
 export interface Statement {
@@ -38,7 +39,7 @@ export function readStatement(db: DatabaseSync): Statement | undefined {
   return {
     version: Number(row.version),
     text: row.text,
-    publishedAt: new Date(Number(row.loaded_at) * 1000).toISOString(),
+    publishedAt: isoSeconds(Number(row.loaded_at)),
   };
 }
 

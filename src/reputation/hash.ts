@@ -24,41 +24,67 @@ function hexValue(code: number): number {
   return -1;
 }
 
+/** A validated hex digest, before any bytes are decoded. */
+export interface ScannedDigest {
+  kind: DigestKind;
+  /** Canonical lower-case hex. */
+  hex: string;
+  /** The first four bytes as a big-endian number: the index prefix of its key. */
+  prefix: number;
+}
+
+/**
+ * Validates a hex digest of 32, 40 or 64 characters, case-insensitively, and
+ * reads its first four bytes, without allocating: most looked-up hashes are
+ * unknown, and their answer needs nothing more. Throws `errorCode` with a
+ * message naming the input and what was expected.
+ */
+export function scanDigest(text: string, errorCode = "invalid_hash"): ScannedDigest {
+  const kind = KIND_BY_HEX_LENGTH[text.length];
+  if (kind === undefined) {
+    const thumbprint = errorCode === "invalid_thumbprint";
+    throw new InvalidInputError(
+      errorCode,
+      `Invalid ${thumbprint ? "thumbprint" : "hash"} ${quote(text)}: expected ${
+        thumbprint ? "40 (SHA-1) or 64 (SHA-256)" : "32 (MD5), 40 (SHA-1) or 64 (SHA-256)"
+      } hex characters, got ${text.length}`,
+    );
+  }
+  let lower = true;
+  let prefix = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const v = hexValue(c);
+    if (v < 0) {
+      throw new InvalidInputError(
+        errorCode,
+        `Invalid ${errorCode === "invalid_thumbprint" ? "thumbprint" : "hash"} ${quote(text)}: ${
+          quote(text[i])
+        } at position ${i + 1} is not a hex digit`,
+      );
+    }
+    if (c >= 65 && c <= 70) lower = false;
+    if (i < 8) prefix = (prefix << 4) | v;
+  }
+  return { kind, hex: lower ? text : text.toLowerCase(), prefix: prefix >>> 0 };
+}
+
+/** Decodes validated hex into bytes. */
+export function hexBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < bytes.length; i++) {
+    bytes[i] = (hexValue(hex.charCodeAt(2 * i)) << 4) | hexValue(hex.charCodeAt(2 * i + 1));
+  }
+  return bytes;
+}
+
 /**
  * Parses a hex digest of 32, 40 or 64 characters, case-insensitively. Throws
  * `errorCode` with a message naming the input and what was expected.
  */
 export function parseDigest(text: string, errorCode = "invalid_hash"): Digest {
-  const kind = KIND_BY_HEX_LENGTH[text.length];
-  const what = errorCode === "invalid_thumbprint" ? "thumbprint" : "hash";
-  if (kind === undefined) {
-    throw new InvalidInputError(
-      errorCode,
-      `Invalid ${what} ${
-        quote(text)
-      }: expected 32 (MD5), 40 (SHA-1) or 64 (SHA-256) hex characters, got ${text.length}`,
-    );
-  }
-  const bytes = new Uint8Array(text.length >> 1);
-  let lower = true;
-  for (let i = 0; i < bytes.length; i++) {
-    const c1 = text.charCodeAt(2 * i);
-    const c2 = text.charCodeAt(2 * i + 1);
-    const hi = hexValue(c1);
-    const lo = hexValue(c2);
-    if (hi < 0 || lo < 0) {
-      const at = hi < 0 ? 2 * i : 2 * i + 1;
-      throw new InvalidInputError(
-        errorCode,
-        `Invalid ${what} ${quote(text)}: ${quote(text[at])} at position ${
-          at + 1
-        } is not a hex digit`,
-      );
-    }
-    if (c1 >= 65 && c1 <= 70 || c2 >= 65 && c2 <= 70) lower = false;
-    bytes[i] = (hi << 4) | lo;
-  }
-  return { kind, hex: lower ? text : text.toLowerCase(), bytes };
+  const scanned = scanDigest(text, errorCode);
+  return { kind: scanned.kind, hex: scanned.hex, bytes: hexBytes(scanned.hex) };
 }
 
 const THUMBPRINT_SEPARATORS = /[:\s]/g;
@@ -68,10 +94,16 @@ const THUMBPRINT_SEPARATORS = /[:\s]/g;
  * space-separated form that certificate tools print.
  */
 export function parseThumbprint(text: string): Digest {
+  const scanned = scanThumbprint(text);
+  return { kind: scanned.kind, hex: scanned.hex, bytes: hexBytes(scanned.hex) };
+}
+
+/** {@link scanDigest} for certificate thumbprints (SHA-1 or SHA-256, colons allowed). */
+export function scanThumbprint(text: string): ScannedDigest {
   const compact = text.includes(":") || text.includes(" ")
     ? text.replace(THUMBPRINT_SEPARATORS, "")
     : text;
-  const digest = parseDigest(compact, "invalid_thumbprint");
+  const digest = scanDigest(compact, "invalid_thumbprint");
   if (digest.kind === "md5") {
     throw new InvalidInputError(
       "invalid_thumbprint",

@@ -7,9 +7,9 @@ import type { DatabaseSync } from "node:sqlite";
 import { AppError, quote } from "../errors.ts";
 import { EntryRepository, type EntryRow, type Origin } from "../store/entries.ts";
 import { bumpGeneration } from "../store/generation.ts";
+import { keyPrefix } from "./keys.ts";
 import type { NumberedLine } from "../text/lines.ts";
 import { headerColumns, parseCsvLine } from "../text/csv.ts";
-import { keyPrefix } from "./keys.ts";
 import { describeIssue, recordRows, recordSchema } from "./records.ts";
 
 /** Input formats `import` reads. */
@@ -153,6 +153,8 @@ async function readAll(
 
 function writeSorted(entries: EntryRepository, rows: EntryRow[]): void {
   // Sort indices by (prefix, position) packed into one float64: exact below 2^53.
+  // Measured: per-row inserts in key order beat handing SQLite one JSON array
+  // (json_each re-parses each element per column).
   const order = new Float64Array(rows.length);
   for (let i = 0; i < rows.length; i++) order[i] = keyPrefix(rows[i].key) * 131072 + i;
   order.sort();

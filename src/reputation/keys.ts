@@ -36,6 +36,20 @@ export function fnv1a(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
+/**
+ * 32-bit FNV-1a of a string's UTF-8 bytes, straight from the string when it is
+ * ASCII (canonical URLs and punycode domains are), so a miss allocates nothing.
+ */
+export function fnv1aText(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return fnv1a(encoder.encode(text));
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 /** The 32-bit prefix of a key that the in-memory index holds. */
 export function keyPrefix(key: Uint8Array): number {
   return ((key[1] << 24) | (key[2] << 16) | (key[3] << 8) | key[4]) >>> 0;
@@ -48,6 +62,20 @@ export function digestKey(type: "file" | "cert", digest: Uint8Array): Uint8Array
   key.set(digest, 1);
   return key;
 }
+
+/** Key of a validated lower- or upper-case hex digest, decoded straight into the key. */
+export function digestKeyFromHex(type: "file" | "cert", hex: string): Uint8Array {
+  const key = new Uint8Array(1 + (hex.length >> 1));
+  key[0] = TYPE_BYTE[type];
+  for (let i = 1, j = 0; i < key.length; i++, j += 2) {
+    key[i] = (NIBBLE[hex.charCodeAt(j)] << 4) | NIBBLE[hex.charCodeAt(j + 1)];
+  }
+  return key;
+}
+
+const NIBBLE = new Uint8Array(128);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLE[65 + i] = NIBBLE[97 + i] = 10 + i;
 
 function hashedKey(typeByte: number, payload: Uint8Array): Uint8Array {
   const key = new Uint8Array(5 + payload.length);
@@ -68,9 +96,19 @@ export function textKey(type: "url" | "domain", text: string): Uint8Array {
 
 /** Key of an IP network: address bytes masked to `prefix`, then the prefix length. */
 export function ipKey(masked: Uint8Array, prefix: number): Uint8Array {
+  return hashedKey(TYPE_BYTE.ip, ipPayload(masked, prefix));
+}
+
+/** The bytes after the hash in an IP key: the masked address and the prefix length. */
+export function ipPayload(masked: Uint8Array, prefix: number): Uint8Array {
   const payload = new Uint8Array(masked.length + 1);
   payload.set(masked);
   payload[masked.length] = prefix;
+  return payload;
+}
+
+/** Key of an IP network from its {@link ipPayload}. */
+export function ipKeyFromPayload(payload: Uint8Array): Uint8Array {
   return hashedKey(TYPE_BYTE.ip, payload);
 }
 

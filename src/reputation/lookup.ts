@@ -5,11 +5,19 @@
  */
 import { AppError, InvalidInputError, quote } from "../errors.ts";
 import { type EntryRepository, type EntryRow, ORIGIN_LOCAL } from "../store/entries.ts";
-import { parseDigest, parseThumbprint } from "./hash.ts";
-import { domainAndParents, normalizeDomain } from "./domain.ts";
-import { formatIp, formatNetwork, type IpNetwork, maskTo, parseNetwork } from "./ip.ts";
-import { canonicalizeUrl, urlExpressions } from "./url.ts";
-import { digestKey, ipKey, keyPrefix, textKey } from "./keys.ts";
+import { scanDigest, type ScannedDigest, scanThumbprint } from "./hash.ts";
+import { normalizeDomain } from "./domain.ts";
+import { formatIp, formatNetwork, parseNetwork } from "./ip.ts";
+import { canonicalizeUrl } from "./url.ts";
+import { digestKeyFromHex } from "./keys.ts";
+import {
+  type Candidate,
+  candidateKey,
+  candidateMatch,
+  domainCandidates,
+  networkCandidates,
+  urlCandidates,
+} from "./candidates.ts";
 import type { ReputationIndex } from "./reputation_index.ts";
 import { type LookupResult, type Match, OBJECT_TYPES, type ObjectType, VERDICTS } from "./types.ts";
 
@@ -39,10 +47,10 @@ export interface LookupItemError {
   error: { code: string; message: string };
 }
 
-interface Candidate {
-  key: Uint8Array;
-  match: Match;
-}
+// Recently answered listed objects. Hits cost a SQLite read (several µs);
+// popular objects are asked again and again. Cleared whenever the index is
+// replaced, so it is never staler than the index itself.
+const HIT_CACHE_SIZE = 65_536;
 
 /** The look-up service over the store and the in-memory index. */
 export class Reputation {
@@ -50,6 +58,8 @@ export class Reputation {
   readonly #index: IndexHolder;
   readonly #unknownTtl: number;
   readonly #defaultTtl: number;
+  #hits = new Map<string, LookupResult>();
+  #hitsFor: ReputationIndex | undefined;
 
   constructor(deps: ReputationDeps) {
     this.#entries = deps.entries;
@@ -58,23 +68,31 @@ export class Reputation {
     this.#defaultTtl = deps.ttl.default;
   }
 
-  /** Looks up one object; throws {@link InvalidInputError} for a malformed value. */
+  /**
+   * Looks up one object; throws {@link InvalidInputError} for a malformed value.
+   * Results may be shared between callers: treat them as read-only.
+   */
   lookup(type: ObjectType, value: string): LookupResult {
     switch (type) {
-      case "file": {
-        const digest = parseDigest(value);
-        return this.#digest("file", digest.hex, digest.bytes);
+      case "file":
+        return this.#digest("file", scanDigest(value));
+      case "cert":
+        return this.#digest("cert", scanThumbprint(value));
+      case "domain": {
+        const name = normalizeDomain(value);
+        return this.#cached("domain", name, () => domainCandidates(name));
       }
-      case "cert": {
-        const digest = parseThumbprint(value);
-        return this.#digest("cert", digest.hex, digest.bytes);
+      case "ip": {
+        const net = parseNetwork(value);
+        const shown = net.prefix === (net.family === 4 ? 32 : 128)
+          ? formatIp(net)
+          : formatNetwork(net);
+        return this.#cached("ip", shown, () => networkCandidates(net, this.#index.current));
       }
-      case "domain":
-        return this.#domain(value);
-      case "ip":
-        return this.#ip(value);
-      case "url":
-        return this.#url(value);
+      case "url": {
+        const url = canonicalizeUrl(value);
+        return this.#cached("url", url.url, () => urlCandidates(url, this.#index.current));
+      }
     }
   }
 
@@ -103,83 +121,57 @@ export class Reputation {
     return out;
   }
 
-  #digest(type: "file" | "cert", hex: string, bytes: Uint8Array): LookupResult {
-    const key = digestKey(type, bytes);
-    if (!this.#index.current.prefixes.has(keyPrefix(key))) return this.#unknown(type, hex);
-    const row = this.#entries.get(key);
-    return row ? this.#result(type, hex, row) : this.#unknown(type, hex);
+  #digest(type: "file" | "cert", digest: ScannedDigest): LookupResult {
+    if (!this.#index.current.prefixes.has(digest.prefix)) return this.#unknown(type, digest.hex);
+    const hits = this.#hitCache();
+    const cacheKey = type === "file" ? digest.hex : `c${digest.hex}`;
+    const cached = hits.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const row = this.#entries.get(digestKeyFromHex(type, digest.hex));
+    if (row === undefined) return this.#unknown(type, digest.hex);
+    return this.#remember(cacheKey, this.#result(type, digest.hex, row));
   }
 
-  #domain(value: string): LookupResult {
-    const name = normalizeDomain(value);
-    const candidates = domainAndParents(name).map((d): Candidate => ({
-      key: textKey("domain", d),
-      match: { type: "domain", value: d },
-    }));
-    return this.#resolve("domain", name, candidates);
+  #cached(type: ObjectType, value: string, candidates: () => Candidate[]): LookupResult {
+    const hits = this.#hitCache();
+    const cacheKey = `${type}:${value}`;
+    const cached = hits.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const result = this.#resolve(type, value, candidates());
+    return result.verdict === "unknown" ? result : this.#remember(cacheKey, result);
   }
 
-  #ip(value: string): LookupResult {
-    const net = parseNetwork(value);
-    const full = net.family === 4 ? 32 : 128;
-    const shown = net.prefix === full ? formatIp(net) : formatNetwork(net);
-    return this.#resolve("ip", shown, this.#networkCandidates(net));
-  }
-
-  #networkCandidates(net: IpNetwork): Candidate[] {
-    const index = this.#index.current;
-    const lengths = net.family === 4 ? index.ipv4Lengths : index.ipv6Lengths;
-    const out: Candidate[] = [];
-    for (const length of lengths) {
-      if (length > net.prefix) continue;
-      const masked = maskTo(net.bytes, length);
-      out.push({
-        key: ipKey(masked, length),
-        match: {
-          type: "ip",
-          value: formatNetwork({ family: net.family, bytes: masked, prefix: length }),
-        },
-      });
+  #hitCache(): Map<string, LookupResult> {
+    if (this.#hitsFor !== this.#index.current) {
+      this.#hits = new Map();
+      this.#hitsFor = this.#index.current;
     }
-    return out;
+    return this.#hits;
   }
 
-  #url(value: string): LookupResult {
-    const url = canonicalizeUrl(value);
-    const candidates = urlExpressions(url).map((expression): Candidate => ({
-      key: textKey("url", expression),
-      match: { type: "url", value: expression },
-    }));
-    // A URL is also as bad as the host it lives on: listed domains and networks
-    // apply, after every URL expression.
-    try {
-      const net = parseNetwork(url.host.startsWith("[") ? url.host.slice(1, -1) : url.host);
-      candidates.push(...this.#networkCandidates(net));
-    } catch {
-      try {
-        for (const d of domainAndParents(normalizeDomain(url.host))) {
-          candidates.push({ key: textKey("domain", d), match: { type: "domain", value: d } });
-        }
-      } catch {
-        // A host that is neither an address nor a plain domain has no such listings.
-      }
+  #remember(cacheKey: string, result: LookupResult): LookupResult {
+    if (this.#hits.size >= HIT_CACHE_SIZE) {
+      this.#hits.delete(this.#hits.keys().next().value!);
     }
-    return this.#resolve("url", url.url, candidates);
+    this.#hits.set(cacheKey, result);
+    return result;
   }
 
   #resolve(type: ObjectType, value: string, candidates: readonly Candidate[]): LookupResult {
     const index = this.#index.current;
-    let mirror: { row: EntryRow; match: Match } | undefined;
+    let mirror: { row: EntryRow; candidate: Candidate } | undefined;
     for (const candidate of candidates) {
-      if (!index.prefixes.has(keyPrefix(candidate.key))) continue;
-      const row = this.#entries.get(candidate.key);
+      if (!index.prefixes.has(candidate.prefix)) continue;
+      const row = this.#entries.get(candidateKey(candidate));
       if (row === undefined) continue;
-      if (row.origin === ORIGIN_LOCAL) return this.#result(type, value, row, candidate.match);
-      mirror ??= { row, match: candidate.match };
+      if (row.origin === ORIGIN_LOCAL) {
+        return this.#result(type, value, row, candidateMatch(candidate));
+      }
+      mirror ??= { row, candidate };
       if (!index.hasOverrides) break;
     }
     return mirror
-      ? this.#result(type, value, mirror.row, mirror.match)
+      ? this.#result(type, value, mirror.row, candidateMatch(mirror.candidate))
       : this.#unknown(type, value);
   }
 

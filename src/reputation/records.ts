@@ -5,11 +5,11 @@
 import { z } from "zod";
 import { InvalidInputError, quote } from "../errors.ts";
 import { type EntryRow, type Origin } from "../store/entries.ts";
-import { parseDigest, parseThumbprint } from "./hash.ts";
+import { scanDigest, scanThumbprint } from "./hash.ts";
 import { normalizeDomain } from "./domain.ts";
 import { maskTo, parseNetwork } from "./ip.ts";
 import { urlExpression } from "./url.ts";
-import { digestKey, ipKey, textKey } from "./keys.ts";
+import { digestKeyFromHex, ipKey, textKey } from "./keys.ts";
 import { OBJECT_TYPES, VERDICT_CODE, VERDICTS } from "./types.ts";
 
 const LISTABLE_VERDICTS = VERDICTS.filter((v) => v !== "unknown") as [string, ...string[]];
@@ -59,32 +59,29 @@ function seconds(value: number | string | undefined): number | null {
   return typeof value === "number" ? value : Math.floor(Date.parse(value) / 1000);
 }
 
+const DIGEST_FIELDS = ["value", "md5", "sha1", "sha256"] as const;
+
 /** The canonical keys a record is stored under. Throws {@link InvalidInputError}. */
 export function recordKeys(record: RecordInput): Uint8Array[] {
   switch (record.type) {
     case "file":
     case "cert": {
-      const parse = record.type === "file" ? parseDigest : parseThumbprint;
+      const scan = record.type === "file" ? scanDigest : scanThumbprint;
       const keys: Uint8Array[] = [];
-      const seen = new Set<string>();
-      const given: [string, string | undefined][] = [
-        ["value", record.value],
-        ["md5", record.md5],
-        ["sha1", record.sha1],
-        ["sha256", record.sha256],
-      ];
-      for (const [field, text] of given) {
+      const hexes: string[] = [];
+      for (const field of DIGEST_FIELDS) {
+        const text = record[field];
         if (text === undefined) continue;
-        const digest = parse(text);
+        const digest = scan(text);
         if (field !== "value" && digest.kind !== field) {
           throw new InvalidInputError(
             "invalid_record",
             `Field ${quote(field)} holds a ${digest.kind} digest, not ${field}`,
           );
         }
-        if (seen.has(digest.hex)) continue;
-        seen.add(digest.hex);
-        keys.push(digestKey(record.type, digest.bytes));
+        if (hexes.includes(digest.hex)) continue;
+        hexes.push(digest.hex);
+        keys.push(digestKeyFromHex(record.type, digest.hex));
       }
       if (keys.length === 0) {
         throw new InvalidInputError(
