@@ -1,0 +1,287 @@
+/**
+ * `deno task bench`: one run that measures import speed, database size, raw
+ * `Deno.serve`, the node's single and batch look-ups under wrk, and the node's
+ * memory, then prints a table with targets and a `BENCH_JSON {...}` line.
+ * Load goes to 127.0.0.1 only; every child process is stopped on exit or error.
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { writeDataset } from "./bench/dataset.ts";
+import { killAll, stopAll } from "./bench/processes.ts";
+import { describeMachine, type Figures, int, judge, renderTable } from "./bench/report.ts";
+import { Random } from "./bench/random.ts";
+import { describeSource } from "./bench/source.ts";
+import {
+  type Load,
+  measureDatabase,
+  measureNode,
+  measureRaw,
+  type Paths,
+  progress,
+  timeImport,
+  writeNodeConfig,
+} from "./bench/steps.ts";
+import { batchBodies, filePaths, knownFiles, writeLines } from "./bench/workload.ts";
+import { findWrk } from "./bench/wrk.ts";
+
+const HELP = `Usage: deno task bench [options]
+
+Generates a reputation feed, imports it with the real CLI, then loads the node
+with wrk on 127.0.0.1 and prints the figures next to their targets.
+
+Options:
+  --records N       records to generate and import (default 1000000)
+  --duration S      seconds per measured wrk run (default 10)
+  --connections C   wrk connections (default 50; wrk uses 2 threads)
+  --keep DIR        work in DIR (must be empty or new) and keep it afterwards
+  -h, --help        show this help
+`;
+
+const PATH_COUNT = 100_000;
+const BATCH_ITEMS = 1000;
+const BATCH_BODIES = 16;
+const HIT_SHARE = 0.1;
+
+interface Options {
+  records: number;
+  seconds: number;
+  connections: number;
+  threads: number;
+  keep: string | undefined;
+}
+
+class UsageError extends Error {}
+
+function wholeNumber(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+): number {
+  if (text === undefined) return fallback;
+  const n = Number(text.replaceAll("_", ""));
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`Invalid --${name} "${text}": expected a whole number from ${min}`);
+  }
+  return n;
+}
+
+function parseOptions(args: string[]): Options | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        records: { type: "string" },
+        duration: { type: "string" },
+        connections: { type: "string" },
+        keep: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return null;
+  const connections = wholeNumber("connections", values.connections, 50, 2);
+  return {
+    records: wholeNumber("records", values.records, 1_000_000, 1000),
+    seconds: wholeNumber("duration", values.duration, 10, 1),
+    connections,
+    threads: 2,
+    keep: values.keep,
+  };
+}
+
+async function prepareDir(keep: string | undefined): Promise<string> {
+  if (keep === undefined) return await Deno.makeTempDir({ prefix: "pksn-bench-" });
+  await Deno.mkdir(keep, { recursive: true });
+  for await (const _ of Deno.readDir(keep)) {
+    throw new UsageError(`Cannot use --keep "${keep}": it is not empty`);
+  }
+  return keep;
+}
+
+async function measure(options: Options, dir: string, wrk: string): Promise<Figures> {
+  const paths: Paths = {
+    records: join(dir, "records.ndjson"),
+    data: join(dir, "data"),
+    mixedPaths: join(dir, "paths_mixed.txt"),
+    hitPaths: join(dir, "paths_hits.txt"),
+    bodies: join(dir, "bodies.ndjson"),
+  };
+  const load: Load = {
+    wrk,
+    seconds: options.seconds,
+    threads: options.threads,
+    connections: options.connections,
+  };
+  const started = new Date();
+  const machine = await describeMachine();
+  const root = join(import.meta.dirname!, "..");
+  const sourceBefore = await describeSource(root);
+
+  progress(`generating ${int(options.records)} records in ${paths.records}`);
+  const dataset = await writeDataset(paths.records, options.records);
+  progress(
+    `generated ${int(dataset.bytes)} bytes, ${
+      int(dataset.keys)
+    } keys in ${dataset.generateMillis} ms`,
+  );
+  const files = knownFiles(dataset.known);
+  await writeLines(
+    paths.mixedPaths,
+    filePaths(files, { count: PATH_COUNT, hitShare: HIT_SHARE, seed: 1 }),
+  );
+  await writeLines(paths.hitPaths, filePaths(files, { count: PATH_COUNT, hitShare: 1, seed: 2 }));
+  const bodies = batchBodies(dataset.known, {
+    count: BATCH_BODIES,
+    items: BATCH_ITEMS,
+    hitShare: HIT_SHARE,
+    seed: 3,
+  });
+  await writeLines(paths.bodies, bodies);
+
+  progress("importing with the CLI");
+  const imported = await timeImport(paths, options.records);
+  const db = await measureDatabase(paths.data);
+
+  const raw = await measureRaw(load);
+
+  progress("starting the node");
+  const nodeConfig = await writeNodeConfig(join(dir, "node_config.json"));
+  const node = await measureNode(load, paths, {
+    records: options.records,
+    config: nodeConfig,
+    check: {
+      knownHash: files[0],
+      unknownHash: new Random(4).hex(32),
+      body: bodies[0],
+      items: BATCH_ITEMS,
+    },
+  });
+  const loaded = node.load;
+
+  const sourceAfter = await describeSource(root);
+  const source = {
+    ...sourceBefore,
+    changedDuringRun: sourceAfter.srcSha256 !== sourceBefore.srcSha256,
+  };
+  const ratio = (rps: number): number => rps / raw.requestsPerSecond;
+  return {
+    date: started.toISOString(),
+    machine,
+    source,
+    settings: {
+      records: options.records,
+      seconds: options.seconds,
+      connections: options.connections,
+      threads: options.threads,
+    },
+    dataset: {
+      records: dataset.records,
+      keys: dataset.keys,
+      bytes: dataset.bytes,
+      byType: dataset.byType,
+    },
+    import: {
+      wallSeconds: imported.wallSeconds,
+      recordsPerSecond: options.records / imported.wallSeconds,
+      keysPerSecond: dataset.keys / imported.wallSeconds,
+      cli: imported.cli,
+    },
+    database: {
+      ...db,
+      bytesPerMillionRecords: (db.bytes + db.walBytes) * 1e6 / options.records,
+    },
+    raw,
+    single: {
+      mixed: {
+        ...loaded.mixed,
+        ratioToRaw: ratio(loaded.mixed.requestsPerSecond),
+        hitShare: HIT_SHARE,
+      },
+      hits: { ...loaded.hits, ratioToRaw: ratio(loaded.hits.requestsPerSecond) },
+    },
+    batch: {
+      ...loaded.batch,
+      itemsPerRequest: BATCH_ITEMS,
+      objectsPerSecond: loaded.batch.requestsPerSecond * BATCH_ITEMS,
+      hitShare: node.batchHitShare,
+    },
+    node: {
+      measuredAtRecords: options.records,
+      rssPeakBytes: node.memoryAtEnd.hwm,
+      rssBytes: node.memoryAtEnd.rss,
+      rssAfterStartBytes: node.memoryAfterStart.rss,
+      rssPeakAfterStartBytes: node.memoryAfterStart.hwm,
+      rssAfterRunBytes: loaded.rssAfter,
+      indexMillis: node.indexMillis,
+      indexKeys: node.indexKeys,
+      licenceChecks: nodeConfig === null ? "not in this pksn" : "off (auth.required false)",
+    },
+  };
+}
+
+async function main(args: string[]): Promise<number> {
+  let options: Options | null;
+  try {
+    options = parseOptions(args);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`bench: ${err.message}; see "deno task bench --help"`);
+    return 2;
+  }
+  if (options === null) {
+    console.log(HELP);
+    return 0;
+  }
+  const wrk = findWrk();
+  if (wrk === null) {
+    console.error("install wrk: apt-get install -y wrk");
+    return 1;
+  }
+  let dir: string;
+  try {
+    dir = await prepareDir(options.keep);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`bench: ${err.message}`);
+    return 2;
+  }
+  const keep = options.keep !== undefined;
+  const onSignal = (): void => {
+    killAll();
+    try {
+      if (!keep) Deno.removeSync(dir, { recursive: true });
+    } finally {
+      Deno.exit(130);
+    }
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    const figures = await measure(options, dir, wrk);
+    console.log(renderTable(figures));
+    const verdicts = Object.fromEntries(
+      Object.entries(judge(figures)).map(([k, v]) => [k, { target: v.target, pass: v.pass }]),
+    );
+    console.log(`BENCH_JSON ${JSON.stringify({ ...figures, targets: verdicts })}`);
+    if (keep) progress(`kept the work folder "${dir}"`);
+    return 0;
+  } catch (err) {
+    console.error(`bench: ${(err as Error).stack ?? err}`);
+    return 1;
+  } finally {
+    await stopAll();
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    if (!keep) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,283 @@
+/**
+ * The bench's measurements, one function each: the real CLI import, the database
+ * size, raw `Deno.serve`, and the node under wrk. Every server runs as its own
+ * `deno` process (spawned from `Deno.execPath()`, not through npx), so /proc
+ * shows the node's own memory.
+ */
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { DEFAULTS } from "../../src/config.ts";
+import { type Child, memoryOf, run, start, waitForOk } from "./processes.ts";
+import { runWrk, type WrkOptions, type WrkResult } from "./wrk.ts";
+
+const ROOT = join(import.meta.dirname!, "..", "..");
+const HERE = import.meta.dirname!;
+const DENO = Deno.execPath();
+// A known environment for the node: "info" so the listening line shows, no config file.
+const NODE_ENV = { PKSN_LOG_LEVEL: "info", PKSN_CONFIG: "", NO_COLOR: "1" };
+
+/** Where the bench keeps its files. */
+export interface Paths {
+  records: string;
+  data: string;
+  mixedPaths: string;
+  hitPaths: string;
+  bodies: string;
+}
+
+/** wrk settings shared by every run. */
+export interface Load {
+  wrk: string;
+  seconds: number;
+  threads: number;
+  connections: number;
+}
+
+/** Logs progress to stderr, so stdout holds only the results. */
+export function progress(message: string): void {
+  console.error(`bench: ${message}`);
+}
+
+/** Result of timing `pksn import`. */
+export interface ImportRun {
+  wallSeconds: number;
+  cli: { records: number; keys: number; seconds: number; recordsPerSecond: number } | null;
+}
+
+/** Times `deno run -A src/main.ts import FILE --data DIR` from spawn to exit. */
+export async function timeImport(paths: Paths, records: number): Promise<ImportRun> {
+  const { code, output, millis } = await run(
+    "pksn import",
+    [DENO, "run", "-A", "src/main.ts", "import", paths.records, "--data", paths.data],
+    { cwd: ROOT, env: NODE_ENV, timeoutMs: 120_000 + records / 10 },
+  );
+  if (code !== 0) throw new Error(`pksn import exited with ${code}:\n${output.slice(-4000)}`);
+  const m = /Imported (\d+) records \((\d+) keys\) .* in ([\d.]+) s \((\d+) records\/s\)/.exec(
+    output,
+  );
+  return {
+    wallSeconds: millis / 1000,
+    cli: m
+      ? {
+        records: Number(m[1]),
+        keys: Number(m[2]),
+        seconds: Number(m[3]),
+        recordsPerSecond: Number(m[4]),
+      }
+      : null,
+  };
+}
+
+/** Checkpoints the WAL into the database, then measures the files. */
+export async function measureDatabase(
+  dataDir: string,
+): Promise<{ bytes: number; walBytes: number }> {
+  const path = join(dataDir, "pksn.db");
+  const db = new DatabaseSync(path);
+  try {
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } finally {
+    db.close();
+  }
+  const size = async (p: string): Promise<number> => {
+    try {
+      return (await Deno.stat(p)).size;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return 0;
+      throw err;
+    }
+  };
+  return { bytes: await size(path), walBytes: await size(`${path}-wal`) };
+}
+
+/** Runs wrk once briefly to warm the server's JIT, then measures. */
+async function warmAndMeasure(
+  load: Load,
+  options: Omit<WrkOptions, keyof Load>,
+): Promise<WrkResult> {
+  const base = { threads: load.threads, connections: load.connections };
+  await runWrk(load.wrk, { ...base, ...options, seconds: Math.min(2, load.seconds) });
+  return await runWrk(load.wrk, { ...base, ...options, seconds: load.seconds });
+}
+
+/** wrk against scripts/bench/hello_server.ts: what Deno.serve alone can do here. */
+export async function measureRaw(load: Load): Promise<WrkResult> {
+  const hello = start("hello server", [DENO, "run", "-A", join(HERE, "hello_server.ts"), "0"], {
+    cwd: ROOT,
+  });
+  try {
+    const [, url] = await hello.waitFor(/hello listening on (http:\/\/\S+)/, 30_000);
+    await waitForOk(`${url}/`, 10_000);
+    progress(`raw Deno.serve at ${url}, wrk ${load.seconds} s`);
+    return await warmAndMeasure(load, { url: `${url}/` });
+  } finally {
+    await hello.stop();
+  }
+}
+
+/** A running node and what it logged when it started. */
+interface RunningNode {
+  child: Child;
+  url: string;
+  indexMillis: number | null;
+  indexKeys: number | null;
+}
+
+/**
+ * The node's config file for the bench, or null when this pksn has no setting to
+ * change. Licence checks are turned off where pksn has them: the bench measures
+ * look-ups, and the config documents `auth.required: false` as the way to benchmark.
+ */
+export async function writeNodeConfig(path: string): Promise<string | null> {
+  if (!("auth" in DEFAULTS)) return null;
+  await Deno.writeTextFile(path, JSON.stringify({ auth: { required: false } }, null, 2) + "\n");
+  return path;
+}
+
+/** Starts `deno run -A src/main.ts serve` and waits until it listens and /readyz is 200. */
+async function startNode(
+  dataDir: string,
+  options: { records: number; config: string | null },
+): Promise<RunningNode> {
+  const args = ["run", "-A", "src/main.ts", "serve", "--data", dataDir, "--listen", "127.0.0.1:0"];
+  if (options.config !== null) args.push("--config", options.config);
+  const child = start("pksn serve", [DENO, ...args], { cwd: ROOT, env: NODE_ENV });
+  try {
+    const m = await child.waitFor(
+      /pksn listening on (http:\/\/\S+)(.*)$/m,
+      60_000 + options.records / 10,
+    );
+    const url = m[1];
+    const indexMillis = /indexMillis=(\d+)/.exec(m[2]);
+    const indexKeys = /keys=(\d+)/.exec(m[2]);
+    await waitForOk(`${url}/readyz`, 30_000);
+    return {
+      child,
+      url,
+      indexMillis: indexMillis ? Number(indexMillis[1]) : null,
+      indexKeys: indexKeys ? Number(indexKeys[1]) : null,
+    };
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+}
+
+/** Hit share of a batch answer: results whose verdict is not "unknown". */
+function hitShareOf(answer: { results: { verdict?: string }[] }): number {
+  const hits = answer.results.filter((r) => r.verdict !== undefined && r.verdict !== "unknown");
+  return hits.length / answer.results.length;
+}
+
+/**
+ * Asks the node once the way wrk will, so a wrong route or body fails the bench
+ * instead of measuring error answers. Returns the hit share of the first batch body.
+ */
+async function checkNode(
+  url: string,
+  sample: { knownHash: string; unknownHash: string; body: string; items: number },
+): Promise<number> {
+  const get = async (hash: string): Promise<string> => {
+    const res = await fetch(`${url}/v1/files/${hash}`);
+    const json = await res.json();
+    if (res.status !== 200) {
+      throw new Error(`GET /v1/files/${hash}: ${res.status} ${JSON.stringify(json)}`);
+    }
+    return json.verdict;
+  };
+  if (await get(sample.knownHash) === "unknown") {
+    throw new Error(`The imported hash "${sample.knownHash}" looked up as unknown`);
+  }
+  if (await get(sample.unknownHash) !== "unknown") {
+    throw new Error(`The random hash "${sample.unknownHash}" did not look up as unknown`);
+  }
+  const res = await fetch(`${url}/v1/lookup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: sample.body,
+  });
+  const answer = await res.json();
+  if (res.status !== 200 || answer.results?.length !== sample.items) {
+    throw new Error(`POST /v1/lookup: ${res.status} ${JSON.stringify(answer).slice(0, 500)}`);
+  }
+  return hitShareOf(answer);
+}
+
+/** The node's wrk runs and its resident memory (VmRSS, bytes) after each. */
+export interface NodeLoad {
+  mixed: WrkResult;
+  hits: WrkResult;
+  batch: WrkResult;
+  rssAfter: { mixed: number; hits: number; batch: number };
+}
+
+/** The node under wrk: mixed single look-ups, all-hit single look-ups, then batches. */
+async function loadNode(
+  load: Load,
+  node: RunningNode,
+  paths: Paths,
+): Promise<NodeLoad> {
+  const script = (name: string): string => join(HERE, name);
+  progress(`node single look-ups (mostly misses), wrk ${load.seconds} s`);
+  const mixed = await warmAndMeasure(load, {
+    url: node.url,
+    script: script("get_paths.lua"),
+    scriptArgs: [paths.mixedPaths],
+  });
+  const afterMixed = (await memoryOf(node.child.pid)).rss;
+  progress(`node single look-ups (all hits), wrk ${load.seconds} s`);
+  const hits = await warmAndMeasure(load, {
+    url: node.url,
+    script: script("get_paths.lua"),
+    scriptArgs: [paths.hitPaths],
+  });
+  const afterHits = (await memoryOf(node.child.pid)).rss;
+  progress(`node batch look-ups, wrk ${load.seconds} s`);
+  const batch = await warmAndMeasure(load, {
+    url: node.url,
+    script: script("post_bodies.lua"),
+    scriptArgs: [paths.bodies],
+  });
+  const afterBatch = (await memoryOf(node.child.pid)).rss;
+  return {
+    mixed,
+    hits,
+    batch,
+    rssAfter: { mixed: afterMixed, hits: afterHits, batch: afterBatch },
+  };
+}
+
+/** What {@link measureNode} found. */
+export interface NodeFigures {
+  load: NodeLoad;
+  /** Hit share of one batch body, as the node answered it. */
+  batchHitShare: number;
+  memoryAfterStart: { hwm: number; rss: number };
+  memoryAtEnd: { hwm: number; rss: number };
+  indexMillis: number | null;
+  indexKeys: number | null;
+}
+
+/** Starts the node, checks its answers, loads it with wrk, reads its memory and stops it. */
+export async function measureNode(
+  load: Load,
+  paths: Paths,
+  options: { records: number; config: string | null; check: Parameters<typeof checkNode>[1] },
+): Promise<NodeFigures> {
+  const node = await startNode(paths.data, options);
+  try {
+    const memoryAfterStart = await memoryOf(node.child.pid);
+    const batchHitShare = await checkNode(node.url, options.check);
+    const loaded = await loadNode(load, node, paths);
+    return {
+      load: loaded,
+      batchHitShare,
+      memoryAfterStart,
+      memoryAtEnd: await memoryOf(node.child.pid),
+      indexMillis: node.indexMillis,
+      indexKeys: node.indexKeys,
+    };
+  } finally {
+    await node.child.stop();
+  }
+}
