@@ -1,12 +1,15 @@
 /**
  * `deno task bench`: one run that measures import speed, database size, raw
- * `Deno.serve`, the node's single and batch look-ups under wrk, and the node's
- * memory, then prints a table with targets and a `BENCH_JSON {...}` line.
+ * `Deno.serve`, the node's single and batch look-ups under wrk, single look-ups
+ * with licence checks off and on, and the node's memory, then prints a table
+ * with targets and a `BENCH_JSON {...}` line.
  * Load goes to 127.0.0.1 only; every child process is stopped on exit or error.
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeDataset } from "./bench/dataset.ts";
+import { compareLicenceChecks, registerLicence } from "./bench/licence_checks.ts";
+import { profileDir } from "./bench/node.ts";
 import { killAll, stopAll } from "./bench/processes.ts";
 import { describeMachine, type Figures, int, judge, renderTable } from "./bench/report.ts";
 import { Random } from "./bench/random.ts";
@@ -27,7 +30,8 @@ import { findWrk } from "./bench/wrk.ts";
 const HELP = `Usage: deno task bench [options]
 
 Generates a reputation feed, imports it with the real CLI, then loads the node
-with wrk on 127.0.0.1 and prints the figures next to their targets.
+with wrk on 127.0.0.1 and prints the figures next to their targets. Single
+look-ups are also run with licence checks off and on, alternating, twice each.
 
 Options:
   --records N       records to generate and import (default 1000000)
@@ -35,12 +39,17 @@ Options:
   --connections C   wrk connections (default 50; wrk uses 2 threads)
   --keep DIR        work in DIR (must be empty or new) and keep it afterwards
   -h, --help        show this help
+
+Environment:
+  BENCH_PROFILE=DIR run every node with --cpu-prof, writing DIR/LABEL.cpuprofile;
+                    summarise one with scripts/bench/profile_summary.ts
 `;
 
 const PATH_COUNT = 100_000;
 const BATCH_ITEMS = 1000;
 const BATCH_BODIES = 16;
 const HIT_SHARE = 0.1;
+const AUTH_ROUNDS = 2;
 
 interface Options {
   records: number;
@@ -150,19 +159,31 @@ async function measure(options: Options, dir: string, wrk: string): Promise<Figu
 
   const raw = await measureRaw(load);
 
-  progress("starting the node");
   const nodeConfig = await writeNodeConfig(join(dir, "node_config.json"));
+  if (nodeConfig !== null) {
+    progress("registering the bench licence with the CLI");
+    await registerLicence(paths.data);
+  }
+  progress("starting the node");
+  const check = {
+    knownHash: files[0],
+    unknownHash: new Random(4).hex(32),
+    body: bodies[0],
+    items: BATCH_ITEMS,
+  };
   const node = await measureNode(load, paths, {
     records: options.records,
     config: nodeConfig,
-    check: {
-      knownHash: files[0],
-      unknownHash: new Random(4).hex(32),
-      body: bodies[0],
-      items: BATCH_ITEMS,
-    },
+    check,
   });
   const loaded = node.load;
+  const auth = nodeConfig === null ? null : await compareLicenceChecks(load, paths, {
+    records: options.records,
+    config: nodeConfig,
+    check,
+    rounds: AUTH_ROUNDS,
+    hitShare: HIT_SHARE,
+  });
 
   const sourceAfter = await describeSource(root);
   const source = {
@@ -179,6 +200,7 @@ async function measure(options: Options, dir: string, wrk: string): Promise<Figu
       seconds: options.seconds,
       connections: options.connections,
       threads: options.threads,
+      cpuProfileDir: profileDir(),
     },
     dataset: {
       records: dataset.records,
@@ -205,6 +227,7 @@ async function measure(options: Options, dir: string, wrk: string): Promise<Figu
       },
       hits: { ...loaded.hits, ratioToRaw: ratio(loaded.hits.requestsPerSecond) },
     },
+    auth,
     batch: {
       ...loaded.batch,
       itemsPerRequest: BATCH_ITEMS,

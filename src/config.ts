@@ -80,7 +80,7 @@ export const DEFAULTS: Config = {
   listen: "127.0.0.1:8080",
   dataDir: "pksn-data",
   lookup: { unknownTtl: 300, defaultTtl: 3600, maxBatchItems: 1000, maxBodyBytes: 1_048_576 },
-  store: { cacheMiB: 64, importCacheMiB: 512, reloadCheckSeconds: 1 },
+  store: { cacheMiB: 16, importCacheMiB: 512, reloadCheckSeconds: 1 },
   log: { level: "info", requests: false },
   auth: { required: true },
   tls: { cert: null, key: null },

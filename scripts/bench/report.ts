@@ -1,4 +1,5 @@
 /** The bench's figures, its targets, the printed table and the machine it ran on. */
+import type { LicenceCheckFigures } from "./licence_checks.ts";
 import type { SourceState } from "./source.ts";
 import type { WrkResult } from "./wrk.ts";
 
@@ -20,7 +21,14 @@ export interface Figures {
   date: string;
   machine: Machine;
   source: SourceState & { changedDuringRun: boolean };
-  settings: { records: number; seconds: number; connections: number; threads: number };
+  settings: {
+    records: number;
+    seconds: number;
+    connections: number;
+    threads: number;
+    /** Where the nodes' CPU profiles went (BENCH_PROFILE); null when they ran unprofiled. */
+    cpuProfileDir: string | null;
+  };
   dataset: { records: number; keys: number; bytes: number; byType: Record<string, number> };
   import: {
     wallSeconds: number;
@@ -32,6 +40,8 @@ export interface Figures {
   database: { bytes: number; walBytes: number; bytesPerMillionRecords: number };
   raw: WrkResult;
   single: { mixed: NodeRun & { hitShare: number }; hits: NodeRun };
+  /** Mixed single look-ups with licence checks off and on; null when this pksn has none. */
+  auth: LicenceCheckFigures | null;
   batch: WrkResult & { itemsPerRequest: number; objectsPerSecond: number; hitShare: number };
   node: {
     measuredAtRecords: number;
@@ -58,6 +68,14 @@ export interface Verdict {
 
 /** The figures' targets; RSS is defined at 10M records and judged at whatever N ran. */
 export function judge(f: Figures): Record<string, Verdict> {
+  const auth: Record<string, Verdict> = f.auth === null ? {} : {
+    auth: {
+      name: "auth",
+      target: "auth on ≥ 0.90 × auth off",
+      // Error answers are fast: a run that got them did not measure licensed look-ups.
+      pass: f.auth.onToOff >= 0.9 && f.auth.on.non2xx === 0,
+    },
+  };
   return {
     import: {
       name: "import",
@@ -77,6 +95,7 @@ export function judge(f: Figures): Record<string, Verdict> {
       target: "≤ 200 MB at 10,000,000 records",
       pass: f.node.rssPeakBytes <= 200_000_000,
     },
+    ...auth,
   };
 }
 
@@ -103,6 +122,31 @@ function errors(r: WrkResult): string {
   if (r.non2xx) parts.push(`${int(r.non2xx)} non-2xx`);
   if (socket) parts.push(`${int(socket)} socket errors`);
   return parts.length ? ` [${parts.join(", ")}]` : "";
+}
+
+function authRows(
+  auth: LicenceCheckFigures | null,
+  verdict: Verdict | undefined,
+): [string, string, string, string][] {
+  if (auth === null || verdict === undefined) {
+    return [["Look-up with licence checks on", "not in this pksn", "", ""]];
+  }
+  const best = `best of ${auth.rounds}`;
+  return [
+    [
+      `Look-up, licence checks off (${best})`,
+      `${int(auth.off.requestsPerSecond)} req/s, ${latency(auth.off)}${errors(auth.off)}`,
+      "",
+      "",
+    ],
+    [
+      `Look-up with licence checks on (${best})`,
+      `${int(auth.on.requestsPerSecond)} req/s = ${auth.onToOff.toFixed(2)} × auth off, ` +
+      `${latency(auth.on)}${errors(auth.on)}`,
+      verdict.target,
+      verdict.pass ? "PASS" : "MISS",
+    ],
+  ];
 }
 
 /** The human-readable table: measure, figure, target, PASS/MISS. */
@@ -154,6 +198,7 @@ export function renderTable(f: Figures): string {
       "",
     ],
     ["  latency", latency(f.single.hits), `p99 ${v.hitsP99.target}`, mark(v.hitsP99)],
+    ...authRows(f.auth, v.auth),
     [
       `Batch look-up (${int(f.batch.itemsPerRequest)} items, ${pct(f.batch.hitShare)} hits)`,
       `${int(f.batch.objectsPerSecond)} objects/s (${f.batch.requestsPerSecond.toFixed(1)} req/s)` +
@@ -205,6 +250,20 @@ export function renderTable(f: Figures): string {
     out.push(
       `* RSS measured at ${int(f.node.measuredAtRecords)} records; ` +
         "the target is defined at 10,000,000 (run with --records 10000000)",
+    );
+  }
+  if (f.auth !== null) {
+    const runs = (r: { runs: number[] }): string => r.runs.map(int).join(", ");
+    out.push(
+      `Licence checks: ${pct(f.auth.hitShare)} hits, a fresh node per run, ` +
+        `${Array(f.auth.rounds).fill("off, on").join(", ")}; best of each shown ` +
+        `(off ${runs(f.auth.off)} req/s; on ${runs(f.auth.on)} req/s)`,
+    );
+  }
+  if (f.settings.cpuProfileDir !== null) {
+    out.push(
+      `! BENCH_PROFILE: the nodes ran under the CPU profiler (profiles in ` +
+        `"${f.settings.cpuProfileDir}"), so their figures are lower than usual`,
     );
   }
   if (f.source.changedDuringRun) {

@@ -7,14 +7,13 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { DEFAULTS } from "../../src/config.ts";
-import { type Child, memoryOf, run, start, waitForOk } from "./processes.ts";
+import { checkNode, type NodeCheck, pksn, type RunningNode, startNode } from "./node.ts";
+import { memoryOf, start, waitForOk } from "./processes.ts";
 import { runWrk, type WrkOptions, type WrkResult } from "./wrk.ts";
 
 const ROOT = join(import.meta.dirname!, "..", "..");
 const HERE = import.meta.dirname!;
 const DENO = Deno.execPath();
-// A known environment for the node: "info" so the listening line shows, no config file.
-const NODE_ENV = { PKSN_LOG_LEVEL: "info", PKSN_CONFIG: "", NO_COLOR: "1" };
 
 /** Where the bench keeps its files. */
 export interface Paths {
@@ -46,10 +45,9 @@ export interface ImportRun {
 
 /** Times `deno run -A src/main.ts import FILE --data DIR` from spawn to exit. */
 export async function timeImport(paths: Paths, records: number): Promise<ImportRun> {
-  const { code, output, millis } = await run(
-    "pksn import",
-    [DENO, "run", "-A", "src/main.ts", "import", paths.records, "--data", paths.data],
-    { cwd: ROOT, env: NODE_ENV, timeoutMs: 120_000 + records / 10 },
+  const { code, output, millis } = await pksn(
+    ["import", paths.records, "--data", paths.data],
+    120_000 + records / 10,
   );
   if (code !== 0) throw new Error(`pksn import exited with ${code}:\n${output.slice(-4000)}`);
   const m = /Imported (\d+) records \((\d+) keys\) .* in ([\d.]+) s \((\d+) records\/s\)/.exec(
@@ -91,7 +89,7 @@ export async function measureDatabase(
 }
 
 /** Runs wrk once briefly to warm the server's JIT, then measures. */
-async function warmAndMeasure(
+export async function warmAndMeasure(
   load: Load,
   options: Omit<WrkOptions, keyof Load>,
 ): Promise<WrkResult> {
@@ -115,14 +113,6 @@ export async function measureRaw(load: Load): Promise<WrkResult> {
   }
 }
 
-/** A running node and what it logged when it started. */
-interface RunningNode {
-  child: Child;
-  url: string;
-  indexMillis: number | null;
-  indexKeys: number | null;
-}
-
 /**
  * The node's config file for the bench, or null when this pksn has no setting to
  * change. Licence checks are turned off where pksn has them: the bench measures
@@ -132,75 +122,6 @@ export async function writeNodeConfig(path: string): Promise<string | null> {
   if (!("auth" in DEFAULTS)) return null;
   await Deno.writeTextFile(path, JSON.stringify({ auth: { required: false } }, null, 2) + "\n");
   return path;
-}
-
-/** Starts `deno run -A src/main.ts serve` and waits until it listens and /readyz is 200. */
-async function startNode(
-  dataDir: string,
-  options: { records: number; config: string | null },
-): Promise<RunningNode> {
-  const args = ["run", "-A", "src/main.ts", "serve", "--data", dataDir, "--listen", "127.0.0.1:0"];
-  if (options.config !== null) args.push("--config", options.config);
-  const child = start("pksn serve", [DENO, ...args], { cwd: ROOT, env: NODE_ENV });
-  try {
-    const m = await child.waitFor(
-      /pksn listening on (http:\/\/\S+)(.*)$/m,
-      60_000 + options.records / 10,
-    );
-    const url = m[1];
-    const indexMillis = /indexMillis=(\d+)/.exec(m[2]);
-    const indexKeys = /keys=(\d+)/.exec(m[2]);
-    await waitForOk(`${url}/readyz`, 30_000);
-    return {
-      child,
-      url,
-      indexMillis: indexMillis ? Number(indexMillis[1]) : null,
-      indexKeys: indexKeys ? Number(indexKeys[1]) : null,
-    };
-  } catch (err) {
-    await child.stop();
-    throw err;
-  }
-}
-
-/** Hit share of a batch answer: results whose verdict is not "unknown". */
-function hitShareOf(answer: { results: { verdict?: string }[] }): number {
-  const hits = answer.results.filter((r) => r.verdict !== undefined && r.verdict !== "unknown");
-  return hits.length / answer.results.length;
-}
-
-/**
- * Asks the node once the way wrk will, so a wrong route or body fails the bench
- * instead of measuring error answers. Returns the hit share of the first batch body.
- */
-async function checkNode(
-  url: string,
-  sample: { knownHash: string; unknownHash: string; body: string; items: number },
-): Promise<number> {
-  const get = async (hash: string): Promise<string> => {
-    const res = await fetch(`${url}/v1/files/${hash}`);
-    const json = await res.json();
-    if (res.status !== 200) {
-      throw new Error(`GET /v1/files/${hash}: ${res.status} ${JSON.stringify(json)}`);
-    }
-    return json.verdict;
-  };
-  if (await get(sample.knownHash) === "unknown") {
-    throw new Error(`The imported hash "${sample.knownHash}" looked up as unknown`);
-  }
-  if (await get(sample.unknownHash) !== "unknown") {
-    throw new Error(`The random hash "${sample.unknownHash}" did not look up as unknown`);
-  }
-  const res = await fetch(`${url}/v1/lookup`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: sample.body,
-  });
-  const answer = await res.json();
-  if (res.status !== 200 || answer.results?.length !== sample.items) {
-    throw new Error(`POST /v1/lookup: ${res.status} ${JSON.stringify(answer).slice(0, 500)}`);
-  }
-  return hitShareOf(answer);
 }
 
 /** The node's wrk runs and its resident memory (VmRSS, bytes) after each. */
@@ -262,9 +183,9 @@ export interface NodeFigures {
 export async function measureNode(
   load: Load,
   paths: Paths,
-  options: { records: number; config: string | null; check: Parameters<typeof checkNode>[1] },
+  options: { records: number; config: string | null; check: NodeCheck },
 ): Promise<NodeFigures> {
-  const node = await startNode(paths.data, options);
+  const node = await startNode(paths.data, { ...options, label: "node" });
   try {
     const memoryAfterStart = await memoryOf(node.child.pid);
     const batchHitShare = await checkNode(node.url, options.check);

@@ -21,6 +21,8 @@ export interface WrkOptions {
   /** Lua script and the arguments it gets after `--`. */
   script?: string;
   scriptArgs?: string[];
+  /** Extra request headers, `Name: value`, sent with every request (wrk `-H`). */
+  headers?: readonly string[];
 }
 
 const DIRS = (Deno.env.get("PATH") ?? "").split(":").filter(Boolean);
@@ -49,6 +51,7 @@ export async function runWrk(wrk: string, options: WrkOptions): Promise<WrkResul
     "10s",
     "--latency",
   ];
+  for (const header of options.headers ?? []) args.push("-H", header);
   if (options.script) args.push("-s", options.script);
   args.push(options.url);
   if (options.scriptArgs?.length) args.push("--", ...options.scriptArgs);

@@ -246,21 +246,21 @@ export class LicenceAuthenticator {
 }
 
 function readKey(headers: Headers): string {
+  // One header read on the common path: a Bearer key is used as it is.
   const authorization = headers.get("authorization");
-  const explicit = headers.get("x-license-key");
-  // An X-License-Key wins over an Authorization header meant for someone else
-  // (a proxy's Basic credentials, say).
-  if (explicit !== null && explicit.trim() !== "") return explicit.trim();
-  if (authorization !== null) {
-    const space = authorization.indexOf(" ");
-    if (space > 0 && authorization.slice(0, space).toLowerCase() === "bearer") {
-      const key = authorization.slice(space + 1).trim();
+  if (authorization !== null && authorization.length > 7) {
+    const scheme = authorization.slice(0, 7);
+    if (scheme === "Bearer " || scheme.toLowerCase() === "bearer ") {
+      const key = authorization.slice(7).trim();
       if (key) return key;
     }
-    throw unauthorized(
-      "license_missing",
-      'Authorization header must be "Bearer <licence key>"',
-    );
+  }
+  // Otherwise an X-License-Key, which also wins over an Authorization header
+  // meant for someone else (a proxy's Basic credentials, say).
+  const explicit = headers.get("x-license-key");
+  if (explicit !== null && explicit.trim() !== "") return explicit.trim();
+  if (authorization !== null) {
+    throw unauthorized("license_missing", 'Authorization header must be "Bearer <licence key>"');
   }
   throw unauthorized(
     "license_missing",

@@ -73,6 +73,15 @@ Deno.test("a prefix index over many random prefixes agrees with a Set", () => {
   }
 });
 
-Deno.test("byteLength counts four bytes per built prefix", () => {
-  assert.equal(new PrefixIndex(new Uint32Array(100)).byteLength, 400);
+Deno.test("byteLength counts four bytes per built prefix plus the 256 KiB bucket table", () => {
+  assert.equal(new PrefixIndex(new Uint32Array(100)).byteLength, 400 + 65537 * 4);
+});
+
+Deno.test("has finds prefixes at bucket edges and in empty neighbouring buckets", () => {
+  const sorted = Uint32Array.from([0x0000ffff, 0x00010000, 0x0001ffff, 0xfffe0000, 0xffffffff]);
+  const index = new PrefixIndex(sorted);
+  for (const p of sorted) assert.ok(index.has(p), p.toString(16));
+  for (const p of [0x00000000, 0x00020000, 0x7fffffff, 0xfffeffff, 0xfffffffe]) {
+    assert.equal(index.has(p), false, p.toString(16));
+  }
 });
