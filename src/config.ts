@@ -59,6 +59,36 @@ const adminSchema = z.strictObject({
     .describe("failed logins before the admin login locks"),
 });
 
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+const statsSchema = z.strictObject({
+  maxBatchRecords: z.number().int().min(1).max(100_000)
+    .describe("records in one POST /v1/stats"),
+  maxBatchBytes: z.number().int().min(1024).max(256 * MiB).describe("body of one POST /v1/stats"),
+  retentionDays: z.number().int().min(1).max(3650).describe("days of archives kept"),
+  retentionBytes: z.number().int().min(MiB).max(1024 * GiB)
+    .describe("total size of archives kept; oldest go first"),
+  spoolMaxBytes: z.number().int().min(MiB).max(64 * GiB)
+    .describe("data waiting to go upstream before new batches stop being queued"),
+  forwardIntervalSeconds: z.number().min(0.05).max(3600)
+    .describe("how often queued data is sent upstream"),
+  maxSampleBytes: z.number().int().min(1024).max(1024 * MiB).describe("one sample"),
+  quarantineMaxBytes: z.number().int().min(MiB).max(1024 * GiB).describe("all samples kept"),
+  sampleRetentionDays: z.number().int().min(1).max(3650).describe("days a sample is kept"),
+});
+
+const upstreamSchema = z.strictObject({
+  url: z.url({
+    protocol: /^https?$/,
+    error: 'expected an http(s) URL such as "https://core.example:8443"',
+  })
+    .nullable().describe("the parent node statistics and samples go to"),
+  key: z.string().min(8).max(128).nullable().describe("this node's licence key at the parent"),
+  timeoutSeconds: z.number().min(1).max(600),
+  caCert: z.string().min(1).nullable().describe("PEM file of a CA to trust for the parent's TLS"),
+});
+
 const configSchema = z.strictObject({
   listen: listenSchema,
   dataDir: z.string().min(1),
@@ -70,6 +100,8 @@ const configSchema = z.strictObject({
     message: "tls.cert and tls.key must be given together",
   }),
   admin: adminSchema,
+  stats: statsSchema,
+  upstream: upstreamSchema,
 });
 
 /** The resolved, complete configuration. */
@@ -85,6 +117,18 @@ export const DEFAULTS: Config = {
   auth: { required: true },
   tls: { cert: null, key: null },
   admin: { sessionHours: 12, maxFailures: 5 },
+  stats: {
+    maxBatchRecords: 10_000,
+    maxBatchBytes: 16 * MiB,
+    retentionDays: 365,
+    retentionBytes: GiB,
+    spoolMaxBytes: 256 * MiB,
+    forwardIntervalSeconds: 10,
+    maxSampleBytes: 32 * MiB,
+    quarantineMaxBytes: 2 * GiB,
+    sampleRetentionDays: 30,
+  },
+  upstream: { url: null, key: null, timeoutSeconds: 30, caCert: null },
 };
 
 /** A partial configuration as one source (file, environment, flags) supplies it. */
@@ -97,6 +141,8 @@ export type ConfigLayer = {
   auth?: Partial<Config["auth"]>;
   tls?: Partial<Config["tls"]>;
   admin?: Partial<Config["admin"]>;
+  stats?: Partial<Config["stats"]>;
+  upstream?: Partial<Config["upstream"]>;
 };
 
 const layerSchema = z.strictObject({
@@ -108,6 +154,8 @@ const layerSchema = z.strictObject({
   auth: authSchema.partial().optional(),
   tls: tlsSchema.partial().optional(),
   admin: adminSchema.partial().optional(),
+  stats: statsSchema.partial().optional(),
+  upstream: upstreamSchema.partial().optional(),
 });
 
 /** Environment variables and the config keys they set. */
@@ -117,6 +165,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   PKSN_LOG_LEVEL: "log.level",
   PKSN_TLS_CERT: "tls.cert",
   PKSN_TLS_KEY: "tls.key",
+  PKSN_UPSTREAM_URL: "upstream.url",
+  PKSN_UPSTREAM_KEY: "upstream.key",
 };
 
 function validateLayer(layer: unknown, sourceOf: (key: string) => string): ConfigLayer {
@@ -190,6 +240,8 @@ export function resolveConfig(...layers: ConfigLayer[]): Config {
     auth: { ...DEFAULTS.auth },
     tls: { ...DEFAULTS.tls },
     admin: { ...DEFAULTS.admin },
+    stats: { ...DEFAULTS.stats },
+    upstream: { ...DEFAULTS.upstream },
   };
   for (const layer of layers) {
     if (layer.listen !== undefined) merged.listen = layer.listen;
@@ -200,6 +252,8 @@ export function resolveConfig(...layers: ConfigLayer[]): Config {
     assignDefined(merged.auth, layer.auth);
     assignDefined(merged.tls, layer.tls);
     assignDefined(merged.admin, layer.admin);
+    assignDefined(merged.stats, layer.stats);
+    assignDefined(merged.upstream, layer.upstream);
   }
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {

@@ -114,6 +114,43 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO generation (name, value) VALUES ('entries', 0), ('licences', 0), ('settings', 0);
     `,
   },
+  {
+    version: 3,
+    name: "statistics spool, received batches, samples",
+    sql: `
+      -- Batches waiting to go upstream: statistics (NDJSON) or a sample (by its
+      -- SHA-256; the bytes stay in the quarantine folder). batch_id is the
+      -- idempotency key the upstream deduplicates on, so a retry never doubles.
+      CREATE TABLE upstream_spool (
+        id              INTEGER PRIMARY KEY,
+        kind            TEXT    NOT NULL CHECK (kind IN ('statistics', 'sample')),
+        batch_id        TEXT    NOT NULL UNIQUE,
+        body            BLOB    NOT NULL,
+        bytes           INTEGER NOT NULL,
+        created_at      INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error      TEXT
+      );
+      -- Statistics batches this node accepted with an idempotency key (from a
+      -- downstream node or a client), so a retried batch is stored once.
+      CREATE TABLE stats_received (
+        batch_id    TEXT    PRIMARY KEY,
+        licence_id  INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        accepted    INTEGER NOT NULL,
+        rejected    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- Samples in quarantine (content-addressed files under DATA/quarantine).
+      CREATE TABLE sample (
+        sha256      BLOB    PRIMARY KEY,
+        size        INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        licence_id  INTEGER NOT NULL,
+        meta        TEXT
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

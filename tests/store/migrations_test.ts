@@ -53,8 +53,11 @@ Deno.test("migrate brings a fresh database to SCHEMA_VERSION with every table", 
       "licence",
       "meta",
       "participation",
+      "sample",
       "setting",
       "statement",
+      "stats_received",
+      "upstream_spool",
     ]);
   } finally {
     db.close();
