@@ -158,7 +158,14 @@ function assemble(parts: {
     licences: parts.licences,
     auth,
     participation,
-    refreshIndex: () => keeper.refresh(),
+    async refreshIndex(): Promise<ReputationIndex> {
+      // Read the counter first: the build then includes at least those writes,
+      // so the reload timer need not build the same index again.
+      const entries = readGenerations(db).entries;
+      const built = await keeper.refresh();
+      seen = { ...seen, entries };
+      return built;
+    },
     async refreshIfChanged(): Promise<GenerationName[]> {
       const now = stamp();
       if (now === seenStamp) return [];
