@@ -1,8 +1,8 @@
 /**
  * `deno task bench`: one run that measures import speed, database size, raw
  * `Deno.serve`, the node's single and batch look-ups under wrk, single look-ups
- * with licence checks off and on, and the node's memory, then prints a table
- * with targets and a `BENCH_JSON {...}` line.
+ * with licence checks off and on, the node's memory and statistics ingestion,
+ * then prints a table with targets and a `BENCH_JSON {...}` line.
  * Load goes to 127.0.0.1 only; every child process is stopped on exit or error.
  */
 import { join } from "node:path";
@@ -14,6 +14,13 @@ import { killAll, stopAll } from "./bench/processes.ts";
 import { describeMachine, type Figures, int, judge, renderTable } from "./bench/report.ts";
 import { Random } from "./bench/random.ts";
 import { describeSource } from "./bench/source.ts";
+import {
+  measureStats,
+  STATS_TARGET,
+  type StatsFigures,
+  statsPass,
+  statsRow,
+} from "./bench/stats.ts";
 import {
   type Load,
   measureDatabase,
@@ -38,6 +45,8 @@ Options:
   --duration S      seconds per measured wrk run (default 10)
   --connections C   wrk connections (default 50; wrk uses 2 threads)
   --keep DIR        work in DIR (must be empty or new) and keep it afterwards
+  --only STEPS      run only these steps, comma-separated: lookups (import,
+                    look-ups, memory), stats (statistics ingestion); default both
   -h, --help        show this help
 
 Environment:
@@ -57,6 +66,20 @@ interface Options {
   connections: number;
   threads: number;
   keep: string | undefined;
+  steps: ReadonlySet<Step>;
+}
+
+const STEPS = ["lookups", "stats"] as const;
+type Step = typeof STEPS[number];
+
+function parseSteps(text: string | undefined): ReadonlySet<Step> {
+  const names = text === undefined ? [...STEPS] : text.split(",").map((s) => s.trim());
+  for (const name of names) {
+    if (!(STEPS as readonly string[]).includes(name)) {
+      throw new UsageError(`Invalid --only "${name}": expected ${STEPS.join(", ")}`);
+    }
+  }
+  return new Set(names as Step[]);
 }
 
 class UsageError extends Error {}
@@ -87,6 +110,7 @@ function parseOptions(args: string[]): Options | null {
         duration: { type: "string" },
         connections: { type: "string" },
         keep: { type: "string" },
+        only: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -101,6 +125,7 @@ function parseOptions(args: string[]): Options | null {
     connections,
     threads: 2,
     keep: values.keep,
+    steps: parseSteps(values.only),
   };
 }
 
@@ -261,7 +286,7 @@ async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const wrk = findWrk();
+  const wrk = options.steps.has("lookups") ? findWrk() : "";
   if (wrk === null) {
     console.error("install wrk: apt-get install -y wrk");
     return 1;
@@ -286,12 +311,20 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    const figures = await measure(options, dir, wrk);
-    console.log(renderTable(figures));
+    const figures = options.steps.has("lookups") ? await measure(options, dir, wrk) : null;
+    const stats: StatsFigures | null = options.steps.has("stats")
+      ? await measureStats(dir, options.seconds)
+      : null;
+    if (figures !== null) console.log(renderTable(figures));
+    if (stats !== null) console.log(statsRow(stats).join("  "));
     const verdicts = Object.fromEntries(
-      Object.entries(judge(figures)).map(([k, v]) => [k, { target: v.target, pass: v.pass }]),
+      Object.entries(figures === null ? {} : judge(figures)).map((
+        [k, v],
+      ) => [k, { target: v.target, pass: v.pass }]),
     );
-    console.log(`BENCH_JSON ${JSON.stringify({ ...figures, targets: verdicts })}`);
+    if (stats !== null) verdicts.stats = { target: STATS_TARGET, pass: statsPass(stats) };
+    const head = figures ?? { date: new Date().toISOString(), machine: await describeMachine() };
+    console.log(`BENCH_JSON ${JSON.stringify({ ...head, stats, targets: verdicts })}`);
     if (keep) progress(`kept the work folder "${dir}"`);
     return 0;
   } catch (err) {

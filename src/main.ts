@@ -8,6 +8,7 @@ import { dbCheckCommand } from "./cli/db_check.ts";
 import { licenseCommand } from "./cli/license.ts";
 import { participationCommand, statementCommand } from "./cli/statement.ts";
 import { adminCommand } from "./cli/admin.ts";
+import { statsCommand } from "./cli/stats.ts";
 
 const HELP = `Usage: pksn COMMAND [options]
 
@@ -24,6 +25,7 @@ Commands:
   statement      show or publish the KSN Statement clients must accept
   participation  show or set what this node may send upstream
   admin password set the operator's admin password (read from standard input)
+  stats          list, show and export the detection statistics clients sent
 
 Run "pksn COMMAND --help" for a command's options.
 `;
@@ -36,6 +38,7 @@ const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = 
   statement: statementCommand,
   participation: participationCommand,
   admin: adminCommand,
+  stats: statsCommand,
   db: (args) => {
     if (args[0] === "check") return dbCheckCommand(args.slice(1));
     if (args[0] === "--help" || args[0] === "-h" || args.length === 0) {

@@ -23,6 +23,7 @@ import {
   SESSION_COOKIE,
 } from "./auth.ts";
 import type { SetupToken } from "./setup_token.ts";
+import { mountStatsAdminRoutes, type StatsAdminDeps } from "./stats_routes.ts";
 
 /** What the admin routes need. */
 export interface AdminRoutesDeps extends InstrumentDeps {
@@ -30,6 +31,8 @@ export interface AdminRoutesDeps extends InstrumentDeps {
   /** The first-run token; null when an account existed at start-up. */
   setup: SetupToken | null;
   node: Pick<Node, "licences" | "auth" | "participation">;
+  /** The statistics folder behind `/admin/api/stats`, mounted only when given. */
+  stats?: StatsAdminDeps;
 }
 
 /** The admin API base path. */
@@ -164,6 +167,9 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
   allowOnly(app, path("licences"), ["GET"], deps);
   allowOnly(app, path("licences/:id/revoke"), ["POST"], deps);
   allowOnly(app, path("participation"), ["GET", "POST"], deps);
+  if (deps.stats) {
+    mountStatsAdminRoutes(app, { ...deps, stats: deps.stats }, (r, h) => withSession(r, deps, h));
+  }
 }
 
 /**

@@ -8,7 +8,9 @@ import { createApp } from "../http/app.ts";
 import { createHttpMetrics } from "../http/http_metrics.ts";
 import { readTls, type RunningServer, startServer } from "../http/server.ts";
 import { type Node, openNode } from "../node.ts";
+import { openStats, type Stats } from "../stats/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand } from "./args.ts";
+import { type Forwarding, startForwarding } from "./forwarding.ts";
 
 /** Help text of `pksn serve`. */
 export const SERVE_HELP = `Usage: pksn serve [options]
@@ -29,6 +31,10 @@ Options:
 export interface ServingNode {
   node: Node;
   server: RunningServer;
+  /** Samples, the upstream spool and the forwarder. */
+  forwarding: Forwarding;
+  /** Statistics ingestion, day files and rollover. */
+  stats: Stats;
   /** Stops the server, the reload timer and closes the database. */
   stop(): Promise<void>;
 }
@@ -40,6 +46,8 @@ export async function serveNode(
 ): Promise<ServingNode> {
   const { clock, log } = deps;
   const node = await openNode(config, { clock, log });
+  let forwarding: Forwarding | undefined;
+  let stats: Stats | undefined;
   try {
     if (deps.demo) {
       if (await seedDemo(node.db, clock.now())) {
@@ -51,15 +59,40 @@ export async function serveNode(
       }
     }
     const metrics = createHttpMetrics(() => node.index.current);
+    forwarding = await startForwarding(config, {
+      db: node.db,
+      participation: node.participation,
+      clock,
+      log,
+      registry: metrics.registry,
+    });
+    stats = await openStats({
+      dataDir: config.dataDir,
+      db: node.db,
+      clock,
+      log,
+      config: config.stats,
+      registry: metrics.registry,
+      onAccepted: forwarding.onStatisticsAccepted ?? undefined,
+    });
     const secure = config.tls.cert !== null;
     const admin = new AdminAuth({ db: node.db, clock, config: config.admin, secure, log });
     const setup = admin.hasAccount() ? null : new SetupToken();
-    const app = createApp({ config, node, metrics, log, admin: { auth: admin, setup, node } });
+    const app = createApp({
+      config,
+      node,
+      metrics,
+      log,
+      admin: { auth: admin, setup, node, stats: { dir: stats.dir, clock } },
+      samples: forwarding.samples,
+      stats: stats.ingest,
+    });
     const listen = parseListen(config.listen)!;
     const tls = config.tls.cert !== null && config.tls.key !== null
       ? await readTls({ cert: config.tls.cert, key: config.tls.key })
       : undefined;
     const server = startServer(app, { ...listen, tls });
+    stats.rollover.start();
     if (setup) log.warn(`Admin setup token (one use, this run only): ${setup.value}`);
     let reloading = false;
     const timer = setInterval(async () => {
@@ -73,16 +106,24 @@ export async function serveNode(
         reloading = false;
       }
     }, config.store.reloadCheckSeconds * 1000);
+    const started = forwarding;
+    const openedStats = stats;
     return {
       node,
       server,
+      forwarding: started,
+      stats: openedStats,
       async stop(): Promise<void> {
         clearInterval(timer);
         await server.shutdown();
+        await started.stop();
+        await openedStats.close();
         node.close();
       },
     };
   } catch (err) {
+    await forwarding?.stop();
+    await stats?.close();
     node.close();
     throw err;
   }

@@ -8,12 +8,16 @@ import type { Config } from "../config.ts";
 import { errorBody, quote } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Node } from "../node.ts";
+import type { SampleStore } from "../stats/samples.ts";
+import type { StatsIngest } from "../stats/mod.ts";
 import { mountBatchRoutes } from "./batch.ts";
 import { mountHealthRoutes } from "./health.ts";
 import { type HttpMetrics, instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { mountObjectRoutes } from "./objects.ts";
 import { mountParticipationRoutes } from "./participation.ts";
 import { errorResponse } from "./responses.ts";
+import { mountSampleRoutes } from "./samples.ts";
+import { mountStatsRoutes } from "./stats.ts";
 
 /** Everything the API needs, passed in. */
 export interface AppDeps {
@@ -23,6 +27,10 @@ export interface AppDeps {
   log: Logger;
   /** The admin API (`/admin/api/`), mounted only when given. */
   admin?: Omit<AdminRoutesDeps, keyof InstrumentDeps>;
+  /** The quarantine behind `POST /v1/samples`, mounted only when given. */
+  samples?: SampleStore;
+  /** Statistics ingestion behind `POST /v1/stats`, mounted only when given. */
+  stats?: StatsIngest;
 }
 
 /** Builds the Hono app. */
@@ -61,6 +69,24 @@ export function createApp(deps: AppDeps): Hono {
     maxItems: config.lookup.maxBatchItems,
     maxBodyBytes: config.lookup.maxBodyBytes,
   });
+  if (deps.samples) {
+    mountSampleRoutes(app, {
+      ...instrumentDeps,
+      auth: node.auth,
+      samples: deps.samples,
+      maxSampleBytes: config.stats.maxSampleBytes,
+    });
+  }
+  if (deps.stats) {
+    mountStatsRoutes(app, {
+      ...instrumentDeps,
+      auth: node.auth,
+      participation: node.participation,
+      ingest: deps.stats,
+      maxBatchRecords: config.stats.maxBatchRecords,
+      maxBatchBytes: config.stats.maxBatchBytes,
+    });
+  }
   if (deps.admin) mountAdminRoutes(app, { ...instrumentDeps, ...deps.admin });
   const unmatched = instrument("unmatched", instrumentDeps, function notFound(c): Response {
     return c.json(errorBody("not_found", `No route for ${quote(c.req.path)}`), 404);

@@ -16,10 +16,31 @@ export async function readJson(c: Context, limit: number): Promise<unknown> {
       `Unsupported content type ${quote(type ?? "(none)")}: expected "application/json"`,
     );
   }
-  const declared = c.req.header("content-length");
-  if (declared !== undefined && Number(declared) > limit) {
-    throw tooLarge(limit);
+  const bytes = await readBytes(c, limit);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidInputError("invalid_json", "Request body is not valid UTF-8");
   }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError(
+      "invalid_json",
+      `Request body is not JSON: ${(err as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Reads a body of at most `limit` bytes: 413 when the declared or the actual
+ * size is larger (without reading the rest), 400 when it is missing or the
+ * client goes away mid-body.
+ */
+export async function readBytes(c: Context, limit: number): Promise<Uint8Array> {
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
   const body = c.req.raw.body;
   if (body === null) throw new InvalidInputError("invalid_json", "Request body is empty");
   const chunks: Uint8Array[] = [];
@@ -38,26 +59,14 @@ export async function readJson(c: Context, limit: number): Promise<unknown> {
       `Request body could not be read: ${(err as Error).message}`,
     );
   }
+  if (chunks.length === 1) return chunks[0];
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, at);
     at += chunk.byteLength;
   }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new InvalidInputError("invalid_json", "Request body is not valid UTF-8");
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InvalidInputError(
-      "invalid_json",
-      `Request body is not JSON: ${(err as Error).message}`,
-    );
-  }
+  return bytes;
 }
 
 function tooLarge(limit: number): AppError {

@@ -1,0 +1,159 @@
+/** `pksn stats …`: the operator's view of the statistics in the data folder. */
+import {
+  type DayCounts,
+  dayCounts,
+  type DayListing,
+  exportDay,
+  isDate,
+  listDays,
+  statsDir,
+} from "../stats/mod.ts";
+import { AppError, quote } from "../errors.ts";
+import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
+
+/** Help text of `pksn stats`. */
+export const STATS_HELP = `Usage: pksn stats COMMAND [options]
+
+Shows the detection statistics clients sent (POST /v1/stats). Each UTC day's
+records are one NDJSON file, DATA/stats/YYYY-MM-DD.ndjson, packed after the day
+into DATA/stats/archive/YYYY-MM-DD.tar (the NDJSON and a manifest.json).
+
+Commands:
+  list                       days with their record counts, and whether packed
+  show DATE                  one day's counts by verdict and by threat
+  export DATE [--out FILE]   the day's NDJSON, to standard output or FILE,
+                             read from the archive when the day is packed
+
+Options:
+  --out FILE          with export: write here instead of standard output
+  --json              print list and show as JSON
+  --data DIR          data folder (env PKSN_DATA; default ./pksn-data)
+  --config FILE       JSON configuration file (env PKSN_CONFIG)
+  -h, --help          show this help
+`;
+
+const OPTIONS = { ...DATA_OPTIONS, json: { type: "boolean" }, out: { type: "string" } } as const;
+
+/** Runs `pksn stats`. */
+export async function statsCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === "--help" || sub === "-h") {
+    console.log(STATS_HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  const { values, positionals } = parseCommand(`stats ${sub}`, rest, OPTIONS);
+  if (values.help) {
+    console.log(STATS_HELP);
+    return 0;
+  }
+  const config = await loadConfig({
+    config: values.config as string | undefined,
+    dataDir: values.data as string | undefined,
+  });
+  const dir = statsDir(config.dataDir);
+  const json = !!values.json;
+  switch (sub) {
+    case "list":
+      expectNoArgs(positionals);
+      printList(await listDays(dir), json);
+      return 0;
+    case "show":
+      printCounts(await dayCounts(dir, dateArg(sub, positionals)), json);
+      return 0;
+    case "export":
+      await writeExport(dir, dateArg(sub, positionals), values.out as string | undefined);
+      return 0;
+    default:
+      throw new UsageError(`Unknown command ${quote(`stats ${sub}`)}; see "pksn stats --help"`);
+  }
+}
+
+function expectNoArgs(positionals: string[]): void {
+  if (positionals.length > 0) {
+    throw new UsageError(`Unexpected argument ${quote(positionals[0])}; see "pksn stats --help"`);
+  }
+}
+
+function dateArg(sub: string, positionals: string[]): string {
+  if (positionals.length !== 1) {
+    throw new UsageError(`Expected one DATE (YYYY-MM-DD) after "stats ${sub}"`);
+  }
+  const [date] = positionals;
+  if (!isDate(date)) throw new UsageError(`Invalid date ${quote(date)}: expected YYYY-MM-DD`);
+  return date;
+}
+
+function printList(days: DayListing[], json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify({ days }, null, 2));
+    return;
+  }
+  if (days.length === 0) {
+    console.log("No statistics yet");
+    return;
+  }
+  for (const day of days) {
+    console.log(
+      `${day.date}  ${day.records.toLocaleString("en-US").padStart(12)} records  ${
+        day.archived ? "archived" : "open"
+      }`,
+    );
+  }
+}
+
+function printCounts(day: DayCounts, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(day, null, 2));
+    return;
+  }
+  console.log(`${day.date}: ${day.records} records, ${day.archived ? "archived" : "open"}`);
+  if (day.sha256) console.log(`  sha256 ${day.sha256}`);
+  console.log("By verdict:");
+  for (const [verdict, n] of Object.entries(day.verdicts)) {
+    console.log(`  ${String(n).padStart(10)}  ${verdict}`);
+  }
+  console.log("By threat:");
+  for (const [threat, n] of Object.entries(day.threats)) {
+    console.log(`  ${String(n).padStart(10)}  ${threat}`);
+  }
+}
+
+async function writeExport(dir: string, date: string, out: string | undefined): Promise<void> {
+  const chunks = await exportDay(dir, date);
+  let target: Deno.FsFile | undefined;
+  try {
+    target = out === undefined ? undefined : await Deno.open(out, {
+      write: true,
+      create: true,
+      truncate: true,
+    });
+  } catch (err) {
+    throw new AppError(
+      500,
+      "export_failed",
+      `Cannot write ${quote(out)}: ${(err as Error).message}`,
+    );
+  }
+  try {
+    await ReadableStream.from(chunks).pipeTo(
+      target === undefined ? stdoutWritable() : target.writable,
+    );
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError(
+      500,
+      "export_failed",
+      `Cannot export statistics of ${quote(date)}: ${(err as Error).message}`,
+    );
+  }
+}
+
+/** Standard output as a stream that is not closed at the end (later output may follow). */
+function stdoutWritable(): WritableStream<Uint8Array> {
+  return new WritableStream({
+    async write(chunk): Promise<void> {
+      let written = 0;
+      while (written < chunk.length) written += await Deno.stdout.write(chunk.subarray(written));
+    },
+  });
+}

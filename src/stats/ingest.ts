@@ -1,0 +1,145 @@
+/**
+ * Accepting a batch of detection records: each record is checked on its own,
+ * the good ones are written durably, and a batch sent again with the same
+ * idempotency key is answered from the first time instead of being stored twice.
+ */
+import type { Clock } from "../clock.ts";
+import { InvalidInputError, quote } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { StatsReceivedRepository } from "../store/stats_received.ts";
+import type { DailyFiles } from "./daily_files.ts";
+import { checkRecord, type StatsRecord } from "./record.ts";
+import type { StatsMetrics } from "./stats_metrics.ts";
+
+/** A batch whose accepted records are on disk, as handed to `onAccepted`. */
+export interface AcceptedBatch {
+  /** The idempotency key when the client sent one, else a random UUID. */
+  id: string;
+  records: StatsRecord[];
+  /** The records' NDJSON lines exactly as written to the day file. */
+  ndjson: Uint8Array;
+}
+
+/** Called after the accepted records are synced to disk (the upstream forwarder plugs in here). */
+export type OnAccepted = (batch: AcceptedBatch) => void | Promise<void>;
+
+/** Why one record was rejected; `index` counts from 0 in the order sent. */
+export interface RecordError {
+  index: number;
+  message: string;
+}
+
+/** The answer to a batch. */
+export interface BatchResult {
+  accepted: number;
+  rejected: number;
+  errors: RecordError[];
+  batchId: string;
+}
+
+/** What {@link StatsIngest} needs. */
+export interface IngestDeps {
+  files: DailyFiles;
+  received: StatsReceivedRepository;
+  clock: Clock;
+  log: Logger;
+  metrics: StatsMetrics;
+  onAccepted?: OnAccepted;
+}
+
+const KEY = /^[A-Za-z0-9._:@+\/=-]{1,128}$/;
+
+/** Checks an `Idempotency-Key` header value; 400 `invalid_idempotency_key` otherwise. */
+export function parseIdempotencyKey(value: string): string {
+  const key = value.trim();
+  if (!KEY.test(key)) {
+    throw new InvalidInputError(
+      "invalid_idempotency_key",
+      `Invalid Idempotency-Key ${
+        quote(value)
+      }: expected 1 to 128 letters, digits or ._:@+/=- (a UUID is ideal)`,
+    );
+  }
+  return key;
+}
+
+/** Validates, stores and acknowledges batches of statistics records. */
+export class StatsIngest {
+  readonly #deps: IngestDeps;
+  readonly #inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(deps: IngestDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Accepts a batch from `licenceId`. With `idempotencyKey`, a key this licence
+   * used before answers the first result again (`replayed`, with the counts but
+   * not the per-record errors, which are not kept) and stores nothing.
+   */
+  async accept(
+    licenceId: number,
+    records: readonly unknown[],
+    idempotencyKey?: string,
+  ): Promise<BatchResult & { replayed: boolean }> {
+    if (idempotencyKey === undefined) {
+      return { ...await this.#store(licenceId, records, crypto.randomUUID()), replayed: false };
+    }
+    const slot = `${licenceId}:${idempotencyKey}`;
+    // The same key sent twice at once: the second waits for the first, then replays it.
+    for (let pending = this.#inFlight.get(slot); pending; pending = this.#inFlight.get(slot)) {
+      await pending.catch(() => {});
+    }
+    const first = this.#deps.received.find(licenceId, idempotencyKey);
+    if (first !== undefined) {
+      this.#deps.metrics.batches.inc("replayed");
+      return { ...first, errors: [], batchId: idempotencyKey, replayed: true };
+    }
+    const run = this.#store(licenceId, records, idempotencyKey, idempotencyKey);
+    this.#inFlight.set(slot, run);
+    try {
+      return { ...await run, replayed: false };
+    } finally {
+      this.#inFlight.delete(slot);
+    }
+  }
+
+  async #store(
+    licenceId: number,
+    inputs: readonly unknown[],
+    batchId: string,
+    key?: string,
+  ): Promise<BatchResult> {
+    const { files, received, clock, log, metrics, onAccepted } = this.#deps;
+    const good: StatsRecord[] = [];
+    const errors: RecordError[] = [];
+    for (let index = 0; index < inputs.length; index++) {
+      const check = checkRecord(inputs[index]);
+      if (check.ok) good.push(check.record);
+      else errors.push({ index, message: check.message });
+    }
+    const appended = good.length > 0 ? await files.append(good) : undefined;
+    const result = { accepted: good.length, rejected: errors.length, errors, batchId };
+    // Recorded after the records are on disk: a crash in between means a retry
+    // stores them twice, never that they are acknowledged and lost.
+    if (key !== undefined) {
+      received.record(licenceId, key, Math.floor(clock.now() / 1000), result);
+    }
+    metrics.batches.inc("stored");
+    metrics.records.inc("accepted", "", result.accepted);
+    metrics.records.inc("rejected", "", result.rejected);
+    if (appended !== undefined && onAccepted !== undefined) {
+      try {
+        await onAccepted({ id: batchId, records: appended.records, ndjson: appended.ndjson });
+      } catch (err) {
+        // The records are stored here either way; only what the hook does is missed.
+        log.error(
+          `Statistics batch ${quote(batchId)} stored, but its hook failed: ${
+            (err as Error).message
+          }`,
+        );
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,164 @@
+/** Plumbing for the statistics tests: a licensed node, records, and posting batches. */
+import assert from "node:assert/strict";
+import type { DatabaseSync } from "node:sqlite";
+import { type Config, type ConfigLayer, DEFAULTS } from "../../src/config.ts";
+import type { ClientMode } from "../../src/licences/mod.ts";
+import { memoryLogger } from "../../src/log.ts";
+import { openStore } from "../../src/node.ts";
+import { dayFile, openStats, type Stats } from "../../src/stats/mod.ts";
+import { fakeClock, tempDir } from "../_helpers.ts";
+import {
+  acceptStatement,
+  addLicence,
+  type AuthNode,
+  bearer,
+  type JsonResponse,
+  request,
+  startAuthNode,
+} from "../licences/_licences.ts";
+
+export { type AuthNode, type JsonResponse } from "../licences/_licences.ts";
+
+/** The fake clock's first day (tests/_helpers.ts starts it at noon on this date). */
+export const DAY1 = "2026-11-28";
+/** Milliseconds in a day. */
+export const DAY_MS = 86_400_000;
+
+/** A valid detection record; `overrides` replace or add fields. */
+export function record(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    detectedAt: "2026-11-28T11:59:00Z",
+    detectionType: "file",
+    verdict: "malicious",
+    decision: "blocked",
+    threat: "Trojan.Win32.Example.a",
+    md5: "44d88612fea8a8f36de82e1278abb02f",
+    sha256: "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
+    size: 68,
+    fileType: "pe",
+    productVersion: "21.3.10.391",
+    databaseDate: "2026-11-27",
+    statisticsVersion: 1,
+    ...overrides,
+  };
+}
+
+/** Starts a node with licence checks on and a fake clock; `config` adds settings. */
+export async function startStatsNode(config: ConfigLayer = {}): Promise<AuthNode> {
+  return await startAuthNode({ config });
+}
+
+/** Registers a licence whose client chose `mode` (accepting the statement); returns its key. */
+export async function statsClient(
+  node: AuthNode,
+  mode: ClientMode = "with-statistics",
+): Promise<string> {
+  const key = await addLicence(node);
+  await acceptStatement(node, key, mode);
+  return key;
+}
+
+/** Options for {@link postStats}. */
+export interface PostOptions {
+  contentType?: string | null;
+  idempotencyKey?: string;
+  headers?: Record<string, string>;
+}
+
+/** POSTs a batch to `/v1/stats`: an array is sent as JSON, a string as it is. */
+export async function postStats(
+  node: AuthNode,
+  key: string | undefined,
+  body: unknown[] | string,
+  options: PostOptions = {},
+): Promise<JsonResponse> {
+  const headers: Record<string, string> = {
+    ...(key === undefined ? {} : bearer(key)),
+    ...options.headers,
+  };
+  const contentType = options.contentType === undefined
+    ? (typeof body === "string" ? "application/x-ndjson" : "application/json")
+    : options.contentType;
+  if (contentType !== null) headers["content-type"] = contentType;
+  if (options.idempotencyKey !== undefined) headers["idempotency-key"] = options.idempotencyKey;
+  return await request(node, "/v1/stats", {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** The records stored in the day file of `date`, parsed ([] when there is none). */
+export async function dayRecords(
+  dataDir: string,
+  date: string,
+): Promise<Record<string, unknown>[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(dayFile(`${dataDir}/stats`, date));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+  assert.ok(text === "" || text.endsWith("\n"), "a day file ends with a newline");
+  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+/** Runs a command and returns its exit code and output. */
+export async function runTool(
+  command: string,
+  args: string[],
+  cwd?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(command, { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** The statistics pipeline on its own over a temporary data folder, with a fake clock. */
+export interface TestStats extends AsyncDisposable {
+  stats: Stats;
+  dataDir: string;
+  db: DatabaseSync;
+  clock: ReturnType<typeof fakeClock>;
+  logLines: string[];
+  /** Closes the pipeline and opens it again over the same folder (a restart). */
+  reopen(): Promise<Stats>;
+}
+
+/** Opens the statistics of a fresh data folder (or `dataDir`) on a fake clock at `start`. */
+export async function openTestStats(
+  options: { start?: number; config?: Partial<Config["stats"]>; dataDir?: string } = {},
+): Promise<TestStats> {
+  const dir = options.dataDir === undefined ? await tempDir() : undefined;
+  const dataDir = options.dataDir ?? dir!.path;
+  const log = memoryLogger();
+  const db = await openStore(dataDir, { cacheMiB: 8, log });
+  const clock = fakeClock(options.start);
+  const open = (): Promise<Stats> =>
+    openStats({ dataDir, db, clock, log, config: { ...DEFAULTS.stats, ...options.config } });
+  const target: TestStats = {
+    stats: await open(),
+    dataDir,
+    db,
+    clock,
+    logLines: log.lines,
+    async reopen(): Promise<Stats> {
+      await target.stats.close();
+      target.stats = await open();
+      return target.stats;
+    },
+    async [Symbol.asyncDispose](): Promise<void> {
+      await target.stats.close();
+      db.close();
+      await dir?.[Symbol.asyncDispose]();
+    },
+  };
+  return target;
+}
+
+/** Midday (UTC) of `date` in milliseconds. */
+export function noon(date: string): number {
+  return Date.parse(`${date}T12:00:00Z`);
+}
