@@ -3,7 +3,7 @@
  * Each candidate carries only its index prefix and what is needed to build its
  * key later: most candidates are ruled out by the index and never need one.
  */
-import { domainAndParents, normalizeDomain } from "./domain.ts";
+import { domainAndParents } from "./domain.ts";
 import { formatNetwork, type IpFamily, type IpNetwork, maskTo, parseNetwork } from "./ip.ts";
 import { fnv1a, fnv1aText, ipKeyFromPayload, ipPayload, textKey } from "./keys.ts";
 import type { ReputationIndex } from "./reputation_index.ts";
@@ -39,6 +39,11 @@ export function candidateMatch(c: Candidate): Match {
   };
 }
 
+const DOTTED_DECIMAL = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+// What normalizeDomain accepts, for hosts already lower-cased by canonicalisation.
+const PLAIN_HOST =
+  /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+
 function textCandidate(type: "url" | "domain", text: string): Candidate {
   return { prefix: fnv1aText(text), type, text, payload: null, family: 4 };
 }
@@ -70,15 +75,17 @@ export function networkCandidates(
  */
 export function urlCandidates(url: CanonicalUrl, index: ReputationIndex): Candidate[] {
   const out = urlExpressions(url).map((e) => textCandidate("url", e));
-  const host = url.host.startsWith("[") ? url.host.slice(1, -1) : url.host;
-  try {
-    networkCandidates(parseNetwork(host), index, out);
-  } catch {
+  // Canonical hosts are either bracketed IPv6, dotted-decimal IPv4 or names;
+  // telling them apart up front avoids throwing (and catching) on every URL.
+  if (url.host.startsWith("[") || DOTTED_DECIMAL.test(url.host)) {
+    const host = url.host.startsWith("[") ? url.host.slice(1, -1) : url.host;
     try {
-      domainCandidates(normalizeDomain(host), out);
+      networkCandidates(parseNetwork(host), index, out);
     } catch {
-      // A host that is neither an address nor a plain domain has no such listings.
+      // Not an address after all: no network listings apply.
     }
+  } else if (PLAIN_HOST.test(url.host)) {
+    domainCandidates(url.host, out);
   }
   return out;
 }
