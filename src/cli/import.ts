@@ -2,7 +2,9 @@
 import { createLogger } from "../log.ts";
 import { AppError, quote } from "../errors.ts";
 import { openStore } from "../node.ts";
-import { formatFromName, type ImportFormat, importRecords } from "../reputation/mod.ts";
+import { formatFromName, type ImportFormat, importRecords, VERDICTS } from "../reputation/mod.ts";
+import type { RecordConverter } from "../reputation/importer.ts";
+import { FEED_FORMATS, type FeedOptions, isFeedFormat } from "../sync/importers/mod.ts";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/entries.ts";
 import { readLines } from "../text/lines.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
@@ -11,9 +13,10 @@ import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 export const IMPORT_HELP = `Usage: pksn import FILE [options]
 
 Imports reputation records into the mirror (or, with --override, into this node's
-local overrides, which win over the mirror). FILE is NDJSON (one record a line) or
-CSV with a header row; "-" reads standard input. The import is all or nothing: if
-any line is bad, every bad line is listed with its number and nothing is stored.
+local overrides, which win over the mirror). FILE is NDJSON (one record a line),
+CSV with a header row, or a public feed export (see --format); "-" reads standard
+input. The import is all or nothing: if any line is bad, every bad line is listed
+with its number and nothing is stored.
 
 Record fields: type (file|url|domain|ip|cert), value, verdict
 (clean|malicious|phishing|adware|suspicious), and optionally threat, categories
@@ -21,10 +24,20 @@ Record fields: type (file|url|domain|ip|cert), value, verdict
 seconds), source; a file record may carry md5, sha1 and sha256 together, a cert
 record sha1 and sha256.
 
+Feed formats (columns by header name; the files are never fetched by pksn):
+  urlhaus             abuse.ch URLhaus CSV: malicious URLs, offline ones included
+  malwarebazaar       abuse.ch MalwareBazaar CSV: malicious files by SHA-256/MD5/SHA-1
+  threatfox           abuse.ch ThreatFox CSV: IPs (port dropped), domains, URLs, hashes;
+                      suspicious below confidence_level 50, else malicious
+  list                one hash, IP/CIDR, URL or domain a line; "#" starts a comment
+
 Options:
   --override          write local overrides instead of mirror entries
-  --format FORMAT     ndjson or csv (default: from the file name; .csv is CSV)
-  --source NAME       source for records that name none (default: the file name)
+  --format FORMAT     ndjson, csv, urlhaus, malwarebazaar, threatfox or list
+                      (default: from the file name; .csv is CSV, else NDJSON)
+  --source NAME       source for records that name none (default: the file name);
+                      replaces the source name urlhaus, malwarebazaar or threatfox
+  --verdict VERDICT   verdict for every entry of a list (default: malicious)
   --data DIR          data folder (env PKSN_DATA; default ./pksn-data)
   --config FILE       JSON configuration file (env PKSN_CONFIG)
   -h, --help          show this help
@@ -37,6 +50,7 @@ export async function importCommand(args: string[]): Promise<number> {
     override: { type: "boolean" },
     format: { type: "string" },
     source: { type: "string" },
+    verdict: { type: "string" },
   });
   if (values.help) {
     console.log(IMPORT_HELP);
@@ -47,9 +61,10 @@ export async function importCommand(args: string[]): Promise<number> {
   }
   const [file] = positionals;
   const format = (values.format ?? (file === "-" ? "ndjson" : formatFromName(file))) as string;
-  if (format !== "ndjson" && format !== "csv") {
-    throw new UsageError(`Unknown format ${quote(format)}: expected "ndjson" or "csv"`);
-  }
+  const converter = feedConverter(format, {
+    verdict: values.verdict as string | undefined,
+    source: values.source as string | undefined,
+  });
   const config = await loadConfig({
     config: values.config as string | undefined,
     dataDir: values.data as string | undefined,
@@ -77,7 +92,7 @@ export async function importCommand(args: string[]): Promise<number> {
   try {
     const started = performance.now();
     const report = await importRecords(db, readLines(input), {
-      format: format as ImportFormat,
+      format: converter ?? format as ImportFormat,
       origin: values.override ? ORIGIN_LOCAL : ORIGIN_MIRROR,
       source: (values.source as string | undefined) ??
         (file === "-" ? "import" : file.split("/").pop()!),
@@ -105,4 +120,30 @@ export async function importCommand(args: string[]): Promise<number> {
   } finally {
     db.close();
   }
+}
+
+const LISTABLE = VERDICTS.filter((v) => v !== "unknown");
+
+/** The converter for a feed format, or `undefined` for ndjson and csv. */
+function feedConverter(
+  format: string,
+  flags: { verdict?: string; source?: string },
+): RecordConverter | undefined {
+  if (format !== "ndjson" && format !== "csv" && !isFeedFormat(format)) {
+    const known = ["ndjson", "csv", ...Object.keys(FEED_FORMATS)].map((f) => `"${f}"`).join(", ");
+    throw new UsageError(`Unknown format ${quote(format)}: expected one of ${known}`);
+  }
+  if (flags.verdict !== undefined && format !== "list") {
+    throw new UsageError('--verdict applies only to "--format list"');
+  }
+  if (flags.verdict !== undefined && !(LISTABLE as string[]).includes(flags.verdict)) {
+    throw new UsageError(
+      `Unknown verdict ${quote(flags.verdict)}: expected one of ${LISTABLE.join(", ")}`,
+    );
+  }
+  if (!isFeedFormat(format)) return undefined;
+  return FEED_FORMATS[format]({
+    verdict: flags.verdict as FeedOptions["verdict"],
+    source: flags.source,
+  });
 }

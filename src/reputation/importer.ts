@@ -4,7 +4,7 @@
  * is imported, and the report names every bad line by number.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { AppError, quote } from "../errors.ts";
+import { AppError, InvalidInputError, quote } from "../errors.ts";
 import { EntryRepository, type EntryRow, type Origin } from "../store/entries.ts";
 import { bumpGeneration } from "../store/generation.ts";
 import { keyPrefix } from "./keys.ts";
@@ -15,9 +15,35 @@ import { describeIssue, recordRows, recordSchema } from "./records.ts";
 /** Input formats `import` reads. */
 export type ImportFormat = "ndjson" | "csv";
 
+/**
+ * Turns the lines of another format (a public feed) into record objects for
+ * {@link recordSchema}, so validation, keys and the transaction stay here.
+ */
+export interface RecordConverter {
+  /**
+   * The record a line holds, or `undefined` for a line that holds none (a
+   * comment, the header row). Throws an {@link AppError} for a bad line, or a
+   * {@link HeaderError} when no later line can be read.
+   */
+  convert(text: string, line: number): unknown;
+}
+
+/** A header row a converter cannot read: reported once, at its own line, and the read stops. */
+export class HeaderError extends InvalidInputError {
+  /** The line the header is on. */
+  readonly line: number;
+
+  constructor(line: number, message: string) {
+    super("invalid_header", message);
+    this.name = "HeaderError";
+    this.line = line;
+  }
+}
+
 /** Options for {@link importRecords}. */
 export interface ImportOptions {
-  format: ImportFormat;
+  /** NDJSON, CSV with the record fields as columns, or a converter for another format. */
+  format: ImportFormat | RecordConverter;
   origin: Origin;
   /** Source name for records that do not carry one. */
   source: string;
@@ -76,6 +102,7 @@ export async function importRecords(
   const entries = new EntryRepository(db);
   const pending: EntryRow[] = [];
   let header: Map<number, string> | undefined;
+  const converter = typeof options.format === "object" ? options.format : undefined;
 
   db.exec("BEGIN IMMEDIATE");
   try {
@@ -86,7 +113,10 @@ export async function importRecords(
       if (text.trim() === "") return;
       let raw: unknown;
       try {
-        if (options.format === "csv") {
+        if (converter !== undefined) {
+          raw = converter.convert(text, number);
+          if (raw === undefined) return;
+        } else if (options.format === "csv") {
           if (header === undefined) {
             header = csvHeader(parseCsvLine(text));
             return;
@@ -96,6 +126,10 @@ export async function importRecords(
           raw = JSON.parse(text);
         }
       } catch (err) {
+        if (err instanceof HeaderError) {
+          fail(err.line, err.message);
+          return STOP;
+        }
         fail(number, err instanceof SyntaxError ? `not JSON: ${err.message}` : messageOf(err));
         // Without a header no later row can be read; one error says it all.
         return header === undefined && options.format === "csv" ? STOP : undefined;

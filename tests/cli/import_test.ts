@@ -178,7 +178,11 @@ Deno.test("import --format xml exits 2 naming the format", async () => {
   const file = await writeNdjson(dir.path, "x.ndjson", []);
   const imported = await runCli(["import", file, "--format", "xml", "--data", dir.path]);
   assert.equal(imported.code, 2);
-  assert.equal(imported.stderr, 'pksn: Unknown format "xml": expected "ndjson" or "csv"\n');
+  assert.equal(
+    imported.stderr,
+    'pksn: Unknown format "xml": expected one of "ndjson", "csv", "urlhaus", "malwarebazaar", ' +
+      '"threatfox", "list"\n',
+  );
 });
 
 Deno.test("import without a FILE exits 2 and points to import --help", async () => {
