@@ -81,7 +81,6 @@ export function createApp(deps: AppDeps): Hono {
     mountStatsRoutes(app, {
       ...instrumentDeps,
       auth: node.auth,
-      participation: node.participation,
       ingest: deps.stats,
       maxBatchRecords: config.stats.maxBatchRecords,
       maxBatchBytes: config.stats.maxBatchBytes,

@@ -40,15 +40,7 @@ export function mountSampleRoutes(app: Hono, deps: SampleRoutesDeps): void {
     "/v1/samples",
     instrument("/v1/samples", deps, async function submitSample(c): Promise<Response> {
       // Always checked, even with auth.required off: the client's participation is consent.
-      const licence = auth.authenticateForLookup(c.req.raw.headers);
-      if (licence.mode !== "with-statistics") {
-        throw new AppError(
-          403,
-          "samples_not_enabled",
-          `Samples are accepted only from clients in participation mode "with-statistics", ` +
-            `not ${quote(licence.mode)}`,
-        );
-      }
+      const licence = auth.authenticateForStatistics(c.req.raw.headers, "samples");
       const type = c.req.header("content-type");
       if (type?.split(";", 1)[0].trim().toLowerCase() !== "application/octet-stream") {
         throw new AppError(

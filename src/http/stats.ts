@@ -5,7 +5,7 @@
  */
 import type { Context, Hono } from "hono";
 import { AppError, InvalidInputError, quote } from "../errors.ts";
-import type { LicenceAuthenticator, NodeParticipation } from "../licences/mod.ts";
+import type { LicenceAuthenticator } from "../licences/mod.ts";
 import { parseIdempotencyKey, type StatsIngest } from "../stats/mod.ts";
 import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { allowOnly } from "./methods.ts";
@@ -13,8 +13,7 @@ import { readBytes } from "./body.ts";
 
 /** What the statistics route needs. */
 export interface StatsRoutesDeps extends InstrumentDeps {
-  auth: Pick<LicenceAuthenticator, "authenticate">;
-  participation: Pick<NodeParticipation, "statementVersion">;
+  auth: Pick<LicenceAuthenticator, "authenticateForStatistics">;
   ingest: StatsIngest;
   maxBatchRecords: number;
   maxBatchBytes: number;
@@ -26,29 +25,12 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Adds the statistics route to `app`. */
 export function mountStatsRoutes(app: Hono, deps: StatsRoutesDeps): void {
-  const { auth, participation, ingest } = deps;
+  const { auth, ingest } = deps;
   app.post(
     "/v1/stats",
     instrument("/v1/stats", deps, async function receiveStats(c): Promise<Response> {
       // A licence always: statistics come only from clients that chose to send them.
-      const licence = auth.authenticate(c.req.raw.headers);
-      if (licence.mode !== "with-statistics") {
-        throw new AppError(
-          403,
-          "statistics_not_enabled",
-          `Statistics are accepted only in participation mode "with-statistics"; this licence's ` +
-            `mode is ${licence.mode === null ? "not chosen" : quote(licence.mode)}: ` +
-            "POST /v1/participation to change it",
-        );
-      }
-      if (licence.statementVersion !== participation.statementVersion) {
-        throw new AppError(
-          403,
-          "participation_required",
-          `KSN Statement version ${participation.statementVersion} has not been accepted: read ` +
-            "GET /v1/statement, then POST /v1/participation",
-        );
-      }
+      const licence = auth.authenticateForStatistics(c.req.raw.headers, "statistics");
       const header = c.req.header("idempotency-key");
       const key = header === undefined ? undefined : parseIdempotencyKey(header);
       const records = await readRecords(c, deps);

@@ -136,6 +136,36 @@ export class LicenceAuthenticator {
   }
 
   /**
+   * Like {@link authenticate}, for data a client sends for the node to keep and
+   * forward (`what`: statistics or samples): only from clients that chose
+   * "with-statistics" (403 `statistics_not_enabled` / `samples_not_enabled`) and
+   * accepted the current statement (403 `participation_required`).
+   */
+  authenticateForStatistics(headers: Headers, what: "statistics" | "samples"): ClientLicence {
+    const licence = this.authenticate(headers);
+    if (licence.mode !== "with-statistics") {
+      throw new AppError(
+        403,
+        `${what}_not_enabled`,
+        `${what === "statistics" ? "Statistics are" : "Samples are"} accepted only in ` +
+          `participation mode "with-statistics"; this licence's mode is ${
+            licence.mode === null ? "not chosen" : quote(licence.mode)
+          }: POST /v1/participation to change it`,
+      );
+    }
+    const current = this.#deps.participation.statementVersion;
+    if (licence.statementVersion !== current) {
+      throw new AppError(
+        403,
+        "participation_required",
+        `KSN Statement version ${current} has not been accepted: read GET /v1/statement, then ` +
+          "POST /v1/participation",
+      );
+    }
+    return licence;
+  }
+
+  /**
    * Records the client's participation choice. Any mode but "none" requires the
    * current statement version (409 `statement_not_accepted` otherwise).
    */
