@@ -1,15 +1,14 @@
 /** `pksn license …`: the licence lifecycle from the service provider's side. */
-import { AppError, InvalidInputError, quote } from "../errors.ts";
+import { AppError, quote } from "../errors.ts";
 import {
   CLIENT_MODES,
-  type ClientMode,
   type LicenceView,
-  type NewLicence,
   parseDate,
   parseDuration,
+  parseModes,
+  parseQuota,
+  readLicenceCsv,
 } from "../licences/mod.ts";
-import { headerColumns, parseCsvLine } from "../text/csv.ts";
-import { readLines } from "../text/lines.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 import { cliActor, openLicenceContext, stdinLines } from "./licence_context.ts";
 
@@ -59,31 +58,6 @@ const OPTIONS = {
   grace: { type: "string" },
   limit: { type: "string" },
 } as const;
-
-function parseModes(text: string | undefined): ClientMode[] | undefined {
-  if (text === undefined) return undefined;
-  const modes = text.split(/[;,]/).map((m) => m.trim()).filter(Boolean);
-  for (const mode of modes) {
-    if (!(CLIENT_MODES as readonly string[]).includes(mode)) {
-      throw new InvalidInputError(
-        "invalid_mode",
-        `Unknown participation mode ${quote(mode)}: expected ${CLIENT_MODES.join(", ")}`,
-      );
-    }
-  }
-  return modes as ClientMode[];
-}
-
-function parseQuota(text: string | undefined): number | null {
-  if (text === undefined || text === "") return null;
-  if (!/^\d+$/.test(text) || Number(text) < 1) {
-    throw new InvalidInputError(
-      "invalid_quota",
-      `Invalid quota ${quote(text)}: expected a whole number of requests per minute, at least 1`,
-    );
-  }
-  return Number(text);
-}
 
 function describe(l: LicenceView): string {
   const parts = [
@@ -237,84 +211,4 @@ export async function licenseCommand(args: string[]): Promise<number> {
     default:
       throw new UsageError(`Unknown command "license ${sub}"; see "pksn license --help"`);
   }
-}
-
-const CSV_COLUMNS = ["key", "customer", "expires", "valid_from", "quota", "modes", "notes"];
-
-/** Reads a licence CSV; every bad line is reported together, with its number. */
-async function readLicenceCsv(path: string): Promise<{ line: number; licence: NewLicence }[]> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch (err) {
-    throw new InvalidInputError(
-      "unreadable",
-      `Cannot read ${quote(path)}: ${(err as Error).message}`,
-    );
-  }
-  let columns: Map<string, number> | undefined;
-  const out: { line: number; licence: NewLicence }[] = [];
-  const errors: string[] = [];
-  for await (const { number, text, error } of readLines(file.readable)) {
-    try {
-      if (error !== undefined) throw new InvalidInputError("invalid_csv", error);
-      if (text.trim() === "") continue;
-      const fields = parseCsvLine(text);
-      if (columns === undefined) {
-        columns = headerColumns(fields);
-        const unknown = [...columns.keys()].filter((c) => !CSV_COLUMNS.includes(c));
-        if (unknown.length) {
-          throw new InvalidInputError(
-            "invalid_csv",
-            `unknown column ${quote(unknown[0])}; allowed: ${CSV_COLUMNS.join(", ")}`,
-          );
-        }
-        for (const required of ["key", "customer", "expires"]) {
-          if (!columns.has(required)) {
-            throw new InvalidInputError(
-              "invalid_csv",
-              `header lacks the ${quote(required)} column`,
-            );
-          }
-        }
-        continue;
-      }
-      const cell = (name: string): string | undefined => {
-        const i = columns!.get(name);
-        const v = i === undefined ? undefined : fields[i]?.trim();
-        return v === "" ? undefined : v;
-      };
-      const key = cell("key");
-      const customer = cell("customer");
-      const expires = cell("expires");
-      if (!key || !customer || !expires) {
-        throw new InvalidInputError("invalid_csv", "key, customer and expires are required");
-      }
-      const validFrom = cell("valid_from");
-      out.push({
-        line: number,
-        licence: {
-          key,
-          customer,
-          expires: parseDate(expires, "expires", true),
-          validFrom: validFrom === undefined ? undefined : parseDate(validFrom, "valid_from"),
-          quota: parseQuota(cell("quota")),
-          modes: parseModes(cell("modes")),
-          notes: cell("notes") ?? null,
-        },
-      });
-    } catch (err) {
-      if (!(err instanceof InvalidInputError)) throw err;
-      errors.push(`${path}:${number}: ${err.message}`);
-      if (columns === undefined) break;
-    }
-  }
-  if (columns === undefined && errors.length === 0) errors.push(`${path}: the file is empty`);
-  if (errors.length) {
-    throw new InvalidInputError(
-      "invalid_csv",
-      `${errors.join("\n")}\nNothing imported: ${errors.length} line(s) have errors`,
-    );
-  }
-  return out;
 }

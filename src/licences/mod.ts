@@ -2,6 +2,7 @@
 export { type ClientLicence, LicenceAuthenticator } from "./auth.ts";
 export { isoSeconds, parseDate, parseDuration } from "./dates.ts";
 export { generateKey, normalizeKey } from "./keys.ts";
+export { parseModes, parseQuota, readLicenceCsv } from "./licence_csv.ts";
 export {
   effectiveExpiry,
   LicenceService,
