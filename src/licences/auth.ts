@@ -10,6 +10,7 @@ import { AppError, quote } from "../errors.ts";
 import { bumpGeneration } from "../store/generation.ts";
 import type { LicenceRepository, LicenceWithParticipation } from "../store/licences.ts";
 import { transaction } from "../store/database.ts";
+import { appendAudit } from "../store/audit.ts";
 import { isoSeconds } from "./dates.ts";
 import { normalizeKey } from "./keys.ts";
 import { CLIENT_MODES, type ClientMode } from "./modes.ts";
@@ -211,12 +212,12 @@ export class LicenceAuthenticator {
       if (renewed !== null && renewed !== undefined) {
         licences.setParticipation(Number(renewed), mode, accepted, at);
       }
-      licences.audit({
+      appendAudit(db, {
         at,
         actor: `client:${licence.id}`,
         action: "participation.choose",
-        licence_id: licence.id,
-        detail: JSON.stringify({ mode, statementVersion: accepted }),
+        licenceId: licence.id,
+        detail: { mode, statementVersion: accepted },
       });
       bumpGeneration(db, "licences");
     });

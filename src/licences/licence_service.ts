@@ -8,6 +8,7 @@ import type { Clock } from "../clock.ts";
 import { AppError, InvalidInputError } from "../errors.ts";
 import { transaction } from "../store/database.ts";
 import { bumpGeneration } from "../store/generation.ts";
+import { appendAudit, readAudit } from "../store/audit.ts";
 import { type LicenceRepository, type LicenceWithParticipation } from "../store/licences.ts";
 import { toHex } from "../reputation/hash.ts";
 import { isoSeconds } from "./dates.ts";
@@ -225,7 +226,7 @@ export class LicenceService {
   auditLog(
     limit = 100,
   ): { at: string; actor: string; action: string; licenceId: number | null; detail: unknown }[] {
-    return this.#deps.licences.auditLog(limit).map((row) => ({
+    return readAudit(this.#deps.db, limit).map((row) => ({
       at: isoSeconds(Number(row.at)),
       actor: row.actor,
       action: row.action,
@@ -235,13 +236,7 @@ export class LicenceService {
   }
 
   #audit(actor: string, action: string, licenceId: number | null, detail: unknown): void {
-    this.#deps.licences.audit({
-      at: this.#now(),
-      actor,
-      action,
-      licence_id: licenceId,
-      detail: JSON.stringify(detail),
-    });
+    appendAudit(this.#deps.db, { at: this.#now(), actor, action, licenceId, detail });
   }
 
   #resolve(ref: string): LicenceWithParticipation {

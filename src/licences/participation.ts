@@ -8,6 +8,7 @@ import type { Clock } from "../clock.ts";
 import { AppError, InvalidInputError, quote } from "../errors.ts";
 import { transaction } from "../store/database.ts";
 import { bumpGeneration } from "../store/generation.ts";
+import { appendAudit } from "../store/audit.ts";
 import { getSetting, setSetting } from "../store/settings.ts";
 import { NODE_MODES, type NodeMode, UPSTREAM_ALLOWED, type UpstreamTraffic } from "./modes.ts";
 import { readStatement, type Statement } from "./statement.ts";
@@ -109,14 +110,12 @@ export class NodeParticipation {
         );
       }
       setSetting(this.#db, MODE_SETTING, mode);
-      this.#db.prepare(
-        "INSERT INTO audit (at, actor, action, licence_id, detail) VALUES (?, ?, ?, NULL, ?)",
-      ).run(
-        Math.floor(this.#clock.now() / 1000),
-        options.actor,
-        "node.participation",
-        JSON.stringify({ mode, statementAccepted: options.acceptStatement ? current : undefined }),
-      );
+      appendAudit(this.#db, {
+        at: Math.floor(this.#clock.now() / 1000),
+        actor: options.actor,
+        action: "node.participation",
+        detail: { mode, statementAccepted: options.acceptStatement ? current : undefined },
+      });
       bumpGeneration(this.#db, "settings");
     });
     this.reload();

@@ -1,4 +1,4 @@
-/** SQL for licences, client participation and the audit log. No rules, only rows. */
+/** SQL for licences and client participation. No rules, only rows. */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 
 /** A licence row as stored. */
@@ -24,16 +24,6 @@ export interface LicenceWithParticipation extends LicenceRow {
   statement_version: number | null;
 }
 
-/** An audit entry. */
-export interface AuditRow {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  licence_id: number | null;
-  detail: string | null;
-}
-
 const SELECT_LICENCE = "SELECT l.*, p.mode, p.statement_version FROM licence l " +
   "LEFT JOIN participation p ON p.licence_id = l.id";
 
@@ -45,8 +35,6 @@ export class LicenceRepository {
   readonly #insert: StatementSync;
   readonly #update: StatementSync;
   readonly #setParticipation: StatementSync;
-  readonly #audit: StatementSync;
-  readonly #auditList: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#byHash = db.prepare(`${SELECT_LICENCE} WHERE l.key_hash = ?`);
@@ -65,10 +53,6 @@ export class LicenceRepository {
         "VALUES (?, ?, ?, ?) ON CONFLICT (licence_id) DO UPDATE SET mode = excluded.mode, " +
         "statement_version = excluded.statement_version, chosen_at = excluded.chosen_at",
     );
-    this.#audit = db.prepare(
-      "INSERT INTO audit (at, actor, action, licence_id, detail) VALUES (?, ?, ?, ?, ?)",
-    );
-    this.#auditList = db.prepare("SELECT * FROM audit ORDER BY id DESC LIMIT ?");
   }
 
   /** The licence whose key hashes to `hash`. */
@@ -125,15 +109,5 @@ export class LicenceRepository {
     at: number,
   ): void {
     this.#setParticipation.run(licenceId, mode, statementVersion, at);
-  }
-
-  /** Appends an audit entry. */
-  audit(entry: Omit<AuditRow, "id">): void {
-    this.#audit.run(entry.at, entry.actor, entry.action, entry.licence_id, entry.detail);
-  }
-
-  /** The newest audit entries. */
-  auditLog(limit: number): AuditRow[] {
-    return this.#auditList.all(limit) as unknown as AuditRow[];
   }
 }
