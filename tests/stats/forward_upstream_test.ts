@@ -9,6 +9,7 @@ import {
 } from "../../src/proxy/mod.ts";
 import { MAX_BACKOFF_MS, retryDelayMs } from "../../src/stats/backoff.ts";
 import { tempDir } from "../_helpers.ts";
+import { makeCertificate } from "../_tls.ts";
 import { FakeParent, NODE_KEY, startFakeParent, statisticsBatch } from "./_forward.ts";
 
 async function failureOf(promise: Promise<unknown>): Promise<UpstreamError> {
@@ -159,65 +160,13 @@ Deno.test("the wait after each failure doubles from the base, with jitter, cappe
   );
 });
 
-async function openssl(...args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, stdout: "null", stderr: "piped" }).output();
-  assert.equal(out.code, 0, `openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
-}
-
 /** A private CA and a certificate it signed for 127.0.0.1, as a parent's operator would make. */
 async function privateCa(dir: string): Promise<{ ca: string; cert: string; key: string }> {
-  const path = (name: string): string => join(dir, name);
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl(
-    "req",
-    "-x509",
-    ...ec,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=pksn parent CA",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-keyout",
-    path("ca.key"),
-    "-out",
-    path("ca.pem"),
-  );
-  await openssl(
-    "req",
-    ...ec,
-    "-subj",
-    "/CN=parent",
-    "-keyout",
-    path("key.pem"),
-    "-out",
-    path("csr"),
-  );
-  await Deno.writeTextFile(
-    path("ext.cnf"),
-    "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-  );
-  await openssl(
-    "x509",
-    "-req",
-    "-in",
-    path("csr"),
-    "-CA",
-    path("ca.pem"),
-    "-CAkey",
-    path("ca.key"),
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-extfile",
-    path("ext.cnf"),
-    "-out",
-    path("cert.pem"),
-  );
+  const files = await makeCertificate(dir);
   return {
-    ca: path("ca.pem"),
-    cert: await Deno.readTextFile(path("cert.pem")),
-    key: await Deno.readTextFile(path("key.pem")),
+    ca: files.ca,
+    cert: await Deno.readTextFile(files.cert),
+    key: await Deno.readTextFile(files.key),
   };
 }
 
