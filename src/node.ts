@@ -91,7 +91,7 @@ export async function openNode(config: Config, deps: NodeDeps): Promise<Node> {
   const db = await openStore(config.dataDir, { cacheMiB: config.store.cacheMiB, log });
   let builder: DatabaseSync | undefined;
   try {
-    const secret = await loadOrCreateSecret(config.dataDir);
+    const secret = await loadOrCreateSecret(config.dataDir, db);
     await ensureStatement(db, clock.now());
     builder = openDatabase(databasePath(config.dataDir), { cacheMiB: 8 });
     const keeper = await IndexKeeper.open(builder, clock);

@@ -24,7 +24,7 @@ export async function openLicenceContext(config: Config): Promise<LicenceContext
   const log = createLogger(config.log.level);
   const db = await openStore(config.dataDir, { cacheMiB: 8, log });
   try {
-    const secret = await loadOrCreateSecret(config.dataDir);
+    const secret = await loadOrCreateSecret(config.dataDir, db);
     await ensureStatement(db, systemClock.now());
     const licences = new LicenceService({
       db,

@@ -6,6 +6,7 @@
  */
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
 import { quote, StoreError } from "../errors.ts";
 
 const SECRET_BYTES = 32;
@@ -15,8 +16,13 @@ export function secretPath(dataDir: string): string {
   return join(dataDir, "node.secret");
 }
 
-/** Reads the node secret, creating it (mode 0600, atomically) if it does not exist. */
-export async function loadOrCreateSecret(dataDir: string): Promise<Uint8Array> {
+/**
+ * Reads the node secret, creating it (mode 0600, atomically, durably) if it does
+ * not exist. `db` is the node's database: when licences are registered but the
+ * secret is gone, a new secret would turn every key into "unknown", so this
+ * refuses and says to restore the file instead.
+ */
+export async function loadOrCreateSecret(dataDir: string, db: DatabaseSync): Promise<Uint8Array> {
   const path = secretPath(dataDir);
   try {
     const bytes = await Deno.readFile(path);
@@ -34,6 +40,16 @@ export async function loadOrCreateSecret(dataDir: string): Promise<Uint8Array> {
       throw new StoreError(`Cannot read node secret ${quote(path)}: ${(err as Error).message}`);
     }
   }
+  const registered = Number(
+    (db.prepare("SELECT count(*) AS n FROM licence").get() as { n: number }).n,
+  );
+  if (registered > 0) {
+    throw new StoreError(
+      `Node secret ${quote(path)} is missing, but ${registered} licences are registered: ` +
+        "restore node.secret from the backup taken with pksn.db (a new secret would make " +
+        "every registered key unknown)",
+    );
+  }
   const secret = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
   const temp = `${path}.${crypto.randomUUID()}.tmp`;
   try {
@@ -47,6 +63,13 @@ export async function loadOrCreateSecret(dataDir: string): Promise<Uint8Array> {
     } catch (err) {
       if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
       return await Deno.readFile(path);
+    }
+    // The new name must survive a power cut too, before any key is hashed under it.
+    const dir = await Deno.open(dataDir, { read: true });
+    try {
+      await dir.sync();
+    } finally {
+      dir.close();
     }
     return secret;
   } catch (err) {

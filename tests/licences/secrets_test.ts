@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { runCli } from "../_helpers.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 import {
   acceptStatement,
   addLicence,
@@ -226,4 +226,24 @@ Deno.test("the node secret is 32 random bytes readable only by its owner", async
   assert.ok(bytes.some((b) => b !== 0), "not all zero");
   const info = await Deno.stat(path);
   assert.equal((info.mode ?? 0) & 0o777, 0o600);
+});
+
+Deno.test("a lost node.secret with licences registered stops the node with advice to restore it", async () => {
+  await using dir = await tempDir();
+  const added = await runCli([
+    "license",
+    "add",
+    "--customer",
+    "Secret Ltd",
+    "--expires",
+    "2099-12-31",
+    "--data",
+    dir.path,
+  ]);
+  assert.equal(added.code, 0, added.stderr);
+  await Deno.remove(join(dir.path, "node.secret"));
+  const listed = await runCli(["license", "list", "--data", dir.path]);
+  assert.equal(listed.code, 1);
+  assert.match(listed.stderr, /node\.secret" is missing, but 1 licences are registered: restore/);
+  await assert.rejects(Deno.stat(join(dir.path, "node.secret")), Deno.errors.NotFound);
 });
