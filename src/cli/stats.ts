@@ -120,24 +120,52 @@ function printCounts(day: DayCounts, json: boolean): void {
 
 async function writeExport(dir: string, date: string, out: string | undefined): Promise<void> {
   const chunks = await exportDay(dir, date);
-  let target: Deno.FsFile | undefined;
+  if (out === undefined) {
+    await exportTo(date, chunks, Deno.stdout);
+    return;
+  }
+  // Written under a temporary name and renamed once synced: a failed export never
+  // leaves a truncated FILE that looks complete.
+  const temporary = `${out}.tmp`;
+  let target: Deno.FsFile;
   try {
-    target = out === undefined ? undefined : await Deno.open(out, {
-      write: true,
-      create: true,
-      truncate: true,
-    });
+    target = await Deno.open(temporary, { write: true, create: true, truncate: true });
   } catch (err) {
+    throw new AppError(
+      500,
+      "export_failed",
+      `Cannot write ${quote(temporary)}: ${(err as Error).message}`,
+    );
+  }
+  try {
+    try {
+      await exportTo(date, chunks, target);
+      await target.sync();
+    } finally {
+      target.close();
+    }
+    await Deno.rename(temporary, out);
+  } catch (err) {
+    await Deno.remove(temporary).catch(() => {});
+    if (err instanceof AppError) throw err;
     throw new AppError(
       500,
       "export_failed",
       `Cannot write ${quote(out)}: ${(err as Error).message}`,
     );
   }
+}
+
+async function exportTo(
+  date: string,
+  chunks: AsyncIterable<Uint8Array>,
+  sink: { write(p: Uint8Array): Promise<number> },
+): Promise<void> {
   try {
-    await ReadableStream.from(chunks).pipeTo(
-      target === undefined ? stdoutWritable() : target.writable,
-    );
+    for await (const chunk of chunks) {
+      let written = 0;
+      while (written < chunk.length) written += await sink.write(chunk.subarray(written));
+    }
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError(
@@ -146,14 +174,4 @@ async function writeExport(dir: string, date: string, out: string | undefined): 
       `Cannot export statistics of ${quote(date)}: ${(err as Error).message}`,
     );
   }
-}
-
-/** Standard output as a stream that is not closed at the end (later output may follow). */
-function stdoutWritable(): WritableStream<Uint8Array> {
-  return new WritableStream({
-    async write(chunk): Promise<void> {
-      let written = 0;
-      while (written < chunk.length) written += await Deno.stdout.write(chunk.subarray(written));
-    },
-  });
 }

@@ -57,11 +57,17 @@ export async function packDay(dir: string, date: string, clock: Clock): Promise<
   const temporary = `${target}.tmp`;
   const mtime = new Date(clock.now());
   const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
-  await writeTar(temporary, [
-    { name: MANIFEST, size: manifestBytes.length, mtime, chunks: [manifestBytes] },
-    { name: ndjsonName(date), size: summary.bytes, mtime, chunks: chunks() },
-  ]);
-  await Deno.rename(temporary, target);
+  try {
+    await writeTar(temporary, [
+      { name: MANIFEST, size: manifestBytes.length, mtime, chunks: [manifestBytes] },
+      { name: ndjsonName(date), size: summary.bytes, mtime, chunks: chunks() },
+    ]);
+    await Deno.rename(temporary, target);
+  } catch (err) {
+    // A half-written archive (a full disk, say) must not hold on to the space until a restart.
+    await Deno.remove(temporary).catch(() => {});
+    throw err;
+  }
   await syncDir(archiveDir(dir));
   await removeSynced(source, dir);
   return manifest;

@@ -160,9 +160,16 @@ export class DailyFiles {
     await Deno.mkdir(this.dir, { recursive: true });
     const created = !(await exists(path));
     const file = await Deno.open(path, { create: true, append: true });
-    const open = { file, size: (await file.stat()).size };
-    // The new name must survive a power cut too, not only the data written to it.
-    if (created) await syncDir(this.dir);
+    let open: OpenDay;
+    try {
+      open = { file, size: (await file.stat()).size };
+      // The new name must survive a power cut too, not only the data written to it.
+      if (created) await syncDir(this.dir);
+    } catch (err) {
+      // Not yet in #open, so #write's clean-up cannot close it: close it here.
+      file.close();
+      throw err;
+    }
     this.#open.set(date, open);
     return open;
   }

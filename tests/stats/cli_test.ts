@@ -74,6 +74,17 @@ Deno.test("pksn stats export writes a day's NDJSON byte for byte, packed or open
   assert.equal(toStdout.stdout, new TextDecoder().decode(day2));
 });
 
+Deno.test("pksn stats export --out leaves an existing FILE untouched when the day is missing", async () => {
+  await using dir = await tempDir();
+  await seeded(dir.path);
+  const out = join(dir.path, "keep.ndjson");
+  await Deno.writeTextFile(out, "earlier export\n");
+  const result = await runCli(["stats", "export", "2020-01-01", "--out", out, "--data", dir.path]);
+  assert.notEqual(result.code, 0);
+  assert.equal(await Deno.readTextFile(out), "earlier export\n");
+  assert.equal(await Deno.stat(`${out}.tmp`).then(() => true, () => false), false);
+});
+
 Deno.test("pksn stats refuses an unknown day with exit 1 and a bad date with exit 2", async () => {
   await using dir = await tempDir();
   const [unknown, bad] = await Promise.all([
