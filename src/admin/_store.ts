@@ -1,5 +1,6 @@
 /** SQL for the admin account, its sessions and the audit entries they write. No rules, only rows. */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { appendAudit } from "../store/audit.ts";
 
 /** An admin session row. */
 export interface AdminSessionRow {
@@ -19,9 +20,10 @@ export class AdminStore {
   readonly #deleteSession: StatementSync;
   readonly #deleteUserSessions: StatementSync;
   readonly #deleteExpired: StatementSync;
-  readonly #audit: StatementSync;
+  readonly #db: DatabaseSync;
 
   constructor(db: DatabaseSync) {
+    this.#db = db;
     this.db = db;
     this.#anyAccount = db.prepare("SELECT EXISTS (SELECT 1 FROM admin_account) AS any");
     this.#passwordHash = db.prepare("SELECT password_hash FROM admin_account WHERE username = ?");
@@ -40,9 +42,6 @@ export class AdminStore {
     this.#deleteSession = db.prepare("DELETE FROM admin_session WHERE id_hash = ?");
     this.#deleteUserSessions = db.prepare("DELETE FROM admin_session WHERE username = ?");
     this.#deleteExpired = db.prepare("DELETE FROM admin_session WHERE expires_at <= ?");
-    this.#audit = db.prepare(
-      "INSERT INTO audit (at, actor, action, licence_id, detail) VALUES (?, ?, ?, NULL, ?)",
-    );
   }
 
   /** Whether any admin account exists. */
@@ -91,6 +90,6 @@ export class AdminStore {
 
   /** Writes an audit entry (never secrets in `detail`). */
   audit(at: number, actor: string, action: string, detail: unknown): void {
-    this.#audit.run(at, actor, action, JSON.stringify(detail));
+    appendAudit(this.#db, { at, actor, action, detail });
   }
 }

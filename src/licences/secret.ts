@@ -8,6 +8,7 @@ import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { quote, StoreError } from "../errors.ts";
+import { syncDir } from "../store/files.ts";
 
 const SECRET_BYTES = 32;
 
@@ -65,12 +66,7 @@ export async function loadOrCreateSecret(dataDir: string, db: DatabaseSync): Pro
       return await Deno.readFile(path);
     }
     // The new name must survive a power cut too, before any key is hashed under it.
-    const dir = await Deno.open(dataDir, { read: true });
-    try {
-      await dir.sync();
-    } finally {
-      dir.close();
-    }
+    await syncDir(dataDir);
     return secret;
   } catch (err) {
     throw new StoreError(`Cannot create node secret ${quote(path)}: ${(err as Error).message}`);

@@ -74,15 +74,7 @@ async function datesIn(dir: string, pattern: RegExp): Promise<string[]> {
   return dates.sort();
 }
 
-/** Makes a folder's entries (created, renamed, removed files) survive a power cut. */
-export async function syncDir(path: string): Promise<void> {
-  const dir = await Deno.open(path, { read: true });
-  try {
-    await dir.sync();
-  } finally {
-    dir.close();
-  }
-}
+export { syncDir } from "../store/files.ts";
 
 /** Whether a file exists. */
 export async function exists(path: string): Promise<boolean> {

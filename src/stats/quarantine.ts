@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { AppError, InvalidInputError } from "../errors.ts";
+import { syncDir } from "../store/files.ts";
 
 /** An upload written to a temporary file and hashed. */
 export interface TempSample {
@@ -82,7 +83,7 @@ export class QuarantineFolder {
     await Deno.mkdir(dirname(target), { recursive: true, mode: 0o700 });
     await Deno.chmod(temp.path, 0o600);
     await Deno.rename(temp.path, target);
-    await syncDirectory(dirname(target));
+    await syncDir(dirname(target));
   }
 
   /** Deletes a temporary file, if it is still there. */
@@ -115,18 +116,4 @@ export function sampleTooLarge(limit: number): AppError {
     "sample_too_large",
     `Sample is larger than ${limit} bytes (stats.maxSampleBytes)`,
   );
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  // Best effort: not every platform lets a directory be opened for fsync.
-  try {
-    const dir = await Deno.open(path, { read: true });
-    try {
-      await dir.sync();
-    } finally {
-      dir.close();
-    }
-  } catch {
-    // the file itself is synced; the rename is atomic either way
-  }
 }
