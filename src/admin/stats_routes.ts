@@ -62,7 +62,13 @@ export function mountStatsAdminRoutes(
       }
       const path = await archiveOf(dir, date);
       const file = await Deno.open(path, { read: true });
-      const { size } = await file.stat();
+      let size: number;
+      try {
+        size = (await file.stat()).size;
+      } catch (err) {
+        file.close();
+        throw err;
+      }
       return new Response(file.readable, {
         status: 200,
         headers: {

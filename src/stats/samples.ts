@@ -179,16 +179,22 @@ export class SampleStore {
     const meta: Record<string, string> = {};
     if (input.meta.extension) meta.extension = input.meta.extension;
     if (input.meta.detection) meta.detection = input.meta.detection;
-    transaction(db, () => {
-      this.#insert.run(
-        key,
-        temp.size,
-        Math.floor(clock.now() / 1000),
-        input.licenceId,
-        JSON.stringify(meta),
-      );
-      spool?.enqueue("sample", sampleBatchId(temp.sha256), key);
-    });
+    try {
+      transaction(db, () => {
+        this.#insert.run(
+          key,
+          temp.size,
+          Math.floor(clock.now() / 1000),
+          input.licenceId,
+          JSON.stringify(meta),
+        );
+        spool?.enqueue("sample", sampleBatchId(temp.sha256), key);
+      });
+    } catch (err) {
+      // Without its row a file would escape the quota and retention: take it back out.
+      await folder.remove(temp.sha256).catch(() => {});
+      throw err;
+    }
     return { ...answer, duplicate: false };
   }
 
