@@ -83,6 +83,9 @@ const upstreamSchema = z.strictObject({
     protocol: /^https?$/,
     error: 'expected an http(s) URL such as "https://core.example:8443"',
   })
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
+      message: "must not carry credentials; put this node's licence key in upstream.key",
+    })
     .nullable().describe("the parent node statistics and samples go to"),
   key: z.string().min(8).max(128).nullable().describe("this node's licence key at the parent"),
   timeoutSeconds: z.number().min(1).max(600),
@@ -184,9 +187,12 @@ function validateLayer(layer: unknown, sourceOf: (key: string) => string): Confi
   );
   throw new ConfigError(
     `Invalid configuration ${quote(path || "(root)")} from ${sourceOf(path)}: ${issue.message}` +
-      (got === undefined ? "" : `, got ${JSON.stringify(got)}`),
+      (got === undefined || SECRET_KEYS.has(path) ? "" : `, got ${JSON.stringify(got)}`),
   );
 }
+
+// Values never echoed in an error: they may hold a licence key or credentials.
+const SECRET_KEYS: ReadonlySet<string> = new Set(["upstream.key", "upstream.url"]);
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
   const parts = dotted.split(".");

@@ -182,3 +182,30 @@ Deno.test("parseListen rejects a missing port, a bare IPv6 address and spaces", 
   assert.equal(parseListen("my host:80"), null);
   assert.equal(parseListen(":8080"), null);
 });
+
+Deno.test("upstream.url with credentials is refused and points to upstream.key", () => {
+  assert.throws(
+    () => layerFromFile('{"upstream":{"url":"https://node:secret@core.example:8443"}}', "p.json"),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(
+        error.message,
+        /"upstream\.url" from file "p\.json": must not carry credentials/,
+      );
+      assert.ok(!error.message.includes("secret@"), "the credentials are not echoed");
+      return true;
+    },
+  );
+});
+
+Deno.test("a bad upstream.key is refused without echoing the key", () => {
+  assert.throws(
+    () => layerFromFile('{"upstream":{"key":"short"}}', "p.json"),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /"upstream\.key" from file "p\.json"/);
+      assert.ok(!error.message.includes('short"'), "the key is not echoed");
+      return true;
+    },
+  );
+});
