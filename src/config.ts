@@ -92,6 +92,36 @@ const upstreamSchema = z.strictObject({
   caCert: z.string().min(1).nullable().describe("PEM file of a CA to trust for the parent's TLS"),
 });
 
+const syncSchema = z.strictObject({
+  url: z.url({
+    protocol: /^https?$/,
+    error: 'expected an http(s) URL of a feed tree such as "https://feeds.example/pksn/"',
+  })
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
+      message: "must not carry credentials; put this node's licence key in sync.key",
+    })
+    .nullable().describe("the feed this node's mirror follows (an origin or a parent's /feed/)"),
+  key: z.string().min(8).max(128).nullable()
+    .describe("licence key sent to a parent node that guards its /feed"),
+  root: z.string().min(1).nullable().describe("the trusted root.json shipped with the node"),
+  caCert: z.string().min(1).nullable().describe("PEM file of a CA to trust for the feed's TLS"),
+  intervalSeconds: z.number().min(1).max(86_400).describe("time between polls"),
+  jitter: z.number().min(0).max(0.5).describe("share of the interval polls are spread by"),
+  firstPollMaxSeconds: z.number().min(0).max(3600)
+    .describe("the first poll comes at a random delay up to this after start"),
+  maxBackoffSeconds: z.number().min(1).max(86_400).describe("cap of the back-off after failures"),
+  timeoutSeconds: z.number().min(1).max(3600).describe("one request"),
+  deadlineSeconds: z.number().min(1).max(86_400).describe("one whole sync run"),
+  maxFileMiB: z.number().int().min(1).max(65_536).describe("largest data file accepted"),
+  staleAfterSeconds: z.number().int().min(1).max(30 * 86_400)
+    .describe("without a successful check for this long, the mirror is reported stale"),
+  frozen: z.enum(["serve-stale", "unknown"], {
+    error: 'expected "serve-stale" (answer with stale: true) or "unknown"',
+  }).describe("what a mirror past its signed expiry answers"),
+  serveFeed: z.boolean().describe("serve the verified feed to downstream nodes at /feed/"),
+  feedRequiresLicence: z.boolean().describe("downstream nodes need a licence key for /feed/"),
+});
+
 const configSchema = z.strictObject({
   listen: listenSchema,
   dataDir: z.string().min(1),
@@ -105,6 +135,9 @@ const configSchema = z.strictObject({
   admin: adminSchema,
   stats: statsSchema,
   upstream: upstreamSchema,
+  sync: syncSchema.refine((s) => s.url === null || s.root !== null, {
+    message: "sync.url needs sync.root, the trusted root.json of that feed",
+  }),
 });
 
 /** The resolved, complete configuration. */
@@ -132,6 +165,23 @@ export const DEFAULTS: Config = {
     sampleRetentionDays: 30,
   },
   upstream: { url: null, key: null, timeoutSeconds: 30, caCert: null },
+  sync: {
+    url: null,
+    key: null,
+    root: null,
+    caCert: null,
+    intervalSeconds: 900,
+    jitter: 0.1,
+    firstPollMaxSeconds: 30,
+    maxBackoffSeconds: 3600,
+    timeoutSeconds: 60,
+    deadlineSeconds: 3600,
+    maxFileMiB: 4096,
+    staleAfterSeconds: 3 * 3600,
+    frozen: "serve-stale",
+    serveFeed: false,
+    feedRequiresLicence: true,
+  },
 };
 
 /** A partial configuration as one source (file, environment, flags) supplies it. */
@@ -146,6 +196,7 @@ export type ConfigLayer = {
   admin?: Partial<Config["admin"]>;
   stats?: Partial<Config["stats"]>;
   upstream?: Partial<Config["upstream"]>;
+  sync?: Partial<Config["sync"]>;
 };
 
 const layerSchema = z.strictObject({
@@ -159,6 +210,7 @@ const layerSchema = z.strictObject({
   admin: adminSchema.partial().optional(),
   stats: statsSchema.partial().optional(),
   upstream: upstreamSchema.partial().optional(),
+  sync: syncSchema.partial().optional(),
 });
 
 /** Environment variables and the config keys they set. */
@@ -170,6 +222,9 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   PKSN_TLS_KEY: "tls.key",
   PKSN_UPSTREAM_URL: "upstream.url",
   PKSN_UPSTREAM_KEY: "upstream.key",
+  PKSN_SYNC_URL: "sync.url",
+  PKSN_SYNC_KEY: "sync.key",
+  PKSN_SYNC_ROOT: "sync.root",
 };
 
 function validateLayer(layer: unknown, sourceOf: (key: string) => string): ConfigLayer {
@@ -192,7 +247,12 @@ function validateLayer(layer: unknown, sourceOf: (key: string) => string): Confi
 }
 
 // Values never echoed in an error: they may hold a licence key or credentials.
-const SECRET_KEYS: ReadonlySet<string> = new Set(["upstream.key", "upstream.url"]);
+const SECRET_KEYS: ReadonlySet<string> = new Set([
+  "upstream.key",
+  "upstream.url",
+  "sync.key",
+  "sync.url",
+]);
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
   const parts = dotted.split(".");
@@ -248,6 +308,7 @@ export function resolveConfig(...layers: ConfigLayer[]): Config {
     admin: { ...DEFAULTS.admin },
     stats: { ...DEFAULTS.stats },
     upstream: { ...DEFAULTS.upstream },
+    sync: { ...DEFAULTS.sync },
   };
   for (const layer of layers) {
     if (layer.listen !== undefined) merged.listen = layer.listen;
@@ -260,6 +321,7 @@ export function resolveConfig(...layers: ConfigLayer[]): Config {
     assignDefined(merged.admin, layer.admin);
     assignDefined(merged.stats, layer.stats);
     assignDefined(merged.upstream, layer.upstream);
+    assignDefined(merged.sync, layer.sync);
   }
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {

@@ -16,6 +16,7 @@ import { LicenceRepository } from "./store/licences.ts";
 import { migrate } from "./store/migrations.ts";
 import { type IndexHolder, Reputation, type ReputationIndex } from "./reputation/mod.ts";
 import { IndexKeeper } from "./reputation/index_keeper.ts";
+import type { MirrorModeHolder } from "./sync/freshness.ts";
 import {
   ensureStatement,
   LicenceAuthenticator,
@@ -38,6 +39,8 @@ export interface Node {
   readonly licences: LicenceService;
   readonly auth: LicenceAuthenticator;
   readonly participation: NodeParticipation;
+  /** How look-ups use the synced mirror; the sync service sets it. */
+  readonly mirrorMode: MirrorModeHolder;
   /** Rebuilds the index from the database and swaps it in. */
   refreshIndex(): Promise<ReputationIndex>;
   /**
@@ -95,10 +98,12 @@ export async function openNode(config: Config, deps: NodeDeps): Promise<Node> {
     await ensureStatement(db, clock.now());
     builder = openDatabase(databasePath(config.dataDir), { cacheMiB: 8 });
     const keeper = await IndexKeeper.open(builder, clock);
+    const mirrorMode: MirrorModeHolder = { mode: "current" };
     const reputation = new Reputation({
       entries: new EntryRepository(db),
       index: keeper.holder,
       ttl: { unknown: config.lookup.unknownTtl, default: config.lookup.defaultTtl },
+      mirrorMode,
     });
     const licenceRows = new LicenceRepository(db);
     const participation = new NodeParticipation(db, clock);
@@ -119,6 +124,7 @@ export async function openNode(config: Config, deps: NodeDeps): Promise<Node> {
       licences,
       auth,
       participation,
+      mirrorMode,
       log,
     });
   } catch (err) {
@@ -137,6 +143,7 @@ function assemble(parts: {
   licences: LicenceService;
   auth: LicenceAuthenticator;
   participation: NodeParticipation;
+  mirrorMode: MirrorModeHolder;
   log: Logger;
 }): Node {
   const { db, builder, keeper, auth, participation, log } = parts;
@@ -158,6 +165,7 @@ function assemble(parts: {
     licences: parts.licences,
     auth,
     participation,
+    mirrorMode: parts.mirrorMode,
     async refreshIndex(): Promise<ReputationIndex> {
       // Read the counter first: the build then includes at least those writes,
       // so the reload timer need not build the same index again.

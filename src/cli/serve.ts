@@ -7,7 +7,10 @@ import { DEMO_KEY, DEMO_LOOKUP, ensureDemoLicence, isDemo, seedDemo } from "../d
 import { createApp } from "../http/app.ts";
 import { createHttpMetrics } from "../http/http_metrics.ts";
 import { readTls, type RunningServer, startServer } from "../http/server.ts";
-import { type Node, openNode } from "../node.ts";
+import { databasePath, type Node, openNode } from "../node.ts";
+import { openDatabase } from "../store/database.ts";
+import { syncPaths } from "../sync/client.ts";
+import { SyncService } from "../sync/service.ts";
 import { openStats, type Stats } from "../stats/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand } from "./args.ts";
 import { type Forwarding, startForwarding } from "./forwarding.ts";
@@ -35,6 +38,8 @@ export interface ServingNode {
   forwarding: Forwarding;
   /** Statistics ingestion, day files and rollover. */
   stats: Stats;
+  /** The mirror sync, when `sync.url` is set. */
+  sync: SyncService | null;
   /** Stops the server, the reload timer and closes the database. */
   stop(): Promise<void>;
 }
@@ -48,6 +53,10 @@ export async function serveNode(
   const node = await openNode(config, { clock, log });
   let forwarding: Forwarding | undefined;
   let stats: Stats | undefined;
+  let sync: SyncService | null = null;
+  const syncDb = config.sync.url === null
+    ? null
+    : openDatabase(databasePath(config.dataDir), { cacheMiB: 8 });
   try {
     if (deps.demo) {
       if (await seedDemo(node.db, clock.now())) {
@@ -75,6 +84,20 @@ export async function serveNode(
       registry: metrics.registry,
       onAccepted: forwarding.onStatisticsAccepted ?? undefined,
     });
+    if (syncDb !== null) {
+      sync = await SyncService.create({
+        config: config.sync,
+        dataDir: config.dataDir,
+        db: syncDb,
+        clock,
+        log,
+        registry: metrics.registry,
+        mode: node.mirrorMode,
+        onApplied: async () => {
+          await node.refreshIndex();
+        },
+      });
+    }
     const secure = config.tls.cert !== null;
     const admin = new AdminAuth({ db: node.db, clock, config: config.admin, secure, log });
     const setup = admin.hasAccount() ? null : new SetupToken();
@@ -86,6 +109,8 @@ export async function serveNode(
       admin: { auth: admin, setup, node, stats: { dir: stats.dir, clock } },
       samples: forwarding.samples,
       stats: stats.ingest,
+      sync: sync ? () => sync!.report() : undefined,
+      feedDir: config.sync.serveFeed ? syncPaths(config.dataDir).served : undefined,
     });
     const listen = parseListen(config.listen)!;
     const tls = config.tls.cert !== null && config.tls.key !== null
@@ -93,12 +118,14 @@ export async function serveNode(
       : undefined;
     const server = startServer(app, { ...listen, tls });
     stats.rollover.start();
+    sync?.start();
     if (setup) log.warn(`Admin setup token (one use, this run only): ${setup.value}`);
     let reloading = false;
     const timer = setInterval(async () => {
       if (reloading) return;
       reloading = true;
       try {
+        sync?.refreshMode();
         await node.refreshIfChanged();
       } catch (err) {
         log.error(`Cannot reload the reputation index: ${(err as Error).message}`);
@@ -108,13 +135,17 @@ export async function serveNode(
     }, config.store.reloadCheckSeconds * 1000);
     const started = forwarding;
     const openedStats = stats;
+    const syncing = sync;
     return {
       node,
       server,
       forwarding: started,
       stats: openedStats,
+      sync: syncing,
       async stop(): Promise<void> {
         clearInterval(timer);
+        await syncing?.stop();
+        syncDb?.close();
         await server.shutdown();
         await started.stop();
         await openedStats.close();
@@ -122,6 +153,8 @@ export async function serveNode(
       },
     };
   } catch (err) {
+    await sync?.stop();
+    syncDb?.close();
     await forwarding?.stop();
     await stats?.close();
     node.close();

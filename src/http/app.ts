@@ -11,6 +11,7 @@ import type { Node } from "../node.ts";
 import type { SampleStore } from "../stats/samples.ts";
 import type { StatsIngest } from "../stats/mod.ts";
 import { mountBatchRoutes } from "./batch.ts";
+import { mountFeedRoutes } from "./feed.ts";
 import { mountHealthRoutes } from "./health.ts";
 import { type HttpMetrics, instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { mountObjectRoutes } from "./objects.ts";
@@ -31,6 +32,10 @@ export interface AppDeps {
   samples?: SampleStore;
   /** Statistics ingestion behind `POST /v1/stats`, mounted only when given. */
   stats?: StatsIngest;
+  /** The sync figures for `/v1/node`, when this node follows a feed. */
+  sync?: () => object;
+  /** The verified feed tree served at `/feed/`, when this node serves one. */
+  feedDir?: string;
 }
 
 /** Builds the Hono app. */
@@ -60,6 +65,7 @@ export function createApp(deps: AppDeps): Hono {
     participation: node.participation,
     index: () => node.index.current,
     maxBodyBytes: config.lookup.maxBodyBytes,
+    sync: deps.sync,
   });
   mountObjectRoutes(app, { ...instrumentDeps, reputation: node.reputation, guard });
   mountBatchRoutes(app, {
@@ -84,6 +90,13 @@ export function createApp(deps: AppDeps): Hono {
       ingest: deps.stats,
       maxBatchRecords: config.stats.maxBatchRecords,
       maxBatchBytes: config.stats.maxBatchBytes,
+    });
+  }
+  if (deps.feedDir !== undefined) {
+    mountFeedRoutes(app, {
+      ...instrumentDeps,
+      dir: deps.feedDir,
+      auth: config.sync.feedRequiresLicence ? node.auth : null,
     });
   }
   if (deps.admin) mountAdminRoutes(app, { ...instrumentDeps, ...deps.admin });

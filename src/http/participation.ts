@@ -23,6 +23,8 @@ export interface ParticipationRoutesDeps extends InstrumentDeps {
   participation: NodeParticipation;
   index: () => ReputationIndex;
   maxBodyBytes: number;
+  /** The sync figures (version, lag, freshness …) when this node follows a feed. */
+  sync?: () => object;
 }
 
 const choiceSchema = z.strictObject({
@@ -87,7 +89,11 @@ export function mountParticipationRoutes(app: Hono, deps: ParticipationRoutesDep
       }
       return c.json({
         participation: participation.state,
-        mirror: { records, indexBuiltAt: new Date(index.builtAt).toISOString() },
+        mirror: {
+          records,
+          indexBuiltAt: new Date(index.builtAt).toISOString(),
+          sync: deps.sync?.() ?? null,
+        },
       });
     }),
   );

@@ -32,6 +32,8 @@ export interface ReputationDeps {
   index: IndexHolder;
   /** TTL for unknown verdicts and for records that carry none, in seconds. */
   ttl: { unknown: number; default: number };
+  /** How mirror answers are given while the synced mirror is frozen; normal when absent. */
+  mirrorMode?: { readonly mode: "current" | "stale" | "off" };
 }
 
 /** One item of a batch look-up. */
@@ -58,6 +60,7 @@ export class Reputation {
   readonly #index: IndexHolder;
   readonly #unknownTtl: number;
   readonly #defaultTtl: number;
+  readonly #mirrorMode: { readonly mode: "current" | "stale" | "off" } | undefined;
   #hits = new Map<string, LookupResult>();
   #hitsFor: ReputationIndex | undefined;
 
@@ -66,6 +69,7 @@ export class Reputation {
     this.#index = deps.index;
     this.#unknownTtl = deps.ttl.unknown;
     this.#defaultTtl = deps.ttl.default;
+    this.#mirrorMode = deps.mirrorMode;
   }
 
   /**
@@ -73,6 +77,15 @@ export class Reputation {
    * Results may be shared between callers: treat them as read-only.
    */
   lookup(type: ObjectType, value: string): LookupResult {
+    const result = this.#lookup(type, value);
+    const mode = this.#mirrorMode?.mode;
+    if (mode === undefined || mode === "current" || result.override) return result;
+    // The synced mirror is past its signed expiry: say so, or do not use it at all.
+    if (mode === "stale" || result.verdict === "unknown") return { ...result, stale: true };
+    return { ...this.#unknown(type, result.value), stale: true };
+  }
+
+  #lookup(type: ObjectType, value: string): LookupResult {
     switch (type) {
       case "file":
         return this.#digest("file", scanDigest(value));

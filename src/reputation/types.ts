@@ -44,6 +44,8 @@ export interface LookupResult {
   firstSeen?: string;
   lastSeen?: string;
   match?: Match;
+  /** Set while the synced mirror is past its signed expiry (frozen). */
+  stale?: boolean;
 }
 
 /** A reputation record as imported: one object (or one file by up to three hashes). */

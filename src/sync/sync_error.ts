@@ -6,8 +6,16 @@ import { AppError } from "../errors.ts";
 
 /** Why a sync step failed; the node keeps serving the version it has. */
 export class SyncError extends AppError {
-  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
-    super(502, code, message, options);
+  /** The feed server's `Retry-After` in seconds, when it sent one. */
+  readonly retryAfterSeconds: number | null;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { cause?: unknown; retryAfterSeconds?: number | null } = {},
+  ) {
+    super(502, code, message, { cause: options.cause });
     this.name = "SyncError";
+    this.retryAfterSeconds = options.retryAfterSeconds ?? null;
   }
 }

@@ -1,0 +1,109 @@
+/**
+ * `pksn sync`: bring the mirror up to the feed's current version once, show how
+ * syncing has gone, or re-verify the mirror's checksum against its rows.
+ */
+import { createLogger } from "../log.ts";
+import { systemClock } from "../clock.ts";
+import { ConfigError } from "../errors.ts";
+import { openStore } from "../node.ts";
+import { computeMirrorChecksum } from "../sync/apply.ts";
+import { readMirrorState } from "../sync/mirror_state.ts";
+import { SyncService } from "../sync/service.ts";
+import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
+
+/** Help text of `pksn sync`. */
+export const SYNC_HELP = `Usage: pksn sync [once|status|verify] [options]
+
+  once     (the default) fetch the feed at sync.url and apply what is new:
+           deltas when they lead from this mirror's version, else the full
+           snapshot; every file is checked against the signed metadata
+  status   show the mirror's version, the upstream's, lag, last success,
+           failures and freshness (fresh, stale, frozen)
+  verify   recompute the mirror's checksum from its rows and compare it with
+           the one recorded when its version was applied; exits 1 on mismatch
+
+A serving node syncs by itself on a schedule (sync.intervalSeconds); this
+command is for cron jobs, first installs and troubleshooting.
+
+Options:
+  --json              print the result as JSON
+  --data DIR          data folder (env PKSN_DATA; default ./pksn-data)
+  --config FILE       JSON configuration file (env PKSN_CONFIG)
+  -h, --help          show this help
+`;
+
+/** Runs `pksn sync`. */
+export async function syncCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommand("sync", args, {
+    ...DATA_OPTIONS,
+    json: { type: "boolean" },
+  });
+  if (values.help) {
+    console.log(SYNC_HELP);
+    return 0;
+  }
+  const action = positionals[0] ?? "once";
+  if (!["once", "status", "verify"].includes(action) || positionals.length > 1) {
+    throw new UsageError(`Unknown "pksn sync ${positionals.join(" ")}"; see "pksn sync --help"`);
+  }
+  const config = await loadConfig({
+    config: values.config as string | undefined,
+    dataDir: values.data as string | undefined,
+  });
+  const log = createLogger(config.log.level);
+  const db = await openStore(config.dataDir, { cacheMiB: config.store.importCacheMiB, log });
+  const print = (value: object, text: string): void =>
+    console.log(values.json ? JSON.stringify(value) : text);
+  try {
+    if (action === "verify") {
+      const state = readMirrorState(db);
+      const actual = computeMirrorChecksum(db);
+      const ok = actual.checksum === state.checksum;
+      print(
+        { version: state.version, recorded: state.checksum, computed: actual.checksum, ok },
+        ok
+          ? `Mirror version ${state.version}: checksum ${actual.checksum} over ${actual.rows} rows matches`
+          : `Mirror version ${state.version}: checksum ${actual.checksum} over ${actual.rows} rows ` +
+            `does not match the recorded ${state.checksum}; run "pksn sync" after removing ` +
+            `the mirror (the next sync then applies the full snapshot)`,
+      );
+      return ok ? 0 : 1;
+    }
+    if (config.sync.url === null && action === "once") {
+      throw new ConfigError(
+        "sync.url is not set: give the feed's URL in the configuration file or PKSN_SYNC_URL",
+      );
+    }
+    if (config.sync.root === null) {
+      throw new ConfigError(
+        "sync.root is not set: give the feed's trusted root.json (PKSN_SYNC_ROOT)",
+      );
+    }
+    const service = await SyncService.create({
+      config: config.sync,
+      dataDir: config.dataDir,
+      db,
+      clock: systemClock,
+      log,
+      mode: { mode: "current" },
+    });
+    if (action === "status") {
+      const report = service.report();
+      print(
+        report,
+        Object.entries(report).map(([k, v]) => `${k.padEnd(20)} ${v ?? "-"}`).join("\n"),
+      );
+      return 0;
+    }
+    const result = await service.runOnce();
+    print(
+      result,
+      result.outcome === "current"
+        ? `Mirror is current at version ${result.to}`
+        : `Mirror synced from version ${result.from} to ${result.to} (${result.via.join(", ")})`,
+    );
+    return 0;
+  } finally {
+    db.close();
+  }
+}

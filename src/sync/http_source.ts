@@ -1,0 +1,249 @@
+/**
+ * The feed over HTTP. Data files are downloaded with `Range` resume into a
+ * `.part` file, never past their signed length; metadata reads stop at a cap.
+ */
+import { quote } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { parseRetryAfter } from "../proxy/upstream.ts";
+import type { FeedSource } from "./feed_source.ts";
+import type { FileRef } from "./metadata.ts";
+import { SyncError } from "./sync_error.ts";
+
+/** Options for {@link HttpFeedSource}. */
+export interface HttpFeedOptions {
+  /** The tree's base URL; a missing trailing slash is added. */
+  url: string;
+  /** Sent as `Authorization: Bearer` to a parent node that guards /feed/. */
+  key: string | null;
+  /** One request's time limit. */
+  timeoutSeconds: number;
+  /** Aborts everything (the run's deadline). */
+  signal?: AbortSignal;
+  /** PEM text of a CA to trust. */
+  caCert?: string | null;
+  log: Logger;
+  now: () => number;
+  /** Counts each resumed download. */
+  onResume?: () => void;
+  /** Attempts per data file within one run (each resumes the last). */
+  attempts?: number;
+}
+
+/** Reads a feed tree from an HTTP server. */
+export class HttpFeedSource implements FeedSource {
+  readonly label: string;
+  readonly #base: string;
+  readonly #options: HttpFeedOptions;
+  readonly #client: Deno.HttpClient | undefined;
+
+  constructor(options: HttpFeedOptions) {
+    this.#base = options.url.endsWith("/") ? options.url : `${options.url}/`;
+    this.label = this.#base;
+    this.#options = options;
+    this.#client = options.caCert
+      ? Deno.createHttpClient({ caCerts: [options.caCert] })
+      : undefined;
+  }
+
+  /** Releases the TLS client, if one was made. */
+  close(): void {
+    this.#client?.close();
+  }
+
+  async #get(name: string, headers: Record<string, string> = {}): Promise<Response> {
+    const url = new URL(name, this.#base);
+    if (this.#options.key !== null) headers.Authorization = `Bearer ${this.#options.key}`;
+    const timeout = AbortSignal.timeout(this.#options.timeoutSeconds * 1000);
+    const signal = this.#options.signal
+      ? AbortSignal.any([timeout, this.#options.signal])
+      : timeout;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, signal, client: this.#client, redirect: "follow" });
+    } catch (err) {
+      const why = (err as Error).name === "TimeoutError"
+        ? `no answer within ${this.#options.timeoutSeconds} s`
+        : this.#options.signal?.aborted
+        ? "the sync run passed its deadline"
+        : (err as Error).message;
+      throw new SyncError("unreachable", `Cannot fetch ${quote(url.href)}: ${why}`, { cause: err });
+    }
+    if (response.status === 429 || response.status === 503) {
+      await response.body?.cancel();
+      throw new SyncError(
+        "busy",
+        `${quote(url.href)} answered ${response.status}; trying again later`,
+        {
+          retryAfterSeconds: parseRetryAfter(
+            response.headers.get("Retry-After"),
+            this.#options.now(),
+          ),
+        },
+      );
+    }
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw new SyncError(
+        "unauthorized",
+        `${
+          quote(url.href)
+        } answered ${response.status}: check sync.key (this node's licence key at the parent)`,
+      );
+    }
+    return response;
+  }
+
+  async text(name: string, maxBytes: number): Promise<string | null> {
+    const response = await this.#get(name);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new SyncError(
+        "http_error",
+        `${quote(name)}: the feed server answered ${response.status}`,
+      );
+    }
+    const declared = Number(response.headers.get("Content-Length") ?? NaN);
+    if (declared > maxBytes) {
+      await response.body?.cancel();
+      throw new SyncError(
+        "too_large",
+        `${quote(name)} is ${declared} bytes; at most ${maxBytes} are accepted`,
+      );
+    }
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    for await (const chunk of response.body ?? []) {
+      length += chunk.length;
+      if (length > maxBytes) {
+        await response.body?.cancel().catch(() => {});
+        throw new SyncError(
+          "too_large",
+          `${quote(name)} is larger than ${maxBytes} bytes; cut off and refused`,
+        );
+      }
+      chunks.push(chunk);
+    }
+    const bytes = new Uint8Array(length);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      throw new SyncError("invalid_metadata", `${quote(name)} is not UTF-8 text`);
+    }
+  }
+
+  async fetch(ref: FileRef, path: string): Promise<void> {
+    const part = `${path}.part`;
+    const attempts = this.#options.attempts ?? 3;
+    for (let attempt = 1;; attempt++) {
+      let have = await sizeOf(part);
+      if (have > ref.length) {
+        await Deno.truncate(part, 0);
+        have = 0;
+      }
+      if (have === ref.length) break;
+      const headers: Record<string, string> = {};
+      if (have > 0) {
+        headers.Range = `bytes=${have}-`;
+        this.#options.log.info(`Resuming download of ${ref.name} at byte ${have} of ${ref.length}`);
+        this.#options.onResume?.();
+      }
+      const response = await this.#get(ref.name, headers);
+      if (response.status === 404) {
+        await response.body?.cancel();
+        throw new SyncError("missing_file", `${quote(ref.name)} is not on the feed server (404)`);
+      }
+      if (response.status === 416) {
+        await response.body?.cancel();
+        throw new SyncError(
+          "wrong_length",
+          `${
+            quote(ref.name)
+          }: the server has no bytes from ${have} on; the signed length is ${ref.length}`,
+        );
+      }
+      let offset = 0;
+      if (response.status === 206) {
+        const range = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(
+          response.headers.get("Content-Range") ?? "",
+        );
+        if (range === null || Number(range[1]) !== have) {
+          await response.body?.cancel();
+          await Deno.truncate(part, 0);
+          continue;
+        }
+        offset = have;
+      } else if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new SyncError(
+          "http_error",
+          `${quote(ref.name)}: the feed server answered ${response.status}`,
+        );
+      }
+      const complete = await this.#receive(response, part, offset, ref);
+      if (complete) break;
+      if (attempt >= attempts) {
+        throw new SyncError(
+          "truncated",
+          `${quote(ref.name)} stopped at byte ${await sizeOf(part)} of ${ref.length} ` +
+            `after ${attempts} attempts; the next run resumes from there`,
+        );
+      }
+    }
+    await Deno.rename(part, path);
+  }
+
+  /** Writes the body at `offset`; true when the file reached its signed length. */
+  async #receive(response: Response, part: string, offset: number, ref: FileRef): Promise<boolean> {
+    const file = await Deno.open(part, { write: true, create: true, truncate: offset === 0 });
+    let at = offset;
+    try {
+      await file.seek(offset, Deno.SeekMode.Start);
+      for await (const chunk of response.body ?? []) {
+        if (at + chunk.length > ref.length) {
+          await response.body?.cancel().catch(() => {});
+          file.close();
+          await Deno.remove(part).catch(() => {});
+          throw new SyncError(
+            "wrong_length",
+            `${
+              quote(ref.name)
+            } is longer than its signed length of ${ref.length} bytes; cut off and refused`,
+          );
+        }
+        let written = 0;
+        while (written < chunk.length) written += await file.write(chunk.subarray(written));
+        at += chunk.length;
+      }
+    } catch (err) {
+      if (err instanceof SyncError) throw err;
+      // A broken connection: keep what arrived for the resume.
+      this.#options.log.warn(
+        `Download of ${ref.name} broke off at byte ${at}: ${(err as Error).message}`,
+      );
+    } finally {
+      try {
+        await file.sync();
+        file.close();
+      } catch { /* closed above */ }
+    }
+    return at === ref.length;
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return 0;
+    throw err;
+  }
+}

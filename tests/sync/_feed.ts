@@ -1,0 +1,203 @@
+/**
+ * Plumbing for the sync tests: an origin that publishes a real signed feed, a
+ * static file server on 127.0.0.1 whose answers a test can tamper with, and
+ * child nodes that follow a feed.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import { memoryLogger } from "../../src/log.ts";
+import { openStore } from "../../src/node.ts";
+import { importRecords } from "../../src/reputation/mod.ts";
+import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
+import { readLines } from "../../src/text/lines.ts";
+import { initRoot } from "../../src/sync/feed_root.ts";
+import { type BuildReport, buildVersion } from "../../src/sync/publisher.ts";
+import { generateKeyFile, parseKeyFile, type SigningKey } from "../../src/sync/signing.ts";
+import type { Config } from "../../src/config.ts";
+import { fakeClock, startTestNode, tempDir, type TestNode } from "../_helpers.ts";
+
+/** The fake clock's start, which origins publish against. */
+export const T0: number = Date.UTC(2026, 10, 28, 12, 0, 0);
+
+/** `n` file records (MD5 keys) numbered from `from`, with one verdict. */
+export function fileRecords(n: number, verdict = "malicious", from = 0): object[] {
+  const out = [];
+  for (let i = from; i < from + n; i++) out.push({ type: "file", md5: md5Of(i), verdict });
+  return out;
+}
+
+/** A deterministic MD5-shaped hex for record number `i`. */
+export function md5Of(i: number): string {
+  return ((i * 2654435761) >>> 0).toString(16).padStart(8, "0") + i.toString(16).padStart(24, "0");
+}
+
+/** A publishing origin: source database, publisher state, keys and the tree. */
+export class TestOrigin implements AsyncDisposable {
+  readonly tree: string;
+  readonly source: DatabaseSync;
+  readonly state: DatabaseSync;
+  readonly key: SigningKey;
+  readonly #dir: AsyncDisposable & { path: string };
+
+  private constructor(
+    dir: AsyncDisposable & { path: string },
+    source: DatabaseSync,
+    state: DatabaseSync,
+    key: SigningKey,
+  ) {
+    this.#dir = dir;
+    this.tree = join(dir.path, "tree");
+    this.source = source;
+    this.state = state;
+    this.key = key;
+  }
+
+  /** A new origin with root version 1 (one key for both roles), valid for a year from {@link T0}. */
+  static async create(): Promise<TestOrigin> {
+    const dir = await tempDir();
+    const log = memoryLogger();
+    const source = await openStore(join(dir.path, "source"), { cacheMiB: 8, log });
+    const state = await openStore(join(dir.path, "state"), { cacheMiB: 8, log });
+    const key = await parseKeyFile(JSON.stringify(await generateKeyFile()), "test key");
+    const origin = new TestOrigin(dir, source, state, key);
+    await initRoot(origin.tree, [key], 1, { keys: [key], threshold: 1 }, T0 + 365 * 86_400_000);
+    return origin;
+  }
+
+  /** The trusted root a child ships with. */
+  get rootPath(): string {
+    return join(this.tree, "root.json");
+  }
+
+  /** Replaces the source's mirror rows with `records`. */
+  async setRecords(records: object[]): Promise<void> {
+    this.source.exec("DELETE FROM entry");
+    const text = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
+    const report = await importRecords(
+      this.source,
+      readLines(ReadableStream.from([new TextEncoder().encode(text)])),
+      { format: "ndjson", origin: ORIGIN_MIRROR, source: "origin" },
+    );
+    assert.ok(report.committed, JSON.stringify(report.errors));
+  }
+
+  /** Publishes the next version. */
+  publish(options: { now?: number; expiresSeconds?: number; snapshotEvery?: number } = {}): Promise<
+    BuildReport
+  > {
+    return buildVersion({
+      out: this.tree,
+      state: this.state,
+      source: this.source,
+      timestampKeys: [this.key],
+      now: options.now ?? T0,
+      snapshotEvery: options.snapshotEvery ?? 10,
+      deltaRetentionSeconds: 7 * 86_400,
+      expiresSeconds: options.expiresSeconds ?? 86_400,
+      minPollSeconds: 0,
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.source.close();
+    this.state.close();
+    await this.#dir[Symbol.asyncDispose]();
+  }
+}
+
+/** Lets a test answer a request itself; undefined means "serve the file". */
+export type Tamper = (name: string, request: Request) => Response | Promise<Response> | undefined;
+
+/** A plain static file server for a feed tree on 127.0.0.1, with Range support. */
+export class FeedServer implements AsyncDisposable {
+  readonly url: string;
+  /** Every request: the file name and its Range header. */
+  readonly requests: { name: string; range: string | null }[] = [];
+  tamper: Tamper | undefined;
+  readonly #server: Deno.HttpServer;
+
+  constructor(dir: string) {
+    this.#server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      async (req) => {
+        const name = decodeURIComponent(new URL(req.url).pathname.slice(1));
+        this.requests.push({ name, range: req.headers.get("Range") });
+        const tampered = await this.tamper?.(name, req);
+        if (tampered) return tampered;
+        return await serveFile(join(dir, name), req);
+      },
+    );
+    this.url = `http://127.0.0.1:${(this.#server.addr as Deno.NetAddr).port}/`;
+  }
+
+  /** How many times `name` was asked for. */
+  count(name: string | RegExp): number {
+    return this.requests.filter((r) =>
+      typeof name === "string" ? r.name === name : name.test(r.name)
+    ).length;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#server.shutdown();
+  }
+}
+
+/** Serves one file as a plain web server would (200 or 206, 404, 416). */
+export async function serveFile(path: string, req: Request): Promise<Response> {
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch {
+    return new Response("not found", { status: 404 });
+  }
+  const range = /^bytes=(\d+)-$/.exec(req.headers.get("Range") ?? "");
+  if (range) {
+    const start = Number(range[1]);
+    if (start >= bytes.length) return new Response(null, { status: 416 });
+    return new Response(bytes.subarray(start), {
+      status: 206,
+      headers: { "Content-Range": `bytes ${start}-${bytes.length - 1}/${bytes.length}` },
+    });
+  }
+  return new Response(bytes);
+}
+
+/** A node that follows the feed at `url`; it only syncs when the test calls `runOnce`. */
+export function startChild(
+  url: string,
+  rootPath: string,
+  sync: Partial<Config["sync"]> = {},
+  options: { clock?: ReturnType<typeof fakeClock>; auth?: boolean } = {},
+): Promise<TestNode> {
+  return startTestNode({
+    clock: options.clock ?? fakeClock(T0),
+    config: {
+      auth: { required: options.auth ?? false },
+      sync: {
+        url,
+        root: rootPath,
+        firstPollMaxSeconds: 3600,
+        intervalSeconds: 3600,
+        ...sync,
+      },
+    },
+  });
+}
+
+/** The sync service of a started child. */
+export function syncOf(node: TestNode): NonNullable<TestNode["serving"]["sync"]> {
+  const sync = node.serving.sync;
+  assert.ok(sync, "the node follows a feed");
+  return sync;
+}
+
+/** Looks a file hash up over HTTP and returns the verdict (and the stale flag). */
+export async function verdictOf(
+  node: TestNode,
+  md5: string,
+): Promise<{ verdict: string; stale?: boolean }> {
+  const response = await fetch(`${node.url}/v1/files/${md5}`);
+  assert.equal(response.status, 200);
+  return await response.json();
+}
