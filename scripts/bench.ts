@@ -33,6 +33,7 @@ import {
 } from "./bench/steps.ts";
 import { batchBodies, filePaths, knownFiles, writeLines } from "./bench/workload.ts";
 import { findWrk } from "./bench/wrk.ts";
+import { measureSync, SYNC_TARGET, type SyncFigures, syncPass, syncRows } from "./bench/sync.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -46,7 +47,9 @@ Options:
   --connections C   wrk connections (default 50; wrk uses 2 threads)
   --keep DIR        work in DIR (must be empty or new) and keep it afterwards
   --only STEPS      run only these steps, comma-separated: lookups (import,
-                    look-ups, memory), stats (statistics ingestion); default both
+                    look-ups, memory), stats (statistics ingestion), sync
+                    (publish a feed of --records, apply its snapshot and a
+                    100k-change delta with pksn sync); default all three
   -h, --help        show this help
 
 Environment:
@@ -69,7 +72,7 @@ interface Options {
   steps: ReadonlySet<Step>;
 }
 
-const STEPS = ["lookups", "stats"] as const;
+const STEPS = ["lookups", "stats", "sync"] as const;
 type Step = typeof STEPS[number];
 
 function parseSteps(text: string | undefined): ReadonlySet<Step> {
@@ -315,16 +318,27 @@ async function main(args: string[]): Promise<number> {
     const stats: StatsFigures | null = options.steps.has("stats")
       ? await measureStats(dir, options.seconds)
       : null;
+    const sync: SyncFigures | null = options.steps.has("sync")
+      ? await measureSync(dir, options.records)
+      : null;
     if (figures !== null) console.log(renderTable(figures));
     if (stats !== null) console.log(statsRow(stats).join("  "));
+    if (sync !== null) { for (const row of syncRows(sync)) console.log(row.join("  ")); }
     const verdicts = Object.fromEntries(
       Object.entries(figures === null ? {} : judge(figures)).map((
         [k, v],
       ) => [k, { target: v.target, pass: v.pass }]),
     );
     if (stats !== null) verdicts.stats = { target: STATS_TARGET, pass: statsPass(stats) };
+    if (sync !== null) {
+      verdicts.sync = {
+        target: `≥ ${SYNC_TARGET.applyPerSecond} records/s applied, ` +
+          `≤ ${SYNC_TARGET.bytesPerFileRecord} bytes per file-hash record`,
+        pass: syncPass(sync),
+      };
+    }
     const head = figures ?? { date: new Date().toISOString(), machine: await describeMachine() };
-    console.log(`BENCH_JSON ${JSON.stringify({ ...head, stats, targets: verdicts })}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ ...head, stats, sync, targets: verdicts })}`);
     if (keep) progress(`kept the work folder "${dir}"`);
     return 0;
   } catch (err) {

@@ -27,6 +27,7 @@ export function createLogger(
     let line = `${new Date(clock.now()).toISOString()} ${at.toUpperCase().padEnd(5)} ${message}`;
     if (fields) {
       for (const [k, v] of Object.entries(fields)) {
+        if (v === undefined) continue;
         line += ` ${k}=${typeof v === "string" && !/\s|"/.test(v) ? v : JSON.stringify(v)}`;
       }
     }

@@ -9,6 +9,7 @@ import { licenseCommand } from "./cli/license.ts";
 import { participationCommand, statementCommand } from "./cli/statement.ts";
 import { adminCommand } from "./cli/admin.ts";
 import { statsCommand } from "./cli/stats.ts";
+import { feedCommand } from "./cli/feed.ts";
 import { syncCommand } from "./cli/sync.ts";
 
 const HELP = `Usage: pksn COMMAND [options]
@@ -27,6 +28,7 @@ Commands:
   participation  show or set what this node may send upstream
   admin password set the operator's admin password (read from standard input)
   stats          list, show and export the detection statistics clients sent
+  feed           publish a signed mirror feed; export and import offline bundles
   sync           bring the mirror up to its feed's version, or show how syncing goes
 
 Run "pksn COMMAND --help" for a command's options.
@@ -41,6 +43,7 @@ const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = 
   participation: participationCommand,
   admin: adminCommand,
   stats: statsCommand,
+  feed: feedCommand,
   sync: syncCommand,
   db: (args) => {
     if (args[0] === "check") return dbCheckCommand(args.slice(1));

@@ -131,7 +131,7 @@ export async function checkNode(
 }
 
 /** The `--v8-flags=...` argument of deno.json's `start` task, if any. */
-async function serveV8Flags(): Promise<string[]> {
+export async function serveV8Flags(): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
   const flag = (config.tasks?.start as string | undefined)?.match(/--v8-flags=\S+/)?.[0];
   return flag ? [flag] : [];

@@ -107,9 +107,14 @@ export async function applyDelta(
     "SELECT verdict, threat, categories, first_seen, last_seen, ttl, source " +
       "FROM entry WHERE key = ? AND origin = 0",
   );
-  const put = db.prepare(
-    "INSERT OR REPLACE INTO entry (key, origin, verdict, threat, categories, first_seen, " +
+  const insert = db.prepare(
+    "INSERT INTO entry (key, origin, verdict, threat, categories, first_seen, " +
       "last_seen, ttl, source) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  // An update in place: REPLACE would delete and re-insert the row.
+  const update = db.prepare(
+    "UPDATE entry SET verdict = ?, threat = ?, categories = ?, first_seen = ?, " +
+      "last_seen = ?, ttl = ?, source = ? WHERE key = ? AND origin = 0",
   );
   const remove = db.prepare("DELETE FROM entry WHERE key = ? AND origin = 0");
   const hasher = new RowHasher();
@@ -126,16 +131,29 @@ export async function applyDelta(
         remove.run(record.key);
       } else {
         const a = attrs[record.attr];
-        put.run(
-          record.key,
-          a.verdict,
-          a.threat,
-          a.categories,
-          record.firstSeen,
-          record.lastSeen,
-          a.ttl,
-          a.source,
-        );
+        if (record.op === OP_ADD) {
+          insert.run(
+            record.key,
+            a.verdict,
+            a.threat,
+            a.categories,
+            record.firstSeen,
+            record.lastSeen,
+            a.ttl,
+            a.source,
+          );
+        } else {
+          update.run(
+            a.verdict,
+            a.threat,
+            a.categories,
+            record.firstSeen,
+            record.lastSeen,
+            a.ttl,
+            a.source,
+            record.key,
+          );
+        }
         sum.add(rowHash(record.key, a.hash, record.firstSeen, record.lastSeen));
       }
       if (++n % batch === 0) await options.pause?.();

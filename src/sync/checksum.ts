@@ -64,20 +64,25 @@ export function attributeHash(text: string): Hash64 {
 
 const NONE = 0xffffffff;
 
-/** The hash of one mirror row: its key, its attributes and its dates. */
+/** The row hash of one mirror row: its key, its attributes and its dates. */
 export function rowHash(
   key: Uint8Array,
   attr: Hash64,
   firstSeen: number | null,
   lastSeen: number | null,
 ): Hash64 {
-  const first = firstSeen ?? NONE;
-  const last = lastSeen ?? NONE;
-  let a = murmur3(key, SEED_A);
-  let b = murmur3(key, SEED_B);
-  a = fmix(mixWord(mixWord(mixWord(a, attr[0]), first), last));
-  b = fmix(mixWord(mixWord(mixWord(b, attr[1]), first ^ 0x5a5a5a5a), last ^ 0xa5a5a5a5));
-  return [a, b];
+  // Dates enter as two 32-bit words each, so dates past 2106 still count in full;
+  // a missing date is (0xffffffff, 0xffffffff), which no allowed date reaches.
+  const firstHi = firstSeen === null ? NONE : Math.floor(firstSeen / 0x100000000);
+  const firstLo = firstSeen === null ? NONE : firstSeen >>> 0;
+  const lastHi = lastSeen === null ? NONE : Math.floor(lastSeen / 0x100000000);
+  const lastLo = lastSeen === null ? NONE : lastSeen >>> 0;
+  let a = mixWord(murmur3(key, SEED_A), attr[0]);
+  a = mixWord(mixWord(mixWord(mixWord(a, firstHi), firstLo), lastHi), lastLo);
+  let b = mixWord(murmur3(key, SEED_B), attr[1]);
+  b = mixWord(mixWord(b, firstHi ^ 0x5a5a5a5a), firstLo ^ 0x5a5a5a5a);
+  b = mixWord(mixWord(b, lastHi ^ 0xa5a5a5a5), lastLo ^ 0xa5a5a5a5);
+  return [fmix(a), fmix(b)];
 }
 
 /** A running state checksum: two 32-bit lanes, each a sum modulo 2^32. */

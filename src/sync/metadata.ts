@@ -139,7 +139,7 @@ export function parseEnvelope<T>(
   const inner = schema.safeParse(outer.signed);
   if (!inner.success) {
     const issue = inner.error.issues[0];
-    const at = issue.path.length ? ` at "signed.${issue.path.join(".")}"` : "";
+    const at = ` at "${["signed", ...issue.path].join(".")}"`;
     throw new SyncError("invalid_metadata", `${label} is malformed${at}: ${issue.message}`);
   }
   return { signed: inner.data, signatures: outer.signatures };

@@ -21,6 +21,7 @@ import {
   feedPath,
   readTextIfExists,
   ROOT_FILE,
+  rootFile,
   TIMESTAMP_FILE,
   writeFileAtomic,
 } from "./feed_files.ts";
@@ -133,6 +134,34 @@ export async function readCurrent(
   return { timestamp: envelope.signed, manifest };
 }
 
+/**
+ * The tree's current version as its publisher reads it. Right after a rotation
+ * that replaced the timestamp keys, timestamp.json is still signed by keys only
+ * an older root lists; the publisher wrote those roots, so they vouch for it.
+ */
+async function readOwnCurrent(
+  out: string,
+  root: Root,
+): Promise<{ timestamp: Timestamp; manifest: Manifest } | null> {
+  const badSignature = (err: unknown): boolean =>
+    err instanceof SyncError && err.code === "bad_signature";
+  try {
+    return await readCurrent(out, root);
+  } catch (err) {
+    if (!badSignature(err)) throw err;
+    for (let version = root.version - 1; version >= 1; version--) {
+      const text = await readTextIfExists(join(out, rootFile(version)));
+      if (text === null) break;
+      try {
+        return await readCurrent(out, parseEnvelope(text, rootSchema, rootFile(version)).signed);
+      } catch (older) {
+        if (!badSignature(older)) throw older;
+      }
+    }
+    throw err;
+  }
+}
+
 async function applyFile(
   db: DatabaseSync,
   out: string,
@@ -227,7 +256,7 @@ export async function buildVersion(options: BuildOptions): Promise<BuildReport> 
       }… is not a timestamp key of root version ${root.version}`,
     );
   }
-  const current = await readCurrent(out, root);
+  const current = await readOwnCurrent(out, root);
   if (current) await catchUp(state, out, current.manifest, Date.parse(current.timestamp.expires));
   else if (readMirrorState(state).version !== 0) {
     throw new SyncError(

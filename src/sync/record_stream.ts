@@ -71,9 +71,9 @@ export interface AttributeEntry extends Attributes {
   hash: Hash64;
 }
 
-function parseAttribute(text: string, index: number): AttributeEntry {
+function parseAttribute(text: string, index: number, label: string): AttributeEntry {
   const bad = (why: string): never => {
-    throw new SyncError("invalid_feed", `Attribute ${index} is invalid: ${why}`);
+    throw new SyncError("invalid_feed", `${label}: attribute ${index} is invalid: ${why}`);
   };
   let raw: unknown;
   try {
@@ -107,6 +107,14 @@ function parseAttribute(text: string, index: number): AttributeEntry {
   return { ...entry, hash: attributeHash(attributeText(entry)) };
 }
 
+/**
+ * Longest key: a URL of 8,192 characters can grow when canonicalised (percent
+ * encoding turns one UTF-8 byte into three characters).
+ */
+export const MAX_KEY_BYTES = 65_536;
+/** Longest attribute text: 32 categories of 64 characters of up to 4 UTF-8 bytes, and more. */
+export const MAX_ATTRIBUTE_BYTES = 16_384;
+
 /** Compares keys as SQLite compares BLOBs (bytewise, shorter first on a tie). */
 export function compareKeys(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -122,7 +130,7 @@ export function keyProblem(key: Uint8Array): string | null {
   if (type === 5) return n === 21 || n === 33 ? null : "certificate key of a wrong length";
   if (type < 2 || type > 5) return `unknown type byte ${type}`;
   if (n < 6) return "key too short";
-  if (n > 8192 + 5) return "key too long";
+  if (n > MAX_KEY_BYTES) return "key too long";
   const h = fnv1a(key.subarray(5));
   if (
     key[1] !== h >>> 24 || key[2] !== ((h >>> 16) & 0xff) || key[3] !== ((h >>> 8) & 0xff) ||
@@ -131,6 +139,10 @@ export function keyProblem(key: Uint8Array): string | null {
   if (type === 4) {
     const prefix = key[n - 1];
     if (n === 10 ? prefix > 32 : n === 22 ? prefix > 128 : true) return "malformed IP key";
+    // Bits past the prefix must be zero, or no look-up could ever find the key.
+    for (let bit = prefix; bit < (n - 6) * 8; bit++) {
+      if (key[5 + (bit >> 3)] & (0x80 >> (bit & 7))) return "IP key has bits set past its prefix";
+    }
   }
   return null;
 }
@@ -207,6 +219,12 @@ export class StreamWriter {
     const text = attributeText(a);
     let index = this.#attrs.get(text);
     if (index === undefined) {
+      if (encoder.encode(text).length > MAX_ATTRIBUTE_BYTES) {
+        throw new SyncError(
+          "invalid_source",
+          `An attribute set is longer than ${MAX_ATTRIBUTE_BYTES} bytes: ${text.slice(0, 80)}…`,
+        );
+      }
       index = this.#attrs.size;
       this.#attrs.set(text, index);
     }
@@ -306,7 +324,6 @@ export function fileSource(file: Deno.FsFile): ByteSource {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const MAX_ATTRIBUTES = 1 << 20;
-const MAX_ATTRIBUTE_BYTES = 4096;
 
 /** Reads one stream, checking its structure as it goes. */
 export class StreamReader {
@@ -355,7 +372,7 @@ export class StreamReader {
         this.#fail(`attribute ${i} is not UTF-8`);
       }
       this.#at += n;
-      this.attributes.push(parseAttribute(text, i));
+      this.attributes.push(parseAttribute(text, i, label));
     }
     this.header = { kind: kind!, version, fromVersion, baseChecksum, checksum, records };
   }
@@ -375,7 +392,7 @@ export class StreamReader {
     }
     const shared = this.#varint();
     const rest = this.#varint();
-    if (shared > this.#previous.length || shared + rest > 8192 + 5 || shared + rest === 0) {
+    if (shared > this.#previous.length || shared + rest > MAX_KEY_BYTES || shared + rest === 0) {
       this.#fail(`record ${this.#read + 1} has a bad key length`);
     }
     this.#need(rest);
@@ -449,6 +466,7 @@ export class StreamReader {
       this.#need(1);
       const b = this.#buf[this.#at++];
       value += (b & 0x7f) * scale;
+      if (value > Number.MAX_SAFE_INTEGER) this.#fail("a number is larger than 2^53 - 1");
       if (b < 0x80) return value;
       scale *= 0x80;
     }

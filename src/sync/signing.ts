@@ -107,8 +107,18 @@ export async function parseKeyFile(text: string, label: string): Promise<Signing
       false,
       ["sign"],
     );
-    return { keyid: parsed.data.keyid, publicKey, privateKey };
+    const key = { keyid: parsed.data.keyid, publicKey, privateKey };
+    // A file spliced from two key pairs would otherwise show only as bad signatures at clients.
+    const probe = new TextEncoder().encode("pksn key check");
+    if (!(await verify(publicKey, await sign(key, probe), probe))) {
+      throw new InvalidInputError(
+        "invalid_key_file",
+        `${label}: the private key does not belong to the public key`,
+      );
+    }
+    return key;
   } catch (err) {
+    if (err instanceof InvalidInputError) throw err;
     throw new InvalidInputError(
       "invalid_key_file",
       `${label}: cannot read the private key: ${(err as Error).message}`,

@@ -1,0 +1,243 @@
+/** `pksn feed build`: publish the next version of a feed from a database or feed files. */
+import { basename, dirname, join, resolve } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import type { ParseArgsConfig } from "node:util";
+import { systemClock } from "../clock.ts";
+import { AppError, quote, StoreError } from "../errors.ts";
+import { formatFromName, type ImportFormat, importRecords } from "../reputation/mod.ts";
+import { ORIGIN_MIRROR } from "../store/entries.ts";
+import { openDatabase } from "../store/database.ts";
+import { migrate } from "../store/migrations.ts";
+import { type BuildReport, buildVersion, readFeedRoot } from "../sync/publisher.ts";
+import { FEED_FORMATS, isFeedFormat } from "../sync/importers/mod.ts";
+import { readLines } from "../text/lines.ts";
+import { UsageError } from "./args.ts";
+import {
+  type FeedValues,
+  intOption,
+  listOption,
+  readKeyFiles,
+  requiredOption,
+} from "./_feed_args.ts";
+
+/** Help text of `pksn feed build`. */
+export const BUILD_HELP = `Usage: pksn feed build --out DIR --timestamp-key FILE
+                      (--from-db PATH | --input FILE...) [options]
+
+Publishes the next version of the feed in DIR: a delta from the last version
+(and a full snapshot every few versions), a manifest, and the signed
+timestamp, written last. The publisher's own state database remembers what was
+published; if a build is interrupted, the next one catches up from DIR.
+
+Options:
+  --out DIR           the feed folder (made by "pksn feed init")
+  --timestamp-key FILE
+                      a key of the root's timestamp role (repeatable, up to the
+                      role's threshold)
+  --state FILE        the publisher state database (default: DIR.publisher.db,
+                      beside the folder, since the folder is served as it is)
+  --from-db PATH      publish the mirror entries of this pksn database (read-only)
+  --input FILE        publish the records of these files instead (repeatable);
+                      all or nothing: if any line is bad, nothing is published
+  --format FORMAT     of every --input: ndjson, csv, urlhaus, malwarebazaar,
+                      threatfox or list (default: from each file name; .csv is
+                      CSV, else NDJSON)
+  --snapshot-every N  a full snapshot every N versions (default 10)
+  --keep-deltas-days N
+                      keep deltas this long, and always those after the
+                      snapshot (default 7)
+  --expires-hours N   how long nodes may use this version without a newer
+                      timestamp (default 48); build at least this often
+  --min-poll-seconds N
+                      nodes poll no more often than this (default 60)
+  -h, --help          show this help
+`;
+
+/** Options of `pksn feed build`. */
+export const BUILD_OPTIONS = {
+  out: { type: "string" },
+  "timestamp-key": { type: "string", multiple: true },
+  state: { type: "string" },
+  "from-db": { type: "string" },
+  input: { type: "string", multiple: true },
+  format: { type: "string" },
+  "snapshot-every": { type: "string" },
+  "keep-deltas-days": { type: "string" },
+  "expires-hours": { type: "string" },
+  "min-poll-seconds": { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+const INPUT_FORMATS = ["ndjson", "csv", ...Object.keys(FEED_FORMATS)];
+
+/** Runs `pksn feed build`. */
+export async function buildFeed(values: FeedValues): Promise<number> {
+  const out = requiredOption(values, "out", "build");
+  const fromDb = values["from-db"] as string | undefined;
+  const inputs = listOption(values, "input");
+  if ((fromDb === undefined) === (inputs.length === 0)) {
+    throw new UsageError(
+      'Give either --from-db PATH or --input FILE, not both; see "pksn feed build --help"',
+    );
+  }
+  const format = values.format as string | undefined;
+  if (format !== undefined && fromDb !== undefined) {
+    throw new UsageError("--format applies only to --input");
+  }
+  if (format !== undefined && !INPUT_FORMATS.includes(format)) {
+    throw new UsageError(
+      `Unknown format ${quote(format)}: expected one of ${INPUT_FORMATS.join(", ")}`,
+    );
+  }
+  const settings = {
+    snapshotEvery: intOption(values, "snapshot-every", 10, { min: 1, max: 100_000 }),
+    deltaRetentionSeconds: intOption(values, "keep-deltas-days", 7, { min: 0, max: 3650 }) *
+      86_400,
+    expiresSeconds: intOption(values, "expires-hours", 48, { min: 1, max: 24 * 3650 }) * 3600,
+    minPollSeconds: intOption(values, "min-poll-seconds", 60, { min: 0, max: 86_400 }),
+  };
+  const timestampKeys = await readKeyFiles(values, "timestamp-key", "build");
+  // Fails fast, before any input is read or the state database is made.
+  await readFeedRoot(out);
+  const statePath = (values.state as string | undefined) ?? `${resolve(out)}.publisher.db`;
+
+  await using _lock = await lockBuild(statePath);
+  const source = fromDb !== undefined
+    ? openSourceDatabase(fromDb)
+    : await importInputs(inputs, format, dirname(statePath));
+  if (source === null) return 1;
+  try {
+    const state = openStateDatabase(statePath);
+    try {
+      const report = await buildVersion({
+        out,
+        state,
+        source: source.db,
+        timestampKeys,
+        now: systemClock.now(),
+        ...settings,
+      });
+      console.log(summary(report, out));
+      return 0;
+    } finally {
+      state.close();
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+function summary(report: BuildReport, out: string): string {
+  const bytes = (report.deltaBytes ?? 0) + (report.snapshotBytes ?? 0);
+  return `Published version ${report.version} to ${quote(out)}: ${report.records} records, ` +
+    `${report.added} added, ${report.updated} updated, ${report.removed} removed, ` +
+    `snapshot ${report.snapshot ? "yes" : "no"}, ${bytes} bytes`;
+}
+
+/**
+ * Holds an exclusive lock on a file beside the state database until disposed:
+ * two builds at once would both publish the same version number.
+ */
+async function lockBuild(statePath: string): Promise<AsyncDisposable> {
+  const path = `${statePath}.lock`;
+  let file: Deno.FsFile;
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    file = await Deno.open(path, { write: true, create: true });
+  } catch (err) {
+    throw new StoreError(`Cannot create lock file ${quote(path)}: ${(err as Error).message}`);
+  }
+  await file.lock(true);
+  return {
+    [Symbol.asyncDispose](): Promise<void> {
+      file.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+function openStateDatabase(path: string): DatabaseSync {
+  const db = openDatabase(path, { cacheMiB: 16 });
+  try {
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** A database to publish from, and how to let go of it. */
+interface Source {
+  db: DatabaseSync;
+  close(): Promise<void>;
+}
+
+function openSourceDatabase(path: string): Source {
+  const db = openDatabase(path, { readOnly: true, cacheMiB: 16 });
+  const { user_version: schema } = db.prepare("PRAGMA user_version").get() as {
+    user_version: number;
+  };
+  if (schema < 1) {
+    db.close();
+    throw new StoreError(`${quote(path)} is not a pksn database`);
+  }
+  return { db, close: () => Promise.resolve(db.close()) };
+}
+
+/**
+ * Imports every input into a fresh database beside the state database (which
+ * may be large; /tmp is often small). Prints each bad line as FILE:LINE and
+ * returns null if any input had one.
+ */
+async function importInputs(
+  inputs: string[],
+  format: string | undefined,
+  near: string,
+): Promise<Source | null> {
+  await Deno.mkdir(near, { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: near, prefix: ".pksn-feed-input-" });
+  const db = openDatabase(join(dir, "input.db"), { cacheMiB: 64 });
+  const close = async (): Promise<void> => {
+    db.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    migrate(db);
+    let failed = false;
+    for (const file of inputs) {
+      if (!(await importInput(db, file, format ?? formatFromName(file)))) failed = true;
+    }
+    if (!failed) return { db, close };
+    console.error("Nothing published: fix the lines above and build again");
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  await close();
+  return null;
+}
+
+async function importInput(db: DatabaseSync, file: string, format: string): Promise<boolean> {
+  let input: Deno.FsFile;
+  try {
+    if (!(await Deno.stat(file)).isFile) throw new Error("not a regular file");
+    input = await Deno.open(file, { read: true });
+  } catch (err) {
+    throw new AppError(400, "unreadable", `Cannot read ${quote(file)}: ${(err as Error).message}`);
+  }
+  const report = await importRecords(db, readLines(input.readable), {
+    format: isFeedFormat(format) ? FEED_FORMATS[format]() : format as ImportFormat,
+    origin: ORIGIN_MIRROR,
+    source: basename(file),
+  });
+  if (report.committed) return true;
+  for (const e of report.errors) console.error(`${file}:${e.line}: ${e.message}`);
+  if (report.errorCount > report.errors.length) {
+    console.error(`… and ${report.errorCount - report.errors.length} more`);
+  }
+  console.error(
+    `${quote(file)}: ${report.errorCount} of ${Math.max(report.lines, report.errorCount)} ` +
+      "lines have errors",
+  );
+  return false;
+}
