@@ -202,6 +202,18 @@ async function syncLocked(
       }
     } catch (err) {
       if (!(err instanceof SyncError) || !FALL_BACK.has(err.code)) throw err;
+      // A missing delta is only worked around by a snapshot past it; an older one
+      // would take the mirror back and then need the same missing delta again.
+      const at = readMirrorState(deps.db).version;
+      if (err.code === "missing_file" && manifest.snapshot.version <= at) {
+        throw new SyncError(
+          "missing_delta",
+          `${err.message}; the feed's snapshot (version ${manifest.snapshot.version}) is not ` +
+            `newer than this mirror (version ${at}), so the mirror stays at ${at} until the ` +
+            "publisher serves the delta or a newer snapshot",
+          { cause: err },
+        );
+      }
       result.fellBack = `${err.code}: ${err.message}`;
       deps.log.warn(`Falling back to the full snapshot: ${err.message}`, { reason: err.code });
     }
@@ -338,7 +350,18 @@ async function publishServed(
     const refs: FileRef[] = [envelope.signed.manifest, manifest.snapshot, ...manifest.deltas];
     for (const ref of refs) {
       const target = feedPath(served, ref.name);
-      if (await exists(target)) continue;
+      if (await exists(target)) {
+        // Re-checked every run, so a copy damaged on disk is replaced, not served on.
+        try {
+          await checkFile(target, ref);
+          continue;
+        } catch (err) {
+          deps.log.warn(
+            `Replacing the damaged served copy of ${ref.name}: ${(err as Error).message}`,
+          );
+          await Deno.remove(target);
+        }
+      }
       const path = await fetchVerified(deps, ref, Math.max(deps.maxFileBytes, MAX_MANIFEST_BYTES));
       await Deno.mkdir(join(target, ".."), { recursive: true });
       if (path.startsWith(staging)) await Deno.rename(path, target);
