@@ -109,11 +109,11 @@ function parseAttribute(text: string, index: number, label: string): AttributeEn
 
 /**
  * Longest key: a URL of 8,192 characters can grow when canonicalised (percent
- * encoding turns one UTF-8 byte into three characters).
+ * encoding turns one UTF-8 byte into three characters: 9 × 8,192 + 5 bytes at most).
  */
-export const MAX_KEY_BYTES = 65_536;
-/** Longest attribute text: 32 categories of 64 characters of up to 4 UTF-8 bytes, and more. */
-export const MAX_ATTRIBUTE_BYTES = 16_384;
+export const MAX_KEY_BYTES = 131_072;
+/** Longest attribute text: every field at its limit, with JSON escapes (16,437 bytes), doubled. */
+export const MAX_ATTRIBUTE_BYTES = 32_768;
 
 /** Compares keys as SQLite compares BLOBs (bytewise, shorter first on a tie). */
 export function compareKeys(a: Uint8Array, b: Uint8Array): number {
