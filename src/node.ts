@@ -169,10 +169,10 @@ function assemble(parts: {
     async refreshIndex(): Promise<ReputationIndex> {
       // Read the counter first: the build then includes at least those writes,
       // so the reload timer need not build the same index again.
-      const entries = readGenerations(db).entries;
-      const built = await keeper.refresh();
-      seen = { ...seen, entries };
-      return built;
+      // Marked seen before the build starts, so a reload check during the build
+      // does not queue a second, identical one.
+      seen = { ...seen, entries: readGenerations(db).entries };
+      return await keeper.refresh();
     },
     async refreshIfChanged(): Promise<GenerationName[]> {
       const now = stamp();

@@ -40,7 +40,9 @@ function parseRange(header: string | null, size: number): { start: number; end: 
     start = Number(m[1]);
     end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
   }
-  if (start >= size || start > end) {
+  // A reversed range is not a valid one: RFC 9110 says to ignore it and send it all.
+  if (start > end && start < size) return null;
+  if (start >= size) {
     throw new AppError(416, "range_not_satisfiable", `Range ${quote(header)} is outside the file`, {
       headers: { "Content-Range": `bytes */${size}` },
     });

@@ -168,16 +168,24 @@ export function migrate(
   migrations: readonly Migration[] = MIGRATIONS,
 ): number[] {
   const target = migrations.length ? migrations[migrations.length - 1].version : 0;
-  const current = schemaVersion(db);
-  if (current > target) {
-    throw new StoreError(
-      `Cannot use database at schema version ${current}: this pksn knows versions up to ${target}; ` +
-        "upgrade pksn or restore an older database",
-    );
-  }
-  const pending = migrations.filter((m) => m.version > current);
-  if (pending.length === 0) return [];
+  const check = (current: number): void => {
+    if (current > target) {
+      throw new StoreError(
+        `Cannot use database at schema version ${current}: this pksn knows versions up to ${target}; ` +
+          "upgrade pksn or restore an older database",
+      );
+    }
+  };
+  const before = schemaVersion(db);
+  check(before);
+  if (!migrations.some((m) => m.version > before)) return [];
+  // Read the version again under the write lock: another process opening the same
+  // new data folder may have migrated it meanwhile.
+  let pending: Migration[] = [];
   transaction(db, () => {
+    const current = schemaVersion(db);
+    check(current);
+    pending = migrations.filter((m) => m.version > current);
     for (const step of pending) {
       try {
         db.exec(step.sql);

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import type { Logger } from "../log.ts";
-import { applyDelta, applySnapshot } from "./apply.ts";
+import { applyDelta, applySnapshot, dropUnfinishedSnapshot } from "./apply.ts";
 import {
   checkFile,
   feedPath,
@@ -68,6 +68,8 @@ export interface SyncRunDeps {
   serveFeed: boolean;
   /** Awaited between apply batches. */
   pause?: () => Promise<void>;
+  /** Called once a timestamp passed its signature, rollback and expiry checks. */
+  onTimestamp?: (version: number) => void;
   /** Called after each applied file (the server refreshes its index). */
   onApplied?: (kind: "snapshot" | "delta", version: number) => Promise<void> | void;
 }
@@ -138,6 +140,8 @@ export async function syncOnce(deps: SyncRunDeps): Promise<SyncRunResult> {
   });
   try {
     await lock.lock(true);
+    // Under the lock no other run is building a snapshot: what is left is a killed one's.
+    dropUnfinishedSnapshot(deps.db);
     return await syncLocked(deps, paths);
   } finally {
     lock.close();
@@ -174,6 +178,7 @@ async function syncLocked(
         "the publisher has stopped signing or the feed is being frozen; refused",
     );
   }
+  deps.onTimestamp?.(timestamp.version);
   const result: SyncRunResult = {
     outcome: "current",
     from: mirror.version,

@@ -238,6 +238,13 @@ export class SyncService {
         maxFileBytes: config.maxFileMiB * 1024 * 1024,
         serveFeed: config.serveFeed,
         pause,
+        onTimestamp: (version) => {
+          this.#status = {
+            ...this.#status,
+            seenVersion: Math.max(this.#status.seenVersion, version),
+            upstreamVersion: version,
+          };
+        },
         onApplied: async (kind) => {
           this.#applied.inc(kind);
           this.#mirror = readMirrorState(this.#deps.db);
