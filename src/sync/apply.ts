@@ -20,6 +20,7 @@ import {
   type FeedRecord,
   OP_ADD,
   OP_REMOVE,
+  OP_UPDATE,
   type StreamReader,
 } from "./record_stream.ts";
 import { SyncError } from "./sync_error.ts";
@@ -116,7 +117,12 @@ export async function applyDelta(
     "UPDATE entry SET verdict = ?, threat = ?, categories = ?, first_seen = ?, " +
       "last_seen = ?, ttl = ?, source = ? WHERE key = ? AND origin = 0",
   );
-  const remove = db.prepare("DELETE FROM entry WHERE key = ? AND origin = 0");
+  // A remove reads the row it deletes in the same step; an add relies on the
+  // primary key to refuse a row that exists. Fewer B-tree walks per change.
+  const take = db.prepare(
+    "DELETE FROM entry WHERE key = ? AND origin = 0 " +
+      "RETURNING verdict, threat, categories, first_seen, last_seen, ttl, source",
+  );
   const hasher = new RowHasher();
   const sum = StateChecksum.fromHex(state.checksum);
   const batch = options.batch ?? DEFAULT_BATCH;
@@ -125,13 +131,9 @@ export async function applyDelta(
   try {
     let n = 0;
     for (let record = reader.next(); record !== null; record = reader.next()) {
-      const old = get.get(record.key) as MirrorRow | undefined;
-      checkBase(record, old, hasher, sum);
-      if (record.op === OP_REMOVE) {
-        remove.run(record.key);
-      } else {
-        const a = attrs[record.attr];
-        if (record.op === OP_ADD) {
+      const a = attrs[record.attr];
+      if (record.op === OP_ADD) {
+        try {
           insert.run(
             record.key,
             a.verdict,
@@ -142,7 +144,19 @@ export async function applyDelta(
             a.ttl,
             a.source,
           );
-        } else {
+        } catch (err) {
+          if (!isConstraintError(err)) throw err;
+          throw new SyncError(
+            "wrong_base",
+            `Delta adds key ${keyHex(record.key)}, which the mirror already holds`,
+          );
+        }
+      } else {
+        const old = (record.op === OP_REMOVE ? take : get).get(record.key) as
+          | MirrorRow
+          | undefined;
+        checkReplaced(record, old, hasher, sum);
+        if (record.op === OP_UPDATE) {
           update.run(
             a.verdict,
             a.threat,
@@ -154,6 +168,8 @@ export async function applyDelta(
             record.key,
           );
         }
+      }
+      if (record.op !== OP_REMOVE) {
         sum.add(rowHash(record.key, a.hash, record.firstSeen, record.lastSeen));
       }
       if (++n % batch === 0) await options.pause?.();
@@ -178,21 +194,13 @@ export async function applyDelta(
   }
 }
 
-function checkBase(
+/** Throws `wrong_base` unless the row an update or remove replaces is the one the delta names. */
+function checkReplaced(
   record: FeedRecord,
   old: MirrorRow | undefined,
   hasher: RowHasher,
   sum: StateChecksum,
 ): void {
-  if (record.op === OP_ADD) {
-    if (old !== undefined) {
-      throw new SyncError(
-        "wrong_base",
-        `Delta adds key ${keyHex(record.key)}, which the mirror already holds`,
-      );
-    }
-    return;
-  }
   if (old === undefined) {
     throw new SyncError(
       "wrong_base",
@@ -207,6 +215,13 @@ function checkBase(
     );
   }
   sum.subtract(h);
+}
+
+// SQLITE_CONSTRAINT_PRIMARYKEY and SQLITE_CONSTRAINT_UNIQUE.
+const KEY_EXISTS: ReadonlySet<number> = new Set([1555, 2067]);
+
+function isConstraintError(err: unknown): boolean {
+  return KEY_EXISTS.has((err as { errcode?: number }).errcode ?? 0);
 }
 
 /**
