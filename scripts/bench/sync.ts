@@ -112,7 +112,12 @@ export async function measureSync(dir: string, records: number): Promise<SyncFig
   const state = await openStore(join(work, "state"), { cacheMiB: 256, log });
   const tree = join(work, "tree");
   const key = await parseKeyFile(JSON.stringify(await generateKeyFile()), "bench key");
-  await initRoot(tree, [key], 1, { keys: [key], threshold: 1 }, Date.now() + 86_400_000 * 365);
+  await initRoot(tree, {
+    signers: [key],
+    rootThreshold: 1,
+    timestampRole: { keys: [key], threshold: 1 },
+    expires: Date.now() + 86_400_000 * 365,
+  });
   const random = new Random(11);
   const digests: string[] = [];
   progress(`sync: writing ${records.toLocaleString("en-US")} MD5 file records into the origin`);

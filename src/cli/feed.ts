@@ -225,7 +225,12 @@ async function roleSettings(values: FeedValues, command: string): Promise<{
 async function init(values: FeedValues): Promise<number> {
   const out = requiredOption(values, "out", "init");
   const s = await roleSettings(values, "init");
-  const root = await initRoot(out, s.rootKeys, s.rootThreshold, s.timestampRole, s.expires);
+  const root = await initRoot(out, {
+    signers: s.rootKeys,
+    rootThreshold: s.rootThreshold,
+    timestampRole: s.timestampRole,
+    expires: s.expires,
+  });
   console.log(
     `Created root version ${root.version} in ${quote(out)}: ${describeRoles(root.roles)}, ` +
       `expires ${root.expires}`,
@@ -238,14 +243,13 @@ async function rotate(values: FeedValues): Promise<number> {
   const oldKeys = await readKeyFiles(values, "old-root-key", "rotate-root");
   const s = await roleSettings(values, "rotate-root");
   const before = await readFeedRoot(out);
-  const root = await rotateRoot(
-    out,
-    oldKeys,
-    s.rootKeys,
-    s.rootThreshold,
-    s.timestampRole,
-    s.expires,
-  );
+  const root = await rotateRoot(out, {
+    oldSigners: oldKeys,
+    newSigners: s.rootKeys,
+    rootThreshold: s.rootThreshold,
+    timestampRole: s.timestampRole,
+    expires: s.expires,
+  });
   console.log(
     `Rotated to root version ${root.version} in ${quote(out)}: ${describeRoles(root.roles)}, ` +
       `expires ${root.expires}`,
@@ -296,7 +300,8 @@ async function importBundle(values: FeedValues, positionals: string[]): Promise<
         "feed's trusted root.json, which every bundle is verified against",
     );
   }
-  const shippedRoot = await readShippedRoot(config.sync.root);
+  // Read here too so that a wrong sync.root fails at once, before a large bundle is unpacked.
+  await readShippedRoot(config.sync.root);
   const log = createLogger(config.log.level);
   // Unpacked first: a bundle that cannot be read should not leave a new, empty database behind.
   await using source = await openBundle(positionals[0], syncPaths(config.dataDir).staging, {
@@ -304,19 +309,16 @@ async function importBundle(values: FeedValues, positionals: string[]): Promise<
   });
   const db = await openStore(config.dataDir, { cacheMiB: config.store.importCacheMiB, log });
   try {
-    const service = new SyncService(
-      {
-        config: config.sync,
-        dataDir: config.dataDir,
-        db,
-        clock: systemClock,
-        log,
-        mode: { mode: "current" },
-      },
-      shippedRoot,
-      null,
-    );
-    console.log(describeOutcome(await service.runOnce(source), positionals[0]));
+    const service = await SyncService.create({
+      config: config.sync,
+      dataDir: config.dataDir,
+      db,
+      clock: systemClock,
+      log,
+      mode: { mode: "current" },
+      source,
+    });
+    console.log(describeOutcome(await service.runOnce(), positionals[0]));
     return 0;
   } finally {
     db.close();

@@ -8,7 +8,12 @@ import { formatFromName, type ImportFormat, importRecords } from "../reputation/
 import { ORIGIN_MIRROR } from "../store/entries.ts";
 import { openDatabase } from "../store/database.ts";
 import { migrate } from "../store/migrations.ts";
-import { type BuildReport, buildVersion, readFeedRoot } from "../sync/publisher.ts";
+import {
+  type BuildReport,
+  buildVersion,
+  MAX_MANIFEST_DELTAS,
+  readFeedRoot,
+} from "../sync/publisher.ts";
 import { FEED_FORMATS, isFeedFormat } from "../sync/importers/mod.ts";
 import { readLines } from "../text/lines.ts";
 import { UsageError } from "./args.ts";
@@ -42,10 +47,11 @@ Options:
   --format FORMAT     of every --input: ndjson, csv, urlhaus, malwarebazaar,
                       threatfox or list (default: from each file name; .csv is
                       CSV, else NDJSON)
-  --snapshot-every N  a full snapshot every N versions (default 10)
+  --snapshot-every N  a full snapshot every N versions (default 10), sooner
+                      if more than ${MAX_MANIFEST_DELTAS} deltas would follow the last one
   --keep-deltas-days N
                       keep deltas this long, and always those after the
-                      snapshot (default 7)
+                      snapshot (default 7); at most ${MAX_MANIFEST_DELTAS}, the oldest go first
   --expires-hours N   how long nodes may use this version without a newer
                       timestamp (default 48); build at least this often
   --min-poll-seconds N

@@ -14,7 +14,22 @@ import { fromBase64, keyIdOf, sign, type SigningKey, verify } from "./signing.ts
 import { SyncError } from "./sync_error.ts";
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex digits");
-const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected an ISO date");
+const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+function isUtcTime(text: string): boolean {
+  if (!UTC_TIME.test(text)) return false;
+  const ms = Date.parse(text);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === text.slice(0, 19);
+}
+
+/**
+ * An RFC 3339 time in UTC. `Date.parse` alone would take "1" (as 2001) and read
+ * strings without a zone as local time; the round trip refuses "2026-02-30".
+ */
+const isoDate = z.string().refine(
+  isUtcTime,
+  'expected an RFC 3339 UTC time such as "2026-11-28T12:00:00Z"',
+);
 const version = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 /** A relative file name inside the feed tree: no `..`, no leading slash. */
 const fileName = z.string().regex(
@@ -112,6 +127,17 @@ const envelopeSchema = z.strictObject({
   signatures: z.array(signatureSchema).max(32),
 });
 
+/** Checks a value against `schema`, naming `label` and the field in the error. */
+export function checkSchema<T>(value: unknown, schema: z.ZodType<T>, label: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = issue.path.length ? ` at "${issue.path.join(".")}"` : "";
+    throw new SyncError("invalid_metadata", `${label} is malformed${at}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
 /** Parses JSON text into a typed object, naming `label` in every error. */
 export function parseJson<T>(text: string, schema: z.ZodType<T>, label: string): T {
   let raw: unknown;
@@ -120,13 +146,7 @@ export function parseJson<T>(text: string, schema: z.ZodType<T>, label: string):
   } catch (err) {
     throw new SyncError("invalid_metadata", `${label} is not JSON: ${(err as Error).message}`);
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue.path.length ? ` at "${issue.path.join(".")}"` : "";
-    throw new SyncError("invalid_metadata", `${label} is malformed${at}: ${issue.message}`);
-  }
-  return parsed.data;
+  return checkSchema(raw, schema, label);
 }
 
 /** Parses a signed envelope whose `signed` part must match `schema`. */
@@ -203,7 +223,7 @@ export async function verifyNextRoot(
   return next.signed;
 }
 
-/** Whether an ISO date lies before `nowMs`. */
+/** Whether an RFC 3339 time lies at or before `nowMs`. */
 export function isExpired(expires: string, nowMs: number): boolean {
   return Date.parse(expires) <= nowMs;
 }

@@ -61,7 +61,12 @@ export class TestOrigin implements AsyncDisposable {
     const state = await openStore(join(dir.path, "state"), { cacheMiB: 8, log });
     const key = await parseKeyFile(JSON.stringify(await generateKeyFile()), "test key");
     const origin = new TestOrigin(dir, source, state, key);
-    await initRoot(origin.tree, [key], 1, { keys: [key], threshold: 1 }, T0 + 365 * 86_400_000);
+    await initRoot(origin.tree, {
+      signers: [key],
+      rootThreshold: 1,
+      timestampRole: { keys: [key], threshold: 1 },
+      expires: T0 + 365 * 86_400_000,
+    });
     return origin;
   }
 

@@ -82,7 +82,12 @@ export async function createFeed(dir: string): Promise<TestFeed> {
   const out = join(dir, "feed");
   const rootKey = await newKey();
   const timestampKey = await newKey();
-  await initRoot(out, [rootKey], 1, { keys: [timestampKey], threshold: 1 }, START + 365 * DAY);
+  await initRoot(out, {
+    signers: [rootKey],
+    rootThreshold: 1,
+    timestampRole: { keys: [timestampKey], threshold: 1 },
+    expires: START + 365 * DAY,
+  });
   const feed: TestFeed = {
     out,
     statePath: join(dir, "feed.publisher.db"),

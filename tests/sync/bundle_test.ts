@@ -31,10 +31,13 @@ async function threeVersions(dir: string): Promise<TestFeed> {
   const feed = await createFeed(dir);
   await setMirror(feed.source, [domain("a.example"), domain("b.example")]);
   await feed.build(START);
-  await rotateRoot(feed.out, [feed.rootKey], [await newKey()], 1, {
-    keys: [feed.timestampKey],
-    threshold: 1,
-  }, START + 365 * DAY);
+  await rotateRoot(feed.out, {
+    oldSigners: [feed.rootKey],
+    newSigners: [await newKey()],
+    rootThreshold: 1,
+    timestampRole: { keys: [feed.timestampKey], threshold: 1 },
+    expires: START + 365 * DAY,
+  });
   await setMirror(feed.source, [domain("b.example", "phishing"), domain("c.example")]);
   await feed.build(START + HOUR);
   await setMirror(feed.source, [domain("c.example"), domain("d.example")]);

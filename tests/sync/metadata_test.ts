@@ -455,3 +455,49 @@ Deno.test("isExpired is true from the expiry instant on", () => {
   assert.equal(isExpired(expires, at), true);
   assert.equal(isExpired(expires, at + 1), true);
 });
+
+Deno.test("times must be RFC 3339 in UTC, such as 2026-11-28T12:00:00Z", () => {
+  for (
+    const expires of [
+      "2026-12-05T00:00:00Z",
+      "2026-12-05T00:00:00.5Z",
+      "2026-12-05T00:00:00.123456789Z",
+    ]
+  ) {
+    assert.equal(
+      parseJson(JSON.stringify({ ...TIMESTAMP, expires }), timestampSchema, "ts").expires,
+      expires,
+    );
+  }
+  const refused = [
+    "1", // Date.parse reads it as 2001
+    "2026-12-05", // a date without a time
+    "2026-12-05 00:00:00Z", // no T
+    "2026-12-05T00:00:00", // no zone: Date.parse would read local time
+    "2026-12-05T01:00:00+01:00", // an offset other than Z
+    "2026-12-05t00:00:00z",
+    "Sat, 05 Dec 2026 00:00:00 GMT",
+    "2026-02-30T00:00:00Z", // Date.parse rolls it over to March 2
+    "2026-12-05T24:00:00Z",
+    "2026-13-01T00:00:00Z",
+    "+010000-01-01T00:00:00.000Z",
+  ];
+  for (const expires of refused) {
+    throwsMetadata(
+      () => parseJson(JSON.stringify({ ...TIMESTAMP, expires }), timestampSchema, "ts"),
+      /^ts is malformed at "expires": expected an RFC 3339 UTC time such as "2026-11-28T12:00:00Z"$/,
+    );
+  }
+});
+
+Deno.test("a manifest's and a delta's created time follow the same rule", () => {
+  throwsMetadata(
+    () => parseJson(JSON.stringify({ ...MANIFEST, created: "2026-11-28" }), manifestSchema, "m"),
+    /^m is malformed at "created": expected an RFC 3339 UTC time/,
+  );
+  const deltas = [{ ...MANIFEST.deltas[0], created: "1" }, MANIFEST.deltas[1]];
+  throwsMetadata(
+    () => parseJson(JSON.stringify({ ...MANIFEST, deltas }), manifestSchema, "m"),
+    /^m is malformed at "deltas\.0\.created": expected an RFC 3339 UTC time/,
+  );
+});

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { computeMirrorChecksum } from "../../src/sync/apply.ts";
 import { TIMESTAMP_FILE } from "../../src/sync/feed_files.ts";
 import { readMirrorState } from "../../src/sync/mirror_state.ts";
-import { rotateRoot } from "../../src/sync/feed_root.ts";
+import { initRoot, rotateRoot } from "../../src/sync/feed_root.ts";
 import { readCurrent, readFeedRoot } from "../../src/sync/publisher.ts";
 import { SyncError } from "../../src/sync/sync_error.ts";
 import { tempDir } from "../_helpers.ts";
@@ -204,10 +204,13 @@ Deno.test("after a rotation that replaces the timestamp key, the next build sign
     await setMirror(feed.source, FIRST);
     await feed.build(START);
     const newTimestampKey = await newKey();
-    await rotateRoot(feed.out, [feed.rootKey], [feed.rootKey], 1, {
-      keys: [newTimestampKey],
-      threshold: 1,
-    }, START + 365 * DAY);
+    await rotateRoot(feed.out, {
+      oldSigners: [feed.rootKey],
+      newSigners: [feed.rootKey],
+      rootThreshold: 1,
+      timestampRole: { keys: [newTimestampKey], threshold: 1 },
+      expires: START + 365 * DAY,
+    });
     await assert.rejects(
       feed.build(START + HOUR),
       (err) => err instanceof SyncError && err.code === "wrong_key",
@@ -219,6 +222,24 @@ Deno.test("after a rotation that replaces the timestamp key, the next build sign
   } finally {
     feed.close();
   }
+});
+
+Deno.test("a root that nodes would refuse, with more than 16 timestamp keys, is never written", async () => {
+  await using dir = await tempDir();
+  const rootKey = await newKey();
+  const keys = await Promise.all(Array.from({ length: 17 }, () => newKey()));
+  await assert.rejects(
+    initRoot(join(dir.path, "feed"), {
+      signers: [rootKey],
+      rootThreshold: 1,
+      timestampRole: { keys, threshold: 1 },
+      expires: START + 365 * DAY,
+    }),
+    (err) =>
+      err instanceof SyncError && err.code === "invalid_metadata" &&
+      /^Root version 1 is malformed at "roles\.timestamp\.keyids": /.test(err.message),
+  );
+  await assert.rejects(Deno.stat(join(dir.path, "feed", "root.json")), Deno.errors.NotFound);
 });
 
 Deno.test("a state database one version behind the tree catches up from it, and the next version applies on top", async () => {
