@@ -4,8 +4,8 @@
  */
 import { createLogger } from "../log.ts";
 import { systemClock } from "../clock.ts";
-import { ConfigError } from "../errors.ts";
-import { openStore } from "../node.ts";
+import { ConfigError, quote } from "../errors.ts";
+import { databasePath, openStore } from "../node.ts";
 import { computeMirrorChecksum } from "../sync/apply.ts";
 import { readMirrorState } from "../sync/mirror_state.ts";
 import { SyncService } from "../sync/service.ts";
@@ -64,8 +64,10 @@ export async function syncCommand(args: string[]): Promise<number> {
         ok
           ? `Mirror version ${state.version}: checksum ${actual.checksum} over ${actual.rows} rows matches`
           : `Mirror version ${state.version}: checksum ${actual.checksum} over ${actual.rows} rows ` +
-            `does not match the recorded ${state.checksum}; run "pksn sync" after removing ` +
-            `the mirror (the next sync then applies the full snapshot)`,
+            `does not match the recorded ${state.checksum}: the mirror's rows are damaged; stop ` +
+            `the node and restore ${quote(databasePath(config.dataDir))} from a backup (a node ` +
+            `that holds nothing but the mirror can instead start from an empty data folder and ` +
+            `run "pksn sync", which applies the full snapshot)`,
       );
       return ok ? 0 : 1;
     }

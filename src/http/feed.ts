@@ -73,7 +73,13 @@ function fileStream(file: Deno.FsFile, length: number): ReadableStream<Uint8Arra
 
 async function serveFile(c: Context, deps: FeedRoutesDeps): Promise<Response> {
   if (deps.auth) deps.auth.authenticate(c.req.raw.headers);
-  const name = decodeURIComponent(c.req.path.slice("/feed/".length));
+  const raw = c.req.path.slice("/feed/".length);
+  let name: string;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    throw notFound(raw); // a broken %-escape names no file
+  }
   if (!SERVED_NAME.test(name)) throw notFound(name);
   let file: Deno.FsFile;
   try {

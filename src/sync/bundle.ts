@@ -12,10 +12,11 @@ import { dirname, join } from "node:path";
 import { quote } from "../errors.ts";
 import { type TarInput, writeTar } from "../stats/_tar.ts";
 import { syncDir } from "../store/files.ts";
-import { MAX_MANIFEST_BYTES, MAX_METADATA_BYTES } from "./client.ts";
 import {
   checkFile,
   feedPath,
+  MAX_MANIFEST_BYTES,
+  MAX_METADATA_BYTES,
   readTextIfExists,
   ROOT_FILE,
   rootFile,
@@ -24,6 +25,7 @@ import {
 import type { FeedSource } from "./feed_source.ts";
 import { type FileRef, parseEnvelope, timestampSchema } from "./metadata.ts";
 import { readCurrent, readFeedRoot } from "./publisher.ts";
+import { type BundleDir, makeBundleDir } from "./staging.ts";
 import { SyncError } from "./sync_error.ts";
 
 /** What {@link exportBundle} wrote. */
@@ -117,7 +119,9 @@ export interface OpenBundleOptions {
 
 /**
  * Unpacks the bundle at `path` into a new private folder under `stagingDir`
- * and returns a source over it; `close()` removes the folder.
+ * and returns a source over it; `close()` removes the folder. The folder stays
+ * locked until then, so a sync run in another process leaves it alone, and one
+ * left by a killed import is removed by the next run.
  */
 export async function openBundle(
   path: string,
@@ -125,13 +129,13 @@ export async function openBundle(
   options: OpenBundleOptions = {},
 ): Promise<BundleFeedSource> {
   await assertReadableFile(path);
-  await Deno.mkdir(stagingDir, { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: stagingDir, prefix: "bundle-" });
+  const dir = await makeBundleDir(stagingDir);
   try {
-    const names = await extractBundle(path, dir, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+    const max = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const names = await extractBundle(path, dir.path, max);
     return new BundleFeedSource(`bundle ${quote(path)}`, dir, names);
   } catch (err) {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await dir.release();
     throw err;
   }
 }
@@ -139,10 +143,10 @@ export async function openBundle(
 /** A feed read from an unpacked bundle (made by {@link openBundle}). */
 export class BundleFeedSource implements FeedSource, AsyncDisposable {
   readonly label: string;
-  readonly #dir: string;
+  readonly #dir: BundleDir;
   readonly #names: ReadonlySet<string>;
 
-  constructor(label: string, dir: string, names: ReadonlySet<string>) {
+  constructor(label: string, dir: BundleDir, names: ReadonlySet<string>) {
     this.label = label;
     this.#dir = dir;
     this.#names = names;
@@ -150,7 +154,7 @@ export class BundleFeedSource implements FeedSource, AsyncDisposable {
 
   async text(name: string, maxBytes: number): Promise<string | null> {
     if (!this.#names.has(name)) return null;
-    const path = join(this.#dir, name);
+    const path = join(this.#dir.path, name);
     const { size } = await Deno.stat(path);
     if (size > maxBytes) {
       throw new SyncError(
@@ -171,13 +175,13 @@ export class BundleFeedSource implements FeedSource, AsyncDisposable {
     }
     // Copied, not moved: the client removes a copy that fails its check and may ask again.
     const part = `${path}.part`;
-    await Deno.copyFile(join(this.#dir, ref.name), part);
+    await Deno.copyFile(join(this.#dir.path, ref.name), part);
     await Deno.rename(part, path);
   }
 
   /** Removes the unpacked files. */
-  async close(): Promise<void> {
-    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  close(): Promise<void> {
+    return this.#dir.release();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

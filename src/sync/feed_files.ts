@@ -15,6 +15,10 @@ export const TIMESTAMP_FILE = "timestamp.json";
 export const ROOT_FILE = "root.json";
 /** Name of root version `n`. */
 export const rootFile = (n: number): string => `root.${n}.json`;
+/** Largest accepted timestamp.json or root.N.json. */
+export const MAX_METADATA_BYTES = 64 * 1024;
+/** Largest accepted manifest. */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 /** Writes `chunks` to `path` through a temporary file, fsync and rename. Returns the SHA-256 hex. */
 export async function writeFileAtomic(
@@ -97,4 +101,15 @@ export function feedPath(root: string, name: string): string {
     throw new SyncError("invalid_metadata", `Feed file name ${quote(name)} is not allowed`);
   }
   return join(root, name);
+}
+
+/** Whether anything exists at `path`; other errors than "not found" are thrown. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
 }

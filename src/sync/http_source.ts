@@ -9,6 +9,9 @@ import type { FeedSource } from "./feed_source.ts";
 import type { FileRef } from "./metadata.ts";
 import { SyncError } from "./sync_error.ts";
 
+// URLs and staging paths run long, and their ends (the file names) are the parts that tell.
+const quoteLong = (text: string): string => quote(text, 400);
+
 /** Options for {@link HttpFeedSource}. */
 export interface HttpFeedOptions {
   /** The tree's base URL; a missing trailing slash is added. */
@@ -50,8 +53,12 @@ export class HttpFeedSource implements FeedSource {
     this.#client?.close();
   }
 
+  #url(name: string): URL {
+    return new URL(name, this.#base);
+  }
+
   async #get(name: string, headers: Record<string, string> = {}): Promise<Response> {
-    const url = new URL(name, this.#base);
+    const url = this.#url(name);
     if (this.#options.key !== null) headers.Authorization = `Bearer ${this.#options.key}`;
     const timeout = AbortSignal.timeout(this.#options.timeoutSeconds * 1000);
     const signal = this.#options.signal
@@ -61,18 +68,19 @@ export class HttpFeedSource implements FeedSource {
     try {
       response = await fetch(url, { headers, signal, client: this.#client, redirect: "follow" });
     } catch (err) {
+      if (this.#options.signal?.aborted) throw this.#deadline(url, err);
       const why = (err as Error).name === "TimeoutError"
         ? `no answer within ${this.#options.timeoutSeconds} s`
-        : this.#options.signal?.aborted
-        ? "the sync run passed its deadline"
         : (err as Error).message;
-      throw new SyncError("unreachable", `Cannot fetch ${quote(url.href)}: ${why}`, { cause: err });
+      throw new SyncError("unreachable", `Cannot fetch ${quoteLong(url.href)}: ${why}`, {
+        cause: err,
+      });
     }
     if (response.status === 429 || response.status === 503) {
       await response.body?.cancel();
       throw new SyncError(
         "busy",
-        `${quote(url.href)} answered ${response.status}; trying again later`,
+        `${quoteLong(url.href)} answered ${response.status}; trying again later`,
         {
           retryAfterSeconds: parseRetryAfter(
             response.headers.get("Retry-After"),
@@ -83,14 +91,33 @@ export class HttpFeedSource implements FeedSource {
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
+      const advice = this.#options.key === null
+        ? "the server wants credentials; set sync.key to this node's licence key at the parent"
+        : "check sync.key (this node's licence key at the parent)";
       throw new SyncError(
         "unauthorized",
-        `${
-          quote(url.href)
-        } answered ${response.status}: check sync.key (this node's licence key at the parent)`,
+        `${quoteLong(url.href)} answered ${response.status}: ${advice}`,
       );
     }
     return response;
+  }
+
+  #deadline(url: URL, cause: unknown): SyncError {
+    return new SyncError(
+      "deadline",
+      `Cannot fetch ${
+        quoteLong(url.href)
+      }: the sync run passed its deadline (sync.deadlineSeconds)`,
+      { cause },
+    );
+  }
+
+  async #unexpected(name: string, response: Response): Promise<SyncError> {
+    await response.body?.cancel();
+    return new SyncError(
+      "http_error",
+      `${quoteLong(this.#url(name).href)} answered ${response.status}`,
+    );
   }
 
   async text(name: string, maxBytes: number): Promise<string | null> {
@@ -99,13 +126,7 @@ export class HttpFeedSource implements FeedSource {
       await response.body?.cancel();
       return null;
     }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new SyncError(
-        "http_error",
-        `${quote(name)}: the feed server answered ${response.status}`,
-      );
-    }
+    if (response.status !== 200) throw await this.#unexpected(name, response);
     const declared = Number(response.headers.get("Content-Length") ?? NaN);
     if (declared > maxBytes) {
       await response.body?.cancel();
@@ -153,7 +174,9 @@ export class HttpFeedSource implements FeedSource {
       const headers: Record<string, string> = {};
       if (have > 0) {
         headers.Range = `bytes=${have}-`;
-        this.#options.log.info(`Resuming download of ${ref.name} at byte ${have} of ${ref.length}`);
+        this.#options.log.info(
+          `Resuming download of ${quote(ref.name)} at byte ${have} of ${ref.length}`,
+        );
         this.#options.onResume?.();
       }
       const response = await this.#get(ref.name, headers);
@@ -172,21 +195,27 @@ export class HttpFeedSource implements FeedSource {
       }
       let offset = 0;
       if (response.status === 206) {
-        const range = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(
-          response.headers.get("Content-Range") ?? "",
-        );
+        const contentRange = response.headers.get("Content-Range");
+        const range = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(contentRange ?? "");
         if (range === null || Number(range[1]) !== have) {
           await response.body?.cancel();
-          await Deno.truncate(part, 0);
+          if (attempt >= attempts) {
+            const got = contentRange === null
+              ? "without a Content-Range"
+              : `with Content-Range ${quote(contentRange)}`;
+            throw new SyncError(
+              "http_error",
+              `${quoteLong(this.#url(ref.name).href)} answered 206 ${got} when asked for the ` +
+                `bytes from ${have} on; tried ${attempts} times`,
+            );
+          }
+          // Start again from byte 0: a plain GET that must be answered with 200.
+          if (have > 0) await Deno.truncate(part, 0);
           continue;
         }
         offset = have;
       } else if (response.status !== 200) {
-        await response.body?.cancel();
-        throw new SyncError(
-          "http_error",
-          `${quote(ref.name)}: the feed server answered ${response.status}`,
-        );
+        throw await this.#unexpected(ref.name, response);
       }
       const complete = await this.#receive(response, part, offset, ref);
       if (complete) break;
@@ -201,16 +230,36 @@ export class HttpFeedSource implements FeedSource {
     await Deno.rename(part, path);
   }
 
-  /** Writes the body at `offset`; true when the file reached its signed length. */
+  /**
+   * Writes the body at `offset`; true when the file reached its signed length.
+   * A connection that breaks off keeps what arrived for the resume; a file
+   * that cannot be written fails the run with `disk_error`.
+   */
   async #receive(response: Response, part: string, offset: number, ref: FileRef): Promise<boolean> {
-    const file = await Deno.open(part, { write: true, create: true, truncate: offset === 0 });
+    const reader = (response.body ?? ReadableStream.from<Uint8Array>([])).getReader();
+    let file: Deno.FsFile | undefined;
     let at = offset;
     try {
-      await file.seek(offset, Deno.SeekMode.Start);
-      for await (const chunk of response.body ?? []) {
-        if (at + chunk.length > ref.length) {
-          await response.body?.cancel().catch(() => {});
+      file = await onDisk(
+        part,
+        () => Deno.open(part, { write: true, create: true, truncate: offset === 0 }),
+      );
+      await onDisk(part, () => file!.seek(offset, Deno.SeekMode.Start));
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          if (this.#options.signal?.aborted) throw this.#deadline(this.#url(ref.name), err);
+          this.#options.log.warn(
+            `Download of ${quote(ref.name)} broke off at byte ${at}: ${(err as Error).message}`,
+          );
+          break;
+        }
+        if (chunk.done) break;
+        if (at + chunk.value.length > ref.length) {
           file.close();
+          file = undefined;
           await Deno.remove(part).catch(() => {});
           throw new SyncError(
             "wrong_length",
@@ -219,23 +268,33 @@ export class HttpFeedSource implements FeedSource {
             } is longer than its signed length of ${ref.length} bytes; cut off and refused`,
           );
         }
-        let written = 0;
-        while (written < chunk.length) written += await file.write(chunk.subarray(written));
-        at += chunk.length;
+        await onDisk(part, () => writeAll(file!, chunk.value));
+        at += chunk.value.length;
       }
-    } catch (err) {
-      if (err instanceof SyncError) throw err;
-      // A broken connection: keep what arrived for the resume.
-      this.#options.log.warn(
-        `Download of ${ref.name} broke off at byte ${at}: ${(err as Error).message}`,
-      );
+      await onDisk(part, () => file!.sync());
     } finally {
-      try {
-        await file.sync();
-        file.close();
-      } catch { /* closed above */ }
+      await reader.cancel().catch(() => {});
+      file?.close();
     }
     return at === ref.length;
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
+
+/** Runs a file operation on `path`, turning its failure (a full disk, say) into `disk_error`. */
+async function onDisk<T>(path: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw new SyncError(
+      "disk_error",
+      `Cannot write ${quoteLong(path)}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 

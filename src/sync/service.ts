@@ -47,7 +47,7 @@ export interface SyncServiceDeps {
   registry?: Registry;
   /** Look-ups read it; the service sets it from freshness and policy. */
   mode: MirrorModeHolder;
-  /** After each applied version (the server rebuilds its index). */
+  /** Once after a run that applied anything, failed or not (the server rebuilds its index). */
   onApplied?: () => Promise<void> | void;
   random?: () => number;
   /** A source to use instead of HTTP (the offline bundle, tests). */
@@ -190,8 +190,23 @@ export class SyncService {
     };
   }
 
-  /** Recomputes the look-up mode from freshness and the frozen policy. */
+  /** Re-reads the mirror state and sync status: other processes (a cron `pksn sync`, `pksn feed import-bundle`) change them. */
+  #reload(): void {
+    this.#mirror = readMirrorState(this.#deps.db);
+    this.#status = readSyncStatus(this.#deps.db);
+  }
+
+  /** Records the outcome of a run on top of the status as stored now. */
+  #record(change: (stored: SyncStatus) => Partial<SyncStatus>): void {
+    const stored = readSyncStatus(this.#deps.db);
+    this.#status = { ...stored, ...change(stored) };
+    writeSyncStatus(this.#deps.db, this.#status);
+  }
+
+  /** Recomputes the look-up mode from freshness and the frozen policy, after re-reading both. */
   refreshMode(): void {
+    // Not during a run: this service is then the writer, and its connection may be inside a delta.
+    if (this.#running === undefined) this.#reload();
     const state = this.report().state;
     const mode = mirrorModeFor(state, this.#deps.config.frozen);
     if (mode !== this.#deps.mode.mode) {
@@ -214,6 +229,7 @@ export class SyncService {
 
   async #run(given?: FeedSource): Promise<SyncRunResult> {
     const { config, clock, log } = this.#deps;
+    this.#reload();
     const deadline = AbortSignal.timeout(config.deadlineSeconds * 1000);
     let http: HttpFeedSource | undefined;
     const source = given ?? this.#deps.source ?? (http = new HttpFeedSource({
@@ -237,33 +253,32 @@ export class SyncService {
         log,
         maxFileBytes: config.maxFileMiB * 1024 * 1024,
         serveFeed: config.serveFeed,
+        signal: deadline,
         pause,
         onTimestamp: (version) => {
-          this.#status = {
-            ...this.#status,
-            seenVersion: Math.max(this.#status.seenVersion, version),
+          // Stored at once: the rollback check holds even if the run dies later.
+          this.#record((stored) => ({
+            seenVersion: Math.max(stored.seenVersion, version),
             upstreamVersion: version,
-          };
+          }));
         },
-        onApplied: async (kind) => {
+        onApplied: (kind) => {
           this.#applied.inc(kind);
           this.#mirror = readMirrorState(this.#deps.db);
-          await this.#deps.onApplied?.();
         },
+        afterApplying: this.#deps.onApplied,
       });
       this.#mirror = readMirrorState(this.#deps.db);
-      this.#status = {
-        ...this.#status,
-        seenVersion: Math.max(this.#status.seenVersion, result.upstream),
+      this.#record((stored) => ({
+        seenVersion: Math.max(stored.seenVersion, result.upstream),
         upstreamVersion: result.upstream,
         lastAttempt: started,
         lastSuccess: clock.now(),
         consecutiveFailures: 0,
         lastError: null,
-      };
+      }));
       this.#retryAfter = null;
       this.#minPollSeconds = result.minPollSeconds;
-      writeSyncStatus(this.#deps.db, this.#status);
       this.#attempts.inc(result.outcome);
       if (result.outcome === "updated") {
         log.info(`Synced mirror from version ${result.from} to ${result.to}`, {
@@ -276,14 +291,12 @@ export class SyncService {
       const code = err instanceof SyncError ? err.code : "internal";
       const message = (err as Error).message;
       this.#mirror = readMirrorState(this.#deps.db);
-      this.#status = {
-        ...this.#status,
+      this.#record((stored) => ({
         lastAttempt: started,
-        consecutiveFailures: this.#status.consecutiveFailures + 1,
+        consecutiveFailures: stored.consecutiveFailures + 1,
         lastError: `${code}: ${message}`,
-      };
+      }));
       this.#retryAfter = err instanceof SyncError ? err.retryAfterSeconds : null;
-      writeSyncStatus(this.#deps.db, this.#status);
       this.#attempts.inc("failed");
       this.#failures.inc(code);
       log.error(
@@ -295,6 +308,7 @@ export class SyncService {
       throw err;
     } finally {
       http?.close();
+      this.#reload();
       this.refreshMode();
     }
   }

@@ -231,6 +231,15 @@ Deno.test("GET /feed/ answers 404 to path traversal and never serves the databas
   }
 });
 
+Deno.test("GET /feed/ answers 404 not_found to a broken %-escape, not 500", async () => {
+  await using core = await startCore();
+  for (const path of ["/feed/%E0%A4%A", "/feed/snapshots/%", "/feed/%ZZ.json"]) {
+    const res = await rawGet(core, path);
+    assert.equal(res.status, 404, path);
+    assert.match(res.body, /"code":"not_found"/, path);
+  }
+});
+
 Deno.test("POST /feed/timestamp.json answers 405 with Allow: GET, HEAD", async () => {
   await using core = await startCore();
   const res = await feed(core, "timestamp.json", { method: "POST", body: "{}" });
@@ -287,4 +296,18 @@ Deno.test("an edge with a wrong sync.key fails with unauthorized, pointing at sy
   assert.equal(report.version, 0);
   assert.equal(report.consecutiveFailures, 1);
   assert.match(report.lastError ?? "", /^unauthorized: .*sync\.key/);
+});
+
+Deno.test("an edge without sync.key at a licence-guarded core is told to set sync.key", async () => {
+  await using core = await startCore();
+  await using edge = await startChild(`${core.node.url}/feed/`, core.origin.rootPath);
+  await assert.rejects(syncOf(edge).runOnce(), (err: Error & { code?: string }) => {
+    assert.equal(err.code, "unauthorized");
+    assert.match(
+      err.message,
+      /"http:\/\/[^"]+\/feed\/timestamp\.json" answered 401: the server wants credentials; set sync\.key/,
+    );
+    return true;
+  });
+  assert.equal(syncOf(edge).report().version, 0);
 });

@@ -276,3 +276,19 @@ export async function republishHistory(
     state.close();
   }
 }
+
+/**
+ * Lists `change(manifest)` as the current version's manifest and signs a new
+ * timestamp for it with `key`: a publisher that dropped or altered entries.
+ */
+export async function recraftManifest(
+  tree: string,
+  key: SigningKey,
+  change: (manifest: Manifest) => Manifest,
+): Promise<void> {
+  const { timestamp, manifest } = await readCurrent(tree);
+  const manifestRef = await writeAddressed(tree, "manifests", String(manifest.version), "json", [
+    new TextEncoder().encode(canonicalJson(change(manifest))),
+  ]);
+  await writeTimestamp(tree, { ...timestamp, manifest: manifestRef }, key);
+}
