@@ -10,7 +10,9 @@ import type { Clock } from "../clock.ts";
 import { quote } from "../errors.ts";
 import { archiveDir, archiveFile, dayFile, exists, syncDir } from "./layout.ts";
 import { summarize, type Summary } from "./summary.ts";
-import { archiveDamaged, readTar, writeTar } from "./_tar.ts";
+import { archiveDamaged, readTar, writeTar } from "../store/tar.ts";
+
+const ARCHIVE_LABEL = "Statistics archive";
 
 /** The `manifest.json` of an archive. */
 export interface Manifest extends Summary {
@@ -75,7 +77,7 @@ export async function packDay(dir: string, date: string, clock: Clock): Promise<
 
 /** Reads an archive's manifest (its first entry). */
 export async function readManifest(path: string): Promise<Manifest> {
-  for await (const entry of readTar(path)) {
+  for await (const entry of readTar(path, { label: ARCHIVE_LABEL })) {
     if (entry.name !== MANIFEST) break;
     if (entry.size > MAX_MANIFEST_BYTES) break;
     const text = await new Response(ReadableStream.from(entry.body)).text();
@@ -85,7 +87,7 @@ export async function readManifest(path: string): Promise<Manifest> {
       break;
     }
   }
-  throw archiveDamaged(path, `no readable ${quote(MANIFEST)}`);
+  throw archiveDamaged(ARCHIVE_LABEL, path, `no readable ${quote(MANIFEST)}`);
 }
 
 /** Streams the NDJSON of an archive. */
@@ -94,7 +96,7 @@ export async function* archivedNdjson(
   date: string,
 ): AsyncGenerator<Uint8Array> {
   const name = ndjsonName(date);
-  for await (const entry of readTar(path)) {
+  for await (const entry of readTar(path, { label: ARCHIVE_LABEL })) {
     if (entry.name === name) {
       yield* entry.body;
       return;
@@ -103,7 +105,7 @@ export async function* archivedNdjson(
       // Every entry is read to its end; tar-stream only moves on then.
     }
   }
-  throw archiveDamaged(path, `no ${quote(name)} inside`);
+  throw archiveDamaged(ARCHIVE_LABEL, path, `no ${quote(name)} inside`);
 }
 
 /** Reads a file in chunks. */

@@ -10,7 +10,7 @@ import tar from "tar-stream";
 import { createReadStream } from "node:fs";
 import { dirname, join } from "node:path";
 import { quote } from "../errors.ts";
-import { type TarInput, writeTar } from "../stats/_tar.ts";
+import { type TarInput, writeTar } from "../store/tar.ts";
 import { syncDir } from "../store/files.ts";
 import {
   checkFile,

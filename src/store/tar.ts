@@ -90,13 +90,15 @@ async function addEntry(pack: tar.Pack, file: TarInput): Promise<void> {
 /**
  * Reads the entries of the TAR at `path` in order. Anything but a regular file
  * with a plain name (no folders, no `..`, no links or devices) or an entry
- * larger than `maxEntryBytes` stops the read with 500 `archive_damaged`.
+ * larger than `maxEntryBytes` stops the read with 500 `archive_damaged`;
+ * `label` names the kind of archive in that message.
  */
 export async function* readTar(
   path: string,
-  options: { maxEntryBytes?: number } = {},
+  options: { maxEntryBytes?: number; label?: string } = {},
 ): AsyncGenerator<TarEntry> {
   const max = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY;
+  const label = options.label ?? "Archive";
   const extract = tar.extract();
   const reader = (await Deno.open(path, { read: true })).readable.getReader();
   const feeding = feed(reader, extract);
@@ -104,10 +106,10 @@ export async function* readTar(
     for await (const entry of extract) {
       const { name, type, size = 0 } = entry.header;
       if (type !== "file" || !PLAIN_NAME.test(name) || name.includes("..")) {
-        throw archiveDamaged(path, `unexpected entry ${quote(name)} of type ${quote(type)}`);
+        throw archiveDamaged(label, path, `unexpected entry ${quote(name)} of type ${quote(type)}`);
       }
       if (size > max) {
-        throw archiveDamaged(path, `entry ${quote(name)} is larger than ${max} bytes`);
+        throw archiveDamaged(label, path, `entry ${quote(name)} is larger than ${max} bytes`);
       }
       yield { name, size, body: entry };
       if (!entry.destroyed) {
@@ -143,10 +145,6 @@ async function feed(
 }
 
 /** 500 `archive_damaged`: an archive that cannot be read as pksn wrote it. */
-export function archiveDamaged(path: string, why: string): AppError {
-  return new AppError(
-    500,
-    "archive_damaged",
-    `Statistics archive ${quote(path)} is damaged: ${why}`,
-  );
+export function archiveDamaged(label: string, path: string, why: string): AppError {
+  return new AppError(500, "archive_damaged", `${label} ${quote(path)} is damaged: ${why}`);
 }
