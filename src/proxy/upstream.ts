@@ -200,6 +200,25 @@ function detail(text: string): string {
 }
 
 /**
+ * Reads a PEM file of CA certificates to trust; `what` names it in errors
+ * ("upstream CA certificate", "sync.caCert").
+ */
+export async function readCaCert(path: string, what: string): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new ConfigError(`Cannot read ${what} ${quote(path)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (!text.includes("-----BEGIN ")) {
+    throw new ConfigError(`The ${what} ${quote(path)} is not PEM`);
+  }
+  return text;
+}
+
+/**
  * Builds the client from the `upstream` config section, or returns null when no
  * parent is configured. The key is required with a URL; the CA file is read here.
  */
@@ -212,20 +231,9 @@ export async function createHttpUpstream(
       'Invalid configuration "upstream.key": required when "upstream.url" is set',
     );
   }
-  let caCert: string | null = null;
-  if (config.caCert !== null) {
-    try {
-      caCert = await Deno.readTextFile(config.caCert);
-    } catch (err) {
-      throw new ConfigError(
-        `Cannot read upstream CA certificate ${quote(config.caCert)}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-    if (!caCert.includes("-----BEGIN ")) {
-      throw new ConfigError(`Upstream CA certificate ${quote(config.caCert)} is not PEM`);
-    }
-  }
+  const caCert = config.caCert === null
+    ? null
+    : await readCaCert(config.caCert, "upstream CA certificate");
   return new HttpUpstream({
     url: config.url,
     key: config.key,

@@ -74,15 +74,4 @@ async function datesIn(dir: string, pattern: RegExp): Promise<string[]> {
   return dates.sort();
 }
 
-export { syncDir } from "../store/files.ts";
-
-/** Whether a file exists. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
+export { pathExists as exists, syncDir } from "../store/files.ts";

@@ -1,4 +1,15 @@
-/** Durability for plain files in the data folder. */
+/** Durability and existence checks for plain files in the data folder. */
+
+/** Whether anything exists at `path` (links are not followed); other errors are thrown. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
 
 /**
  * Fsyncs a folder, so a file just created or renamed in it survives a power cut,

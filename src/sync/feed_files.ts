@@ -103,13 +103,4 @@ export function feedPath(root: string, name: string): string {
   return join(root, name);
 }
 
-/** Whether anything exists at `path`; other errors than "not found" are thrown. */
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
+export { pathExists } from "../store/files.ts";

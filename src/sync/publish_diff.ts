@@ -18,17 +18,10 @@ import {
   StreamWriter,
 } from "./record_stream.ts";
 import { SyncError } from "./sync_error.ts";
+import type { EntryRow } from "../store/entries.ts";
 
-interface Row {
-  key: Uint8Array;
-  verdict: number;
-  threat: string | null;
-  categories: string | null;
-  first_seen: number | null;
-  last_seen: number | null;
-  ttl: number | null;
-  source: string;
-}
+/** A mirror row as the publisher reads it: the stored row without its origin. */
+type Row = Omit<EntryRow, "origin">;
 
 /** What the merge of the source with the published state found. */
 export interface Diff {

@@ -13,6 +13,7 @@ import { syncOnce, type SyncRunResult } from "./client.ts";
 import type { FeedSource } from "./feed_source.ts";
 import { type Freshness, freshnessOf, mirrorModeFor, type MirrorModeHolder } from "./freshness.ts";
 import { HttpFeedSource } from "./http_source.ts";
+import { readCaCert } from "../proxy/upstream.ts";
 import {
   type MirrorState,
   readMirrorState,
@@ -159,16 +160,7 @@ export class SyncService {
     const { config } = deps;
     if (config.root === null) throw new ConfigError("sync.root is not set");
     const root = await readShippedRoot(config.root);
-    let caCert: string | null = null;
-    if (config.caCert !== null) {
-      try {
-        caCert = await Deno.readTextFile(config.caCert);
-      } catch (err) {
-        throw new ConfigError(
-          `Cannot read sync.caCert ${quote(config.caCert)}: ${(err as Error).message}`,
-        );
-      }
-    }
+    const caCert = config.caCert === null ? null : await readCaCert(config.caCert, "sync.caCert");
     return new SyncService(deps, root, caCert);
   }
 
