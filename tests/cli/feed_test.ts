@@ -39,16 +39,23 @@ async function initFeed(dir: string): Promise<Feed> {
   return feed;
 }
 
+/** The arguments of `pksn feed build` into `out`, signed with `timestampKey`, then `args`. */
+function buildArgs(out: string, timestampKey: string, ...args: string[]): string[] {
+  return ["feed", "build", "--out", out, "--timestamp-key", timestampKey, ...args];
+}
+
 function build(feed: Feed, ...args: string[]): Promise<CliResult> {
-  return runCli([
-    "feed",
-    "build",
-    "--out",
-    feed.out,
-    "--timestamp-key",
-    feed.timestampKey,
-    ...args,
-  ]);
+  return runCli(buildArgs(feed.out, feed.timestampKey, ...args));
+}
+
+/** Builds the next version from the URLhaus export. */
+function buildUrlhaus(feed: Feed): Promise<CliResult> {
+  return build(feed, "--input", URLHAUS, "--format", "urlhaus");
+}
+
+/** Runs `pksn feed export` of the feed to `bundle`. */
+function exportBundle(feed: Feed, bundle: string): Promise<CliResult> {
+  return runCli(["feed", "export", "--feed", feed.out, "--out", bundle]);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -113,7 +120,7 @@ Deno.test("feed keygen never overwrites an existing file", async () => {
 Deno.test("feed build --input of a URLhaus export publishes version 1 with a snapshot", async () => {
   await using dir = await tempDir();
   const feed = await initFeed(dir.path);
-  const result = await build(feed, "--input", URLHAUS, "--format", "urlhaus");
+  const result = await buildUrlhaus(feed);
   assert.equal(result.code, 0, result.stderr);
   assert.match(
     result.stdout,
@@ -167,9 +174,9 @@ Deno.test("a bad line in any --input publishes nothing and is named as FILE:LINE
 Deno.test("export then import-bundle gives a fresh node the published mirror", async () => {
   await using dir = await tempDir();
   const feed = await initFeed(dir.path);
-  assert.equal((await build(feed, "--input", URLHAUS, "--format", "urlhaus")).code, 0);
+  assert.equal((await buildUrlhaus(feed)).code, 0);
   const bundle = join(dir.path, "feed.tar");
-  const exported = await runCli(["feed", "export", "--feed", feed.out, "--out", bundle]);
+  const exported = await exportBundle(feed, bundle);
   assert.equal(exported.code, 0, exported.stderr);
   assert.match(exported.stdout, /^Wrote bundle ".*feed\.tar": version 1, 5 files, \d+ bytes/);
 
@@ -191,9 +198,9 @@ Deno.test("export then import-bundle gives a fresh node the published mirror", a
 Deno.test("a bundle with one byte flipped in its snapshot is refused and the node's mirror stays as it was", async () => {
   await using dir = await tempDir();
   const feed = await initFeed(dir.path);
-  assert.equal((await build(feed, "--input", URLHAUS, "--format", "urlhaus")).code, 0);
+  assert.equal((await buildUrlhaus(feed)).code, 0);
   const bundle = join(dir.path, "feed.tar");
-  assert.equal((await runCli(["feed", "export", "--feed", feed.out, "--out", bundle])).code, 0);
+  assert.equal((await exportBundle(feed, bundle)).code, 0);
   await flipByteIn(bundle, "snapshots/");
 
   const data = join(dir.path, "node");
@@ -226,7 +233,7 @@ Deno.test("import-bundle without sync.root says to set sync.root or PKSN_SYNC_RO
 Deno.test("after rotate-root, builds need the new timestamp key and nodes shipped with root 1 follow", async () => {
   await using dir = await tempDir();
   const feed = await initFeed(dir.path);
-  assert.equal((await build(feed, "--input", URLHAUS, "--format", "urlhaus")).code, 0);
+  assert.equal((await buildUrlhaus(feed)).code, 0);
   const newRoot = await writeKey(join(dir.path, "root2.key"));
   const newTimestamp = await writeKey(join(dir.path, "timestamp2.key"));
   const rotated = await runCli([
@@ -238,14 +245,14 @@ Deno.test("after rotate-root, builds need the new timestamp key and nodes shippe
   assert.equal(rotated.code, 0, rotated.stderr);
   assert.match(rotated.stdout, /^Rotated to root version 2 /);
 
-  const stale = await build(feed, "--input", URLHAUS, "--format", "urlhaus");
+  const stale = await buildUrlhaus(feed);
   assert.equal(stale.code, 1);
   assert.match(stale.stderr, /is not a timestamp key of root version 2/);
   const next = { ...feed, timestampKey: newTimestamp };
-  assert.equal((await build(next, "--input", URLHAUS, "--format", "urlhaus")).code, 0);
+  assert.equal((await buildUrlhaus(next)).code, 0);
 
   const bundle = join(dir.path, "feed.tar");
-  assert.equal((await runCli(["feed", "export", "--feed", feed.out, "--out", bundle])).code, 0);
+  assert.equal((await exportBundle(feed, bundle)).code, 0);
   const data = join(dir.path, "node");
   const imported = await importBundle(feed, bundle, data);
   assert.equal(imported.code, 0, imported.stderr);
@@ -269,38 +276,10 @@ Deno.test("a wrong feed command line exits 2 with a pointer to --help", async ()
   const cases: [string[], RegExp][] = [
     [["feed", "publish"], /Unknown command "feed publish"; see "pksn feed --help"/],
     [["feed", "init", "--root-key", key, "--timestamp-key", key], /Missing --out/],
+    [buildArgs(dir.path, key), /Give either --from-db PATH or --input FILE/],
+    [buildArgs(dir.path, key, "--input", URLHAUS, "--format", "xml"), /Unknown format "xml"/],
     [
-      ["feed", "build", "--out", dir.path, "--timestamp-key", key],
-      /Give either --from-db PATH or --input FILE/,
-    ],
-    [
-      [
-        "feed",
-        "build",
-        "--out",
-        dir.path,
-        "--timestamp-key",
-        key,
-        "--input",
-        URLHAUS,
-        "--format",
-        "xml",
-      ],
-      /Unknown format "xml"/,
-    ],
-    [
-      [
-        "feed",
-        "build",
-        "--out",
-        dir.path,
-        "--timestamp-key",
-        key,
-        "--from-db",
-        "x",
-        "--snapshot-every",
-        "0",
-      ],
+      buildArgs(dir.path, key, "--from-db", "x", "--snapshot-every", "0"),
       /--snapshot-every must be a whole number from 1/,
     ],
     [["feed", "export", "--feed", dir.path, "--out", "x", "extra"], /Unexpected argument 'extra'/],

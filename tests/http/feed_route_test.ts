@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { TestNode } from "../_helpers.ts";
-import { FeedServer, fileRecords, startChild, syncOf, T0, TestOrigin } from "../sync/_feed.ts";
+import {
+  addLicence,
+  fileRecords,
+  startChild,
+  startFollowing,
+  syncOf,
+  type TestOrigin,
+} from "../sync/_feed.ts";
+import { readCurrent } from "../sync/_faults.ts";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -21,34 +29,23 @@ interface Core extends AsyncDisposable {
 }
 
 async function startCore(): Promise<Core> {
-  const origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(200));
-  await origin.publish();
-  await origin.setRecords(fileRecords(200, "phishing"));
-  await origin.publish();
-  const server = new FeedServer(origin.tree);
-  const node = await startChild(server.url, origin.rootPath, { serveFeed: true });
+  await using stack = new AsyncDisposableStack();
+  const { origin, child: node } = stack.use(
+    await startFollowing(fileRecords(200), { serveFeed: true }),
+  );
+  await origin.publishRecords(fileRecords(200, "phishing"));
   assert.equal((await syncOf(node).runOnce()).to, 2);
-  const { key } = node.serving.node.licences.add({
-    customer: "Example Downstream",
-    expires: Math.floor(T0 / 1000) + 365 * 86_400,
-  }, "test");
-  await node.serving.node.refreshIfChanged();
-  const timestamp = JSON.parse(await Deno.readTextFile(join(origin.tree, "timestamp.json")));
-  const manifest = timestamp.signed.manifest.name;
-  const body = JSON.parse(await Deno.readTextFile(join(origin.tree, manifest)));
+  const key = await addLicence(node, "Example Downstream");
+  const { timestamp, manifest } = await readCurrent(origin.tree);
+  const owned = stack.move();
   return {
     origin,
     node,
     key,
-    manifest,
-    snapshot: body.snapshot.name,
-    delta: body.deltas.find((d: { from: number }) => d.from === 1).name,
-    async [Symbol.asyncDispose](): Promise<void> {
-      await node[Symbol.asyncDispose]();
-      await server[Symbol.asyncDispose]();
-      await origin[Symbol.asyncDispose]();
-    },
+    manifest: timestamp.manifest.name,
+    snapshot: manifest.snapshot.name,
+    delta: manifest.deltas.find((d) => d.from === 1)!.name,
+    [Symbol.asyncDispose]: () => owned.disposeAsync(),
   };
 }
 

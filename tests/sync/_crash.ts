@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { databasePath } from "../../src/node.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { StreamText } from "../cli/_cli.ts";
-import { MAIN, ROOT, runCli } from "../_helpers.ts";
-import { fileRecords, TestOrigin } from "./_feed.ts";
+import { MAIN, ROOT, runCli, tempDir } from "../_helpers.ts";
+import { copyTree, FeedServer, fileRecords, TestOrigin } from "./_feed.ts";
 
 /** Records in the snapshot (version 1). */
 export const SNAPSHOT_RECORDS = 300_000;
@@ -43,25 +43,14 @@ async function buildFeeds(): Promise<CrashFeeds> {
   });
   // The CLI runs on the real clock: sign against it, valid for a week.
   const publish = { now: Date.now(), expiresSeconds: 7 * 86_400 };
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(SNAPSHOT_RECORDS));
-  await origin.publish(publish);
+  await using origin = await TestOrigin.atVersion1(fileRecords(SNAPSHOT_RECORDS), publish);
   await copyTree(origin.tree, join(dir, "v1"));
-  await origin.setRecords([
+  await origin.publishRecords([
     ...fileRecords(DELTA_CHANGES, "suspicious"),
     ...fileRecords(SNAPSHOT_RECORDS - DELTA_CHANGES, "malicious", DELTA_CHANGES),
-  ]);
-  await origin.publish(publish);
+  ], publish);
   await copyTree(origin.tree, join(dir, "v2"));
   return { v1: join(dir, "v1"), v2: join(dir, "v2"), root: join(dir, "v1", "root.json") };
-}
-
-async function copyTree(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const entry of Deno.readDir(from)) {
-    if (entry.isDirectory) await copyTree(join(from, entry.name), join(to, entry.name));
-    else if (entry.isFile) await Deno.copyFile(join(from, entry.name), join(to, entry.name));
-  }
 }
 
 /** Writes a configuration file that follows `url` into `dataDir`; returns its path. */
@@ -73,6 +62,25 @@ export async function writeSyncConfig(
   const path = join(dir, "pksn.json");
   await Deno.writeTextFile(path, JSON.stringify({ dataDir, sync }));
   return path;
+}
+
+/** A feed server and a data folder whose configuration file follows it. */
+export interface FollowedTree extends AsyncDisposable {
+  server: FeedServer;
+  dataDir: string;
+  /** The configuration file. */
+  config: string;
+}
+
+/** Serves `tree` and writes, in a temporary folder, a configuration that follows it trusting `root`. */
+export async function followTree(tree: string, root: string): Promise<FollowedTree> {
+  await using stack = new AsyncDisposableStack();
+  const server = stack.use(new FeedServer(tree));
+  const dir = stack.use(await tempDir());
+  const dataDir = join(dir.path, "data");
+  const config = await writeSyncConfig(dir.path, dataDir, { url: server.url, root });
+  const owned = stack.move();
+  return { server, dataDir, config, [Symbol.asyncDispose]: () => owned.disposeAsync() };
 }
 
 /** A running `pksn sync` child. */

@@ -21,7 +21,6 @@ import {
   timestampSchema,
 } from "../../src/sync/metadata.ts";
 import { readMirrorState } from "../../src/sync/mirror_state.ts";
-import { buildVersion } from "../../src/sync/publisher.ts";
 import {
   bufferSource,
   type StreamHeader,
@@ -32,38 +31,28 @@ import type { SigningKey } from "../../src/sync/signing.ts";
 import { SyncError } from "../../src/sync/sync_error.ts";
 import type { Config } from "../../src/config.ts";
 import { tempDir, type TestNode } from "../_helpers.ts";
-import { FeedServer, fileRecords, startChild, syncOf, T0, TestOrigin, verdictOf } from "./_feed.ts";
+import {
+  addLicence,
+  fileRecords,
+  type Following,
+  nameMatches,
+  startChild,
+  startFollowing,
+  syncOf,
+  type Tamper,
+  type TestOrigin,
+  verdictOf,
+} from "./_feed.ts";
 
-/** An origin, its file server and a child that has synced version 1 from it. */
-export interface Following extends AsyncDisposable {
-  origin: TestOrigin;
-  server: FeedServer;
-  child: TestNode;
-}
-
-/** Publishes `records` as version 1 and starts a child that syncs it. */
+/** Publishes `records` as version 1 and starts a child that has synced it. */
 export async function childAtVersion1(
   records: object[] = fileRecords(200),
   sync: Partial<Config["sync"]> = {},
   options: Parameters<typeof startChild>[3] = {},
 ): Promise<Following> {
-  const origin = await TestOrigin.create();
-  await origin.setRecords(records);
-  await origin.publish();
-  const server = new FeedServer(origin.tree);
-  const child = await startChild(server.url, origin.rootPath, sync, options);
-  const following = {
-    origin,
-    server,
-    child,
-    async [Symbol.asyncDispose](): Promise<void> {
-      await child[Symbol.asyncDispose]();
-      await server[Symbol.asyncDispose]();
-      await origin[Symbol.asyncDispose]();
-    },
-  };
+  const following = await startFollowing(records, sync, options);
   try {
-    assert.equal((await syncOf(child).runOnce()).to, 1);
+    assert.equal((await syncOf(following.child).runOnce()).to, 1);
   } catch (err) {
     await following[Symbol.asyncDispose]();
     throw err;
@@ -111,13 +100,17 @@ const licenceKeys = new WeakMap<TestNode, string>();
 export async function nodeSyncReport(node: TestNode): Promise<{ state: string; version: number }> {
   let key = licenceKeys.get(node);
   if (key === undefined) {
-    key = node.serving.node.licences.add(
-      { customer: "Fault tests", expires: T0 / 1000 + 365 * 86_400 },
-      "test",
-    ).key;
-    await node.serving.node.refreshIfChanged();
+    key = await addLicence(node, "Fault tests");
     licenceKeys.set(node, key);
   }
+  return await mirrorSyncOf(node, key) as { state: string; version: number };
+}
+
+/** The `mirror.sync` part of the node's `GET /v1/node`, asked for with licence `key`. */
+export async function mirrorSyncOf(
+  node: TestNode,
+  key: string,
+): Promise<Record<string, unknown> | null> {
   const response = await fetch(`${node.url}/v1/node`, {
     headers: { Authorization: `Bearer ${key}` },
   });
@@ -161,6 +154,19 @@ export function serveBytes(bytes: Uint8Array<ArrayBuffer>, req: Request): Respon
     status: 206,
     headers: { "Content-Range": `bytes ${start}-${bytes.length - 1}/${bytes.length}` },
   });
+}
+
+/** A tamper that answers `respond(name, request)` for the files `pattern` names, and serves the rest. */
+export function answerFor(
+  pattern: string | RegExp,
+  respond: (name: string, req: Request) => Response,
+): Tamper {
+  return (name, req) => nameMatches(name, pattern) ? respond(name, req) : undefined;
+}
+
+/** A tamper that answers 404 for the files `pattern` names, as if they were not on the server. */
+export function notFound(pattern: string | RegExp): Tamper {
+  return answerFor(pattern, () => new Response("not found", { status: 404 }));
 }
 
 /** The feed tree's current signed timestamp and the manifest it points at. */
@@ -259,18 +265,7 @@ export async function republishHistory(
   const state = await openStore(dir.path, { cacheMiB: 8, log: memoryLogger() });
   try {
     for (const { records, snapshotEvery } of versions) {
-      await origin.setRecords(records);
-      await buildVersion({
-        out: origin.tree,
-        state,
-        source: origin.source,
-        timestampKeys: [origin.key],
-        now: T0,
-        snapshotEvery: snapshotEvery ?? 10,
-        deltaRetentionSeconds: 7 * 86_400,
-        expiresSeconds: 86_400,
-        minPollSeconds: 0,
-      });
+      await origin.publishRecords(records, { state, snapshotEvery });
     }
   } finally {
     state.close();

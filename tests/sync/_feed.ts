@@ -11,11 +11,12 @@ import { openStore } from "../../src/node.ts";
 import { importRecords } from "../../src/reputation/mod.ts";
 import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { readLines } from "../../src/text/lines.ts";
-import { initRoot } from "../../src/sync/feed_root.ts";
+import { initRoot, rotateRoot } from "../../src/sync/feed_root.ts";
 import { type BuildReport, buildVersion } from "../../src/sync/publisher.ts";
-import { generateKeyFile, parseKeyFile, type SigningKey } from "../../src/sync/signing.ts";
+import type { SigningKey } from "../../src/sync/signing.ts";
 import type { Config } from "../../src/config.ts";
 import { fakeClock, startTestNode, tempDir, type TestNode } from "../_helpers.ts";
+import { newKey } from "./_publisher.ts";
 
 /** The fake clock's start, which origins publish against. */
 export const T0: number = Date.UTC(2026, 10, 28, 12, 0, 0);
@@ -30,6 +31,26 @@ export function fileRecords(n: number, verdict = "malicious", from = 0): object[
 /** A deterministic MD5-shaped hex for record number `i`. */
 export function md5Of(i: number): string {
   return ((i * 2654435761) >>> 0).toString(16).padStart(8, "0") + i.toString(16).padStart(24, "0");
+}
+
+/** Copies a feed tree (its folders and files) from `from` to `to`. */
+export async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    if (entry.isDirectory) await copyTree(join(from, entry.name), join(to, entry.name));
+    else if (entry.isFile) await Deno.copyFile(join(from, entry.name), join(to, entry.name));
+  }
+}
+
+/** How {@link TestOrigin.publish} builds a version; each has a default. */
+export interface PublishOptions {
+  now?: number;
+  expiresSeconds?: number;
+  snapshotEvery?: number;
+  /** The timestamp key (the origin's own by default). */
+  key?: SigningKey;
+  /** The publisher state database (the origin's own by default). */
+  state?: DatabaseSync;
 }
 
 /** A publishing origin: source database, publisher state, keys and the tree. */
@@ -59,7 +80,7 @@ export class TestOrigin implements AsyncDisposable {
     const log = memoryLogger();
     const source = await openStore(join(dir.path, "source"), { cacheMiB: 8, log });
     const state = await openStore(join(dir.path, "state"), { cacheMiB: 8, log });
-    const key = await parseKeyFile(JSON.stringify(await generateKeyFile()), "test key");
+    const key = await newKey();
     const origin = new TestOrigin(dir, source, state, key);
     await initRoot(origin.tree, {
       signers: [key],
@@ -67,6 +88,18 @@ export class TestOrigin implements AsyncDisposable {
       timestampRole: { keys: [key], threshold: 1 },
       expires: T0 + 365 * 86_400_000,
     });
+    return origin;
+  }
+
+  /** A new origin that has published `records` as version 1. */
+  static async atVersion1(records: object[], options: PublishOptions = {}): Promise<TestOrigin> {
+    const origin = await TestOrigin.create();
+    try {
+      await origin.publishRecords(records, options);
+    } catch (err) {
+      await origin[Symbol.asyncDispose]();
+      throw err;
+    }
     return origin;
   }
 
@@ -88,19 +121,34 @@ export class TestOrigin implements AsyncDisposable {
   }
 
   /** Publishes the next version. */
-  publish(options: { now?: number; expiresSeconds?: number; snapshotEvery?: number } = {}): Promise<
-    BuildReport
-  > {
+  publish(options: PublishOptions = {}): Promise<BuildReport> {
     return buildVersion({
       out: this.tree,
-      state: this.state,
+      state: options.state ?? this.state,
       source: this.source,
-      timestampKeys: [this.key],
+      timestampKeys: [options.key ?? this.key],
       now: options.now ?? T0,
       snapshotEvery: options.snapshotEvery ?? 10,
       deltaRetentionSeconds: 7 * 86_400,
       expiresSeconds: options.expiresSeconds ?? 86_400,
       minPollSeconds: 0,
+    });
+  }
+
+  /** Replaces the source's mirror rows with `records` and publishes them as the next version. */
+  async publishRecords(records: object[], options: PublishOptions = {}): Promise<BuildReport> {
+    await this.setRecords(records);
+    return await this.publish(options);
+  }
+
+  /** Rotates the root to the next version: signed by `previous`, with `next` for both roles. */
+  async rotateRoot(previous: SigningKey, next: SigningKey): Promise<void> {
+    await rotateRoot(this.tree, {
+      oldSigners: [previous],
+      newSigners: [next],
+      rootThreshold: 1,
+      timestampRole: { keys: [next], threshold: 1 },
+      expires: T0 + 365 * 86_400_000,
     });
   }
 
@@ -138,14 +186,17 @@ export class FeedServer implements AsyncDisposable {
 
   /** How many times `name` was asked for. */
   count(name: string | RegExp): number {
-    return this.requests.filter((r) =>
-      typeof name === "string" ? r.name === name : name.test(r.name)
-    ).length;
+    return this.requests.filter((r) => nameMatches(r.name, name)).length;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#server.shutdown();
   }
+}
+
+/** Whether a feed file's name is `pattern` (a string) or matches it (a RegExp). */
+export function nameMatches(name: string, pattern: string | RegExp): boolean {
+  return typeof pattern === "string" ? name === pattern : pattern.test(name);
 }
 
 /** Serves one file as a plain web server would (200 or 206, 404, 416). */
@@ -205,4 +256,62 @@ export async function verdictOf(
   const response = await fetch(`${node.url}/v1/files/${md5}`);
   assert.equal(response.status, 200);
   return await response.json();
+}
+
+/** Registers a licence on `node`, valid for a year from {@link T0}, and returns its key. */
+export async function addLicence(node: TestNode, customer = "Example Customer"): Promise<string> {
+  const { key } = node.serving.node.licences.add(
+    { customer, expires: T0 / 1000 + 365 * 86_400 },
+    "test",
+  );
+  await node.serving.node.refreshIfChanged();
+  return key;
+}
+
+/** An origin at version 1, its file server and a child that follows it. */
+export interface Following extends AsyncDisposable {
+  origin: TestOrigin;
+  server: FeedServer;
+  child: TestNode;
+}
+
+/** Publishes `records` as version 1, serves the tree and starts a child that follows it (not synced yet). */
+export async function startFollowing(
+  records: object[] = fileRecords(200),
+  sync: Partial<Config["sync"]> = {},
+  options: Parameters<typeof startChild>[3] = {},
+): Promise<Following> {
+  await using stack = new AsyncDisposableStack();
+  const origin = stack.use(await TestOrigin.atVersion1(records));
+  const server = stack.use(new FeedServer(origin.tree));
+  const child = stack.use(await startChild(server.url, origin.rootPath, sync, options));
+  const owned = stack.move();
+  return { origin, server, child, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}
+
+/**
+ * Three tiers: an origin at version 1, a core synced from its file server that
+ * serves its copy of the feed to anyone (no licence needed), and an edge that
+ * follows the core.
+ */
+export interface ThreeTiers extends AsyncDisposable {
+  origin: TestOrigin;
+  server: FeedServer;
+  core: TestNode;
+  /** Not synced yet. */
+  edge: TestNode;
+}
+
+/** Publishes `records` as version 1 and starts a core (synced to it) and an edge below it. */
+export async function startThreeTiers(records: object[]): Promise<ThreeTiers> {
+  await using stack = new AsyncDisposableStack();
+  const origin = stack.use(await TestOrigin.atVersion1(records));
+  const server = stack.use(new FeedServer(origin.tree));
+  const core = stack.use(
+    await startChild(server.url, origin.rootPath, { serveFeed: true, feedRequiresLicence: false }),
+  );
+  await syncOf(core).runOnce();
+  const edge = stack.use(await startChild(`${core.url}/feed/`, origin.rootPath));
+  const owned = stack.move();
+  return { origin, server, core, edge, [Symbol.asyncDispose]: () => owned.disposeAsync() };
 }

@@ -1,4 +1,5 @@
 /** Plumbing for the publisher and bundle tests: keys, databases, a feed tree and a node applying it. */
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { importRecords } from "../../src/reputation/mod.ts";
@@ -6,7 +7,7 @@ import { openDatabase } from "../../src/store/database.ts";
 import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { migrate } from "../../src/store/migrations.ts";
 import { applyDelta, applySnapshot } from "../../src/sync/apply.ts";
-import { feedPath } from "../../src/sync/feed_files.ts";
+import { feedPath, TIMESTAMP_FILE } from "../../src/sync/feed_files.ts";
 import { initRoot } from "../../src/sync/feed_root.ts";
 import type { Manifest } from "../../src/sync/metadata.ts";
 import { readMirrorState } from "../../src/sync/mirror_state.ts";
@@ -19,6 +20,7 @@ import {
 } from "../../src/sync/publisher.ts";
 import { fileSource, StreamReader } from "../../src/sync/record_stream.ts";
 import { generateKeyFile, parseKeyFile, type SigningKey } from "../../src/sync/signing.ts";
+import { SyncError } from "../../src/sync/sync_error.ts";
 import { readLines } from "../../src/text/lines.ts";
 
 /** 2026-11-28 12:00 UTC, the tests' "now". */
@@ -63,8 +65,8 @@ export function mirrorRows(db: DatabaseSync): Record<string, unknown>[] {
   ).all().map((row) => ({ ...row }));
 }
 
-/** A publisher's feed tree with its state and source databases, in a test folder. */
-export interface TestFeed {
+/** A publisher's feed tree with its state and source databases, in a test folder; disposing closes them. */
+export interface TestFeed extends Disposable {
   out: string;
   statePath: string;
   state: DatabaseSync;
@@ -72,6 +74,8 @@ export interface TestFeed {
   rootKey: SigningKey;
   timestampKey: SigningKey;
   build(now: number, options?: Partial<BuildOptions>): Promise<BuildReport>;
+  /** Replaces the source's mirror rows with `records` and builds the next version. */
+  publish(records: object[], now: number, options?: Partial<BuildOptions>): Promise<BuildReport>;
   /** The current manifest. */
   manifest(): Promise<Manifest>;
   close(): void;
@@ -108,6 +112,10 @@ export async function createFeed(dir: string): Promise<TestFeed> {
         minPollSeconds: 60,
         ...options,
       }),
+    async publish(records, now, options): Promise<BuildReport> {
+      await setMirror(feed.source, records);
+      return await feed.build(now, options);
+    },
     async manifest(): Promise<Manifest> {
       const current = await readCurrent(out, await readFeedRoot(out));
       if (current === null) throw new Error("the feed has no version yet");
@@ -117,8 +125,36 @@ export async function createFeed(dir: string): Promise<TestFeed> {
       if (feed.state.isOpen) feed.state.close();
       if (feed.source.isOpen) feed.source.close();
     },
+    [Symbol.dispose](): void {
+      feed.close();
+    },
   };
   return feed;
+}
+
+/** For `assert.rejects`: whether `err` is a SyncError with `code`. */
+export function isSyncError(code: string): (err: unknown) => boolean {
+  return (err) => err instanceof SyncError && err.code === code;
+}
+
+/**
+ * Asserts that `build` fails with a SyncError of `code` (and a message matching
+ * `message`, when given) and leaves the feed's timestamp.json as it was.
+ */
+export async function assertNothingPublished(
+  feed: TestFeed,
+  build: () => Promise<unknown>,
+  code: string,
+  message?: RegExp,
+): Promise<void> {
+  const before = await Deno.readTextFile(join(feed.out, TIMESTAMP_FILE));
+  await assert.rejects(build(), (err: unknown) => {
+    assert.ok(err instanceof SyncError, String(err));
+    assert.equal(err.code, code);
+    if (message) assert.match(err.message, message);
+    return true;
+  });
+  assert.equal(await Deno.readTextFile(join(feed.out, TIMESTAMP_FILE)), before);
 }
 
 /** Applies one snapshot or delta of the tree to `db`, as a node would. */

@@ -63,6 +63,14 @@ export const ADWARE: Attributes = {
 };
 
 export const MD5 = "44d88612fea8a8f36de82e1278abb02f";
+/** The EICAR test file's attributes, as in the examples of docs/feed-format.md. */
+export const EICAR_ATTRS: Attributes = {
+  verdict: 2,
+  threat: "EICAR-Test-File",
+  categories: '["demo"]',
+  ttl: 3600,
+  source: "demo",
+};
 // Two URL expressions of 300+ bytes that share every byte up to the last five and have the
 // same FNV-1a, so their keys share 320 bytes: more than the 255 the writer front-codes.
 const LONG_PATH = "evil.example/" + "a".repeat(300) + "/";

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { TestNode } from "../_helpers.ts";
-import { FeedServer, fileRecords, md5Of, startChild, syncOf, TestOrigin } from "./_feed.ts";
+import { fileRecords, md5Of, startFollowing, syncOf } from "./_feed.ts";
 
 const RECORDS = 150_000;
 
@@ -64,11 +64,8 @@ function assertAnswers(answers: Answer[], allowed: string[], label: string): voi
 }
 
 Deno.test("look-ups answer old or new verdicts throughout a snapshot apply", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(RECORDS));
-  await origin.publish();
-  await using server = new FeedServer(origin.tree);
-  await using child = await startChild(server.url, origin.rootPath);
+  await using f = await startFollowing(fileRecords(RECORDS));
+  const { child } = f;
 
   const answers = await lookUpWhile(
     child,
@@ -80,14 +77,10 @@ Deno.test("look-ups answer old or new verdicts throughout a snapshot apply", asy
 });
 
 Deno.test("look-ups answer old or new verdicts throughout a delta apply", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(RECORDS));
-  await origin.publish();
-  await using server = new FeedServer(origin.tree);
-  await using child = await startChild(server.url, origin.rootPath);
+  await using f = await startFollowing(fileRecords(RECORDS));
+  const { origin, child } = f;
   await syncOf(child).runOnce();
-  await origin.setRecords(fileRecords(RECORDS, "suspicious"));
-  await origin.publish();
+  await origin.publishRecords(fileRecords(RECORDS, "suspicious"));
 
   const answers = await lookUpWhile(
     child,
@@ -104,11 +97,8 @@ Deno.test("look-ups answer old or new verdicts throughout a delta apply", async 
 Deno.test({
   name: "an applied version rebuilds the index once, even if the reload check runs meanwhile",
   fn: async () => {
-    await using origin = await TestOrigin.create();
-    await origin.setRecords(fileRecords(50_000));
-    await origin.publish();
-    await using server = new FeedServer(origin.tree);
-    await using child = await startChild(server.url, origin.rootPath);
+    await using f = await startFollowing(fileRecords(50_000));
+    const { child } = f;
     const run = syncOf(child).runOnce();
     // The version is committed and the sync's own index build has begun.
     while (!child.logLines.some((l) => l.includes("Mirror is at version 1 "))) {

@@ -10,17 +10,16 @@ import { exportBundle, openBundle } from "../../src/sync/bundle.ts";
 import { syncOnce, type SyncRunResult } from "../../src/sync/client.ts";
 import { rootFile } from "../../src/sync/feed_files.ts";
 import { rotateRoot } from "../../src/sync/feed_root.ts";
-import { SyncError } from "../../src/sync/sync_error.ts";
 import { tempDir } from "../_helpers.ts";
 import {
   createFeed,
   DAY,
   domain,
   HOUR,
+  isSyncError,
   mirrorRows,
   newKey,
   openDb,
-  setMirror,
   START,
   tarNames,
   type TestFeed,
@@ -29,8 +28,7 @@ import {
 /** Publishes three versions and rotates the root (to version 2) after the first. */
 async function threeVersions(dir: string): Promise<TestFeed> {
   const feed = await createFeed(dir);
-  await setMirror(feed.source, [domain("a.example"), domain("b.example")]);
-  await feed.build(START);
+  await feed.publish([domain("a.example"), domain("b.example")], START);
   await rotateRoot(feed.out, {
     oldSigners: [feed.rootKey],
     newSigners: [await newKey()],
@@ -38,10 +36,8 @@ async function threeVersions(dir: string): Promise<TestFeed> {
     timestampRole: { keys: [feed.timestampKey], threshold: 1 },
     expires: START + 365 * DAY,
   });
-  await setMirror(feed.source, [domain("b.example", "phishing"), domain("c.example")]);
-  await feed.build(START + HOUR);
-  await setMirror(feed.source, [domain("c.example"), domain("d.example")]);
-  await feed.build(START + 2 * HOUR);
+  await feed.publish([domain("b.example", "phishing"), domain("c.example")], START + HOUR);
+  await feed.publish([domain("c.example"), domain("d.example")], START + 2 * HOUR);
   return feed;
 }
 
@@ -101,156 +97,116 @@ async function listDir(path: string): Promise<string[]> {
   return names.sort();
 }
 
-const isCode = (code: string) => (err: unknown): boolean =>
-  err instanceof SyncError && err.code === code;
-
 Deno.test("an exported bundle holds every root version, the timestamp, the manifest, the snapshot and the deltas", async () => {
   await using dir = await tempDir();
-  const feed = await threeVersions(dir.path);
-  try {
-    const bundle = join(dir.path, "feed.tar");
-    const report = await exportBundle(feed.out, bundle);
-    const manifest = await feed.manifest();
-    const names = await tarNames(bundle);
-    assert.deepEqual(names.slice(0, 4), [
-      "root.json",
-      "root.1.json",
-      "root.2.json",
-      "timestamp.json",
-    ]);
-    assert.match(names[4], /^manifests\/3\.[0-9a-f]{64}\.json$/);
-    assert.deepEqual(names.slice(5), [
-      manifest.snapshot.name,
-      ...manifest.deltas.map((d) => d.name),
-    ]);
-    assert.equal(manifest.deltas.length, 2);
-    assert.deepEqual([report.version, report.files], [3, 8]);
-  } finally {
-    feed.close();
-  }
+  using feed = await threeVersions(dir.path);
+  const bundle = join(dir.path, "feed.tar");
+  const report = await exportBundle(feed.out, bundle);
+  const manifest = await feed.manifest();
+  const names = await tarNames(bundle);
+  assert.deepEqual(names.slice(0, 4), [
+    "root.json",
+    "root.1.json",
+    "root.2.json",
+    "timestamp.json",
+  ]);
+  assert.match(names[4], /^manifests\/3\.[0-9a-f]{64}\.json$/);
+  assert.deepEqual(names.slice(5), [
+    manifest.snapshot.name,
+    ...manifest.deltas.map((d) => d.name),
+  ]);
+  assert.equal(manifest.deltas.length, 2);
+  assert.deepEqual([report.version, report.files], [3, 8]);
 });
 
 Deno.test("exporting writes through a temporary file and replaces an older bundle", async () => {
   await using dir = await tempDir();
-  const feed = await threeVersions(dir.path);
-  try {
-    const folder = join(dir.path, "out");
-    await Deno.mkdir(folder);
-    const bundle = join(folder, "feed.tar");
-    await Deno.writeTextFile(bundle, "an older bundle");
-    await exportBundle(feed.out, bundle);
-    assert.deepEqual(await listDir(folder), ["feed.tar"]);
-    assert.equal((await tarNames(bundle)).length, 8);
-  } finally {
-    feed.close();
-  }
+  using feed = await threeVersions(dir.path);
+  const folder = join(dir.path, "out");
+  await Deno.mkdir(folder);
+  const bundle = join(folder, "feed.tar");
+  await Deno.writeTextFile(bundle, "an older bundle");
+  await exportBundle(feed.out, bundle);
+  assert.deepEqual(await listDir(folder), ["feed.tar"]);
+  assert.equal((await tarNames(bundle)).length, 8);
 });
 
 Deno.test("exporting a feed without a published version is refused and writes nothing", async () => {
   await using dir = await tempDir();
-  const feed = await createFeed(dir.path);
-  try {
-    const bundle = join(dir.path, "feed.tar");
-    await assert.rejects(exportBundle(feed.out, bundle), isCode("no_timestamp"));
-    await assert.rejects(Deno.stat(bundle), Deno.errors.NotFound);
-  } finally {
-    feed.close();
-  }
+  using feed = await createFeed(dir.path);
+  const bundle = join(dir.path, "feed.tar");
+  await assert.rejects(exportBundle(feed.out, bundle), isSyncError("no_timestamp"));
+  await assert.rejects(Deno.stat(bundle), Deno.errors.NotFound);
 });
 
 Deno.test("a node syncs from a bundle to the publisher's state, following the root rotation", async () => {
   await using dir = await tempDir();
   await using nodeDir = await tempDir();
-  const feed = await threeVersions(dir.path);
-  const node = openDb(join(nodeDir.path, "pksn.db"));
-  try {
-    const bundle = join(dir.path, "feed.tar");
-    await exportBundle(feed.out, bundle);
-    const result = await syncFromBundle(node, nodeDir.path, bundle, feed);
-    assert.deepEqual([result.outcome, result.to], ["updated", 3]);
-    assert.deepEqual(mirrorRows(node), mirrorRows(feed.source));
-    assert.equal(computeMirrorChecksum(node).checksum, (await feed.manifest()).checksum);
-  } finally {
-    node.close();
-    feed.close();
-  }
+  using feed = await threeVersions(dir.path);
+  using node = openDb(join(nodeDir.path, "pksn.db"));
+  const bundle = join(dir.path, "feed.tar");
+  await exportBundle(feed.out, bundle);
+  const result = await syncFromBundle(node, nodeDir.path, bundle, feed);
+  assert.deepEqual([result.outcome, result.to], ["updated", 3]);
+  assert.deepEqual(mirrorRows(node), mirrorRows(feed.source));
+  assert.equal(computeMirrorChecksum(node).checksum, (await feed.manifest()).checksum);
 });
 
 Deno.test("a node at an older version takes only the deltas from a bundle", async () => {
   await using dir = await tempDir();
   await using nodeDir = await tempDir();
-  const feed = await createFeed(dir.path);
-  const node = openDb(join(nodeDir.path, "pksn.db"));
-  try {
-    const bundle = join(dir.path, "feed.tar");
-    await setMirror(feed.source, [domain("a.example")]);
-    await feed.build(START);
-    await exportBundle(feed.out, bundle);
-    await syncFromBundle(node, nodeDir.path, bundle, feed);
+  using feed = await createFeed(dir.path);
+  using node = openDb(join(nodeDir.path, "pksn.db"));
+  const bundle = join(dir.path, "feed.tar");
+  await feed.publish([domain("a.example")], START);
+  await exportBundle(feed.out, bundle);
+  await syncFromBundle(node, nodeDir.path, bundle, feed);
 
-    await setMirror(feed.source, [domain("b.example")]);
-    await feed.build(START + HOUR);
-    await setMirror(feed.source, [domain("b.example"), domain("c.example")]);
-    await feed.build(START + 2 * HOUR);
-    await exportBundle(feed.out, bundle);
-    const result = await syncFromBundle(node, nodeDir.path, bundle, feed);
-    assert.deepEqual(result.via, ["delta", "delta"]);
-    assert.deepEqual(mirrorRows(node), mirrorRows(feed.source));
-  } finally {
-    node.close();
-    feed.close();
-  }
+  await feed.publish([domain("b.example")], START + HOUR);
+  await feed.publish([domain("b.example"), domain("c.example")], START + 2 * HOUR);
+  await exportBundle(feed.out, bundle);
+  const result = await syncFromBundle(node, nodeDir.path, bundle, feed);
+  assert.deepEqual(result.via, ["delta", "delta"]);
+  assert.deepEqual(mirrorRows(node), mirrorRows(feed.source));
 });
 
 Deno.test("a bundle source has no text for a name it lacks and refuses to fetch one with missing_file", async () => {
   await using dir = await tempDir();
-  const feed = await threeVersions(dir.path);
-  try {
-    const bundle = join(dir.path, "feed.tar");
-    await exportBundle(feed.out, bundle);
-    await using source = await openBundle(bundle, join(dir.path, "staging"));
-    assert.equal(await source.text(rootFile(3), 65_536), null);
-    assert.match((await source.text(rootFile(2), 65_536))!, /"version": 2/);
-    const missing = { name: "deltas/9-10.x.bin", sha256: "0".repeat(64), length: 1 };
-    await assert.rejects(source.fetch(missing, join(dir.path, "x")), isCode("missing_file"));
-  } finally {
-    feed.close();
-  }
+  using feed = await threeVersions(dir.path);
+  const bundle = join(dir.path, "feed.tar");
+  await exportBundle(feed.out, bundle);
+  await using source = await openBundle(bundle, join(dir.path, "staging"));
+  assert.equal(await source.text(rootFile(3), 65_536), null);
+  assert.match((await source.text(rootFile(2), 65_536))!, /"version": 2/);
+  const missing = { name: "deltas/9-10.x.bin", sha256: "0".repeat(64), length: 1 };
+  await assert.rejects(source.fetch(missing, join(dir.path, "x")), isSyncError("missing_file"));
 });
 
 Deno.test("a bundle source copies a data file to the path asked and refuses metadata over the size asked", async () => {
   await using dir = await tempDir();
-  const feed = await threeVersions(dir.path);
-  try {
-    const bundle = join(dir.path, "feed.tar");
-    await exportBundle(feed.out, bundle);
-    const snapshot = (await feed.manifest()).snapshot;
-    await using source = await openBundle(bundle, join(dir.path, "staging"));
-    await source.fetch(snapshot, join(dir.path, "copy"));
-    assert.deepEqual(
-      await Deno.readFile(join(dir.path, "copy")),
-      await Deno.readFile(join(feed.out, snapshot.name)),
-    );
-    await assert.rejects(source.text("timestamp.json", 10), isCode("too_large"));
-  } finally {
-    feed.close();
-  }
+  using feed = await threeVersions(dir.path);
+  const bundle = join(dir.path, "feed.tar");
+  await exportBundle(feed.out, bundle);
+  const snapshot = (await feed.manifest()).snapshot;
+  await using source = await openBundle(bundle, join(dir.path, "staging"));
+  await source.fetch(snapshot, join(dir.path, "copy"));
+  assert.deepEqual(
+    await Deno.readFile(join(dir.path, "copy")),
+    await Deno.readFile(join(feed.out, snapshot.name)),
+  );
+  await assert.rejects(source.text("timestamp.json", 10), isSyncError("too_large"));
 });
 
 Deno.test("closing a bundle source removes the unpacked files", async () => {
   await using dir = await tempDir();
-  const feed = await threeVersions(dir.path);
-  try {
-    const bundle = join(dir.path, "feed.tar");
-    await exportBundle(feed.out, bundle);
-    const staging = join(dir.path, "staging");
-    const source = await openBundle(bundle, staging);
-    assert.equal((await listDir(staging)).length, 1);
-    await source.close();
-    assert.deepEqual(await listDir(staging), []);
-  } finally {
-    feed.close();
-  }
+  using feed = await threeVersions(dir.path);
+  const bundle = join(dir.path, "feed.tar");
+  await exportBundle(feed.out, bundle);
+  const staging = join(dir.path, "staging");
+  const source = await openBundle(bundle, staging);
+  assert.equal((await listDir(staging)).length, 1);
+  await source.close();
+  assert.deepEqual(await listDir(staging), []);
 });
 
 Deno.test("a bundle with an entry outside the feed's names, or not a regular file, is refused and leaves nothing", async () => {
@@ -269,7 +225,7 @@ Deno.test("a bundle with an entry outside the feed's names, or not a regular fil
   for (const entry of hostile) {
     const bundle = join(dir.path, "hostile.tar");
     await writeRawTar(bundle, [{ name: "root.1.json" }, entry]);
-    await assert.rejects(openBundle(bundle, staging), isCode("invalid_bundle"), entry.name);
+    await assert.rejects(openBundle(bundle, staging), isSyncError("invalid_bundle"), entry.name);
     assert.deepEqual(await listDir(staging), [], `nothing left after ${entry.name}`);
   }
   await assert.rejects(Deno.stat(join(dir.path, "timestamp.json")), Deno.errors.NotFound);
@@ -281,26 +237,35 @@ Deno.test("a bundle entry over its size cap is refused", async () => {
   await writeRawTar(bundle, [{ name: "snapshots/1.bin", body: "12345" }]);
   await assert.rejects(
     openBundle(bundle, join(dir.path, "staging"), { maxFileBytes: 4 }),
-    isCode("invalid_bundle"),
+    isSyncError("invalid_bundle"),
   );
   await writeRawTar(bundle, [{ name: "timestamp.json", body: "x".repeat(64 * 1024 + 1) }]);
-  await assert.rejects(openBundle(bundle, join(dir.path, "staging")), isCode("invalid_bundle"));
+  await assert.rejects(
+    openBundle(bundle, join(dir.path, "staging")),
+    isSyncError("invalid_bundle"),
+  );
 });
 
 Deno.test("a bundle naming a file twice is refused", async () => {
   await using dir = await tempDir();
   const bundle = join(dir.path, "twice.tar");
   await writeRawTar(bundle, [{ name: "timestamp.json" }, { name: "timestamp.json" }]);
-  await assert.rejects(openBundle(bundle, join(dir.path, "staging")), isCode("invalid_bundle"));
+  await assert.rejects(
+    openBundle(bundle, join(dir.path, "staging")),
+    isSyncError("invalid_bundle"),
+  );
 });
 
 Deno.test("a file that is not a TAR, or no file at all, is refused as a bundle", async () => {
   await using dir = await tempDir();
   const bundle = join(dir.path, "noise.tar");
   await Deno.writeFile(bundle, crypto.getRandomValues(new Uint8Array(2048)));
-  await assert.rejects(openBundle(bundle, join(dir.path, "staging")), isCode("invalid_bundle"));
+  await assert.rejects(
+    openBundle(bundle, join(dir.path, "staging")),
+    isSyncError("invalid_bundle"),
+  );
   await assert.rejects(
     openBundle(join(dir.path, "absent.tar"), join(dir.path, "staging")),
-    isCode("invalid_bundle"),
+    isSyncError("invalid_bundle"),
   );
 });

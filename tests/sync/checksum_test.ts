@@ -9,6 +9,7 @@ import {
 } from "../../src/sync/checksum.ts";
 import { attributeText } from "../../src/sync/record_stream.ts";
 import { digestKeyFromHex, ipKey, textKey } from "../../src/reputation/keys.ts";
+import { EICAR_ATTRS, MD5 } from "./_stream.ts";
 
 const encoder = new TextEncoder();
 
@@ -42,14 +43,7 @@ function hex(h: Hash64): string {
 }
 
 // The vectors docs/feed-format.md gives publishers in other languages.
-const EICAR_KEY = digestKeyFromHex("file", "44d88612fea8a8f36de82e1278abb02f");
-const EICAR_ATTRS = {
-  verdict: 2,
-  threat: "EICAR-Test-File",
-  categories: '["demo"]',
-  ttl: 3600,
-  source: "demo",
-};
+const EICAR_KEY = digestKeyFromHex("file", MD5);
 const DOMAIN_KEY = textKey("domain", "evil.example");
 const DOMAIN_ATTRS = { verdict: 3, threat: null, categories: null, ttl: null, source: "demo" };
 const NET_KEY = ipKey(Uint8Array.of(192, 0, 2, 0), 24);
@@ -171,7 +165,7 @@ Deno.test("rowHash changes with the key, the attributes and each date", () => {
   const attr = attributeHash(attributeText(EICAR_ATTRS));
   const base = hex(rowHash(EICAR_KEY, attr, 100, 200));
   const variants = [
-    rowHash(digestKeyFromHex("cert", "44d88612fea8a8f36de82e1278abb02f"), attr, 100, 200),
+    rowHash(digestKeyFromHex("cert", MD5), attr, 100, 200),
     rowHash(EICAR_KEY, attributeHash(attributeText({ ...EICAR_ATTRS, ttl: 3601 })), 100, 200),
     rowHash(EICAR_KEY, attr, 101, 200),
     rowHash(EICAR_KEY, attr, 100, 201),

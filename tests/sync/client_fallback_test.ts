@@ -22,11 +22,11 @@ const SNAPSHOT = /^snapshots\//;
 Deno.test("a wrong_base never takes the mirror back to an older snapshot it cannot leave", async () => {
   await using f = await childAtVersion1();
   const { origin, server, child } = f;
-  await origin.setRecords(fileRecords(200, "phishing"));
-  await origin.publish(); // version 2 by delta 1→2; the snapshot stays at version 1
+  // Version 2 by delta 1→2; the snapshot stays at version 1.
+  await origin.publishRecords(fileRecords(200, "phishing"));
   assert.deepEqual((await syncOf(child).runOnce()).via, ["delta"]);
-  await origin.setRecords(fileRecords(200, "adware"));
-  await origin.publish(); // version 3: delta 2→3
+  // Version 3: delta 2→3.
+  await origin.publishRecords(fileRecords(200, "adware"));
   // Delta 2→3 claims another base, and the manifest no longer lists delta 1→2.
   await recraftDelta(origin.tree, origin.key, (h) => ({ ...h, baseChecksum: "0123456789abcdef" }));
   await recraftManifest(origin.tree, origin.key, (m) => ({
@@ -47,11 +47,9 @@ Deno.test("a wrong_base never takes the mirror back to an older snapshot it cann
 Deno.test("a repair from an older snapshot ends no older than the mirror was", async () => {
   await using f = await childAtVersion1();
   const { origin, child } = f;
-  await origin.setRecords(fileRecords(200, "phishing"));
-  await origin.publish();
+  await origin.publishRecords(fileRecords(200, "phishing"));
   assert.deepEqual((await syncOf(child).runOnce()).via, ["delta"]);
-  await origin.setRecords(fileRecords(200, "adware"));
-  await origin.publish();
+  await origin.publishRecords(fileRecords(200, "adware"));
   // The chain from snapshot 1 is complete, but its last delta is the bad one.
   await recraftDelta(origin.tree, origin.key, (h) => ({ ...h, baseChecksum: "0123456789abcdef" }));
   assert.equal((await readCurrent(origin.tree)).manifest.snapshot.version, 1);
@@ -65,8 +63,7 @@ Deno.test("a repair from an older snapshot ends no older than the mirror was", a
 Deno.test("a delta whose header disagrees with the manifest names the field and both values", async () => {
   await using f = await childAtVersion1();
   const { origin, child } = f;
-  await origin.setRecords(fileRecords(200, "phishing"));
-  await origin.publish();
+  await origin.publishRecords(fileRecords(200, "phishing"));
   // A publisher bug: the delta's header (and nothing else) says it leads to version 9.
   await recraftDelta(origin.tree, origin.key, (h) => ({ ...h, version: 9 }));
 

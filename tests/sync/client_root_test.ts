@@ -5,9 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { rotateRoot } from "../../src/sync/feed_root.ts";
-import { buildVersion } from "../../src/sync/publisher.ts";
-import { generateKeyFile, parseKeyFile, type SigningKey } from "../../src/sync/signing.ts";
 import {
   FeedServer,
   fileRecords,
@@ -15,12 +12,10 @@ import {
   serveFile,
   startChild,
   syncOf,
-  T0,
   TestOrigin,
 } from "./_feed.ts";
-import { assertServes, failsWith, logLine } from "./_faults.ts";
-
-const YEAR_MS = 365 * 86_400_000;
+import { answerFor, assertServes, failsWith, logLine, notFound } from "./_faults.ts";
+import { newKey } from "./_publisher.ts";
 
 /** Answers as S3 does for a key it does not have when the reader may not list the bucket. */
 async function s3Like(tree: string, name: string, req: Request): Promise<Response> {
@@ -32,39 +27,8 @@ async function s3Like(tree: string, name: string, req: Request): Promise<Respons
   return await serveFile(join(tree, name), req);
 }
 
-async function newKey(): Promise<SigningKey> {
-  return await parseKeyFile(JSON.stringify(await generateKeyFile()), "new key");
-}
-
-/** Rotates the origin's root to `next` keys (signed by `previous`), timestamps by `next`. */
-async function rotate(origin: TestOrigin, previous: SigningKey, next: SigningKey): Promise<void> {
-  await rotateRoot(origin.tree, {
-    oldSigners: [previous],
-    newSigners: [next],
-    rootThreshold: 1,
-    timestampRole: { keys: [next], threshold: 1 },
-    expires: T0 + YEAR_MS,
-  });
-}
-
-function publishWith(origin: TestOrigin, key: SigningKey): Promise<unknown> {
-  return buildVersion({
-    out: origin.tree,
-    state: origin.state,
-    source: origin.source,
-    timestampKeys: [key],
-    now: T0,
-    snapshotEvery: 10,
-    deltaRetentionSeconds: 7 * 86_400,
-    expiresSeconds: 86_400,
-    minPollSeconds: 0,
-  });
-}
-
 Deno.test("a child syncs from a server that answers 403 for missing files, rotation included", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(200));
-  await origin.publish();
+  await using origin = await TestOrigin.atVersion1(fileRecords(200));
   await using server = new FeedServer(origin.tree);
   server.tamper = (name, req) => s3Like(origin.tree, name, req);
   await using child = await startChild(server.url, join(origin.tree, "root.1.json"));
@@ -73,9 +37,8 @@ Deno.test("a child syncs from a server that answers 403 for missing files, rotat
   assert.equal(server.count("root.2.json"), 0, "no probing past the version root.json names");
 
   const key = await newKey();
-  await rotate(origin, origin.key, key);
-  await origin.setRecords(fileRecords(200, "phishing"));
-  await publishWith(origin, key);
+  await origin.rotateRoot(origin.key, key);
+  await origin.publishRecords(fileRecords(200, "phishing"), { key });
   const result = await syncOf(child).runOnce();
   assert.deepEqual([result.to, result.via], [2, ["delta"]]);
   logLine(child, /Root keys rotated to version 2/);
@@ -85,9 +48,7 @@ Deno.test("a child syncs from a server that answers 403 for missing files, rotat
 });
 
 Deno.test("a 403 without sync.key set says the server wants credentials", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(20));
-  await origin.publish();
+  await using origin = await TestOrigin.atVersion1(fileRecords(20));
   await using server = new FeedServer(origin.tree);
   server.tamper = () => new Response("denied", { status: 403 });
   await using child = await startChild(server.url, origin.rootPath);
@@ -100,12 +61,9 @@ Deno.test("a 403 without sync.key set says the server wants credentials", async 
 });
 
 Deno.test("a source without root.json means no rotation: the child syncs on its stored root", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(20));
-  await origin.publish();
+  await using origin = await TestOrigin.atVersion1(fileRecords(20));
   await using server = new FeedServer(origin.tree);
-  server.tamper = (name) =>
-    name === "root.json" ? new Response("not found", { status: 404 }) : undefined;
+  server.tamper = notFound("root.json");
   await using child = await startChild(server.url, origin.rootPath);
 
   assert.equal((await syncOf(child).runOnce()).to, 1);
@@ -113,15 +71,12 @@ Deno.test("a source without root.json means no rotation: the child syncs on its 
 });
 
 Deno.test("a root.json ahead of the root.N.json files fails with missing_file", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(20));
-  await origin.publish();
+  await using origin = await TestOrigin.atVersion1(fileRecords(20));
   await using server = new FeedServer(origin.tree);
   // Only its version is read: a claim the chain cannot back.
   const claimed = JSON.parse(await Deno.readTextFile(origin.rootPath));
   claimed.signed.version = 1_000_000;
-  server.tamper = (name) =>
-    name === "root.json" ? new Response(JSON.stringify(claimed)) : undefined;
+  server.tamper = answerFor("root.json", () => new Response(JSON.stringify(claimed)));
   await using child = await startChild(server.url, origin.rootPath);
 
   const err = await failsWith(syncOf(child).runOnce(), "missing_file");
@@ -131,11 +86,9 @@ Deno.test("a root.json ahead of the root.N.json files fails with missing_file", 
 });
 
 Deno.test("a child follows at most 64 root versions a run and the rest on the next", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(20));
-  await origin.publish();
+  await using origin = await TestOrigin.atVersion1(fileRecords(20));
   // Same keys throughout, so the timestamp verifies whichever version the child reached.
-  for (let n = 0; n < 69; n++) await rotate(origin, origin.key, origin.key);
+  for (let n = 0; n < 69; n++) await origin.rotateRoot(origin.key, origin.key);
   await using server = new FeedServer(origin.tree);
   await using child = await startChild(server.url, join(origin.tree, "root.1.json"));
 

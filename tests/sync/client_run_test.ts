@@ -17,7 +17,7 @@ import { makeBundleDir } from "../../src/sync/staging.ts";
 import { SyncError } from "../../src/sync/sync_error.ts";
 import { fakeClock, tempDir } from "../_helpers.ts";
 import { FeedServer, fileRecords, md5Of, startChild, syncOf, T0, TestOrigin } from "./_feed.ts";
-import { assertServes, childAtVersion1, failsWith, readCurrent } from "./_faults.ts";
+import { answerFor, assertServes, childAtVersion1, failsWith, readCurrent } from "./_faults.ts";
 
 const SNAPSHOT = /^snapshots\//;
 
@@ -62,10 +62,19 @@ async function bareService(
   return { service, db, lines: log.lines, [Symbol.dispose]: () => db.close() };
 }
 
+/** A plain HTTP source for the server's feed, on the fake clock's start. */
+function httpSource(server: FeedServer): HttpFeedSource {
+  return new HttpFeedSource({
+    url: server.url,
+    key: null,
+    timeoutSeconds: 30,
+    log: memoryLogger(),
+    now: () => T0,
+  });
+}
+
 Deno.test("a 206 for other bytes than asked is tried 3 times, then fails with http_error", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(200));
-  await origin.publish();
+  await using origin = await TestOrigin.atVersion1(fileRecords(200));
   await using server = new FeedServer(origin.tree);
   server.tamper = (name) => {
     if (!SNAPSHOT.test(name)) return undefined;
@@ -87,18 +96,10 @@ Deno.test("a 206 for other bytes than asked is tried 3 times, then fails with ht
 });
 
 Deno.test("a download that cannot be written fails with disk_error and is not retried", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(200));
-  await origin.publish();
+  await using origin = await TestOrigin.atVersion1(fileRecords(200));
   await using server = new FeedServer(origin.tree);
   await using dir = await tempDir();
-  const source = new HttpFeedSource({
-    url: server.url,
-    key: null,
-    timeoutSeconds: 30,
-    log: memoryLogger(),
-    now: () => T0,
-  });
+  const source = httpSource(server);
   const { snapshot } = (await readCurrent(origin.tree)).manifest;
   const target = join(dir.path, "no-such-folder", snapshot.sha256);
 
@@ -108,19 +109,11 @@ Deno.test("a download that cannot be written fails with disk_error and is not re
 });
 
 Deno.test("a run past sync.deadlineSeconds stops between files with deadline", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(200));
-  await origin.publish();
+  await using origin = await TestOrigin.atVersion1(fileRecords(200));
   await using server = new FeedServer(origin.tree);
   await using dir = await tempDir();
   // A source that ignores the deadline itself (as a bundle does) and is slow with the manifest.
-  const http = new HttpFeedSource({
-    url: server.url,
-    key: null,
-    timeoutSeconds: 30,
-    log: memoryLogger(),
-    now: () => T0,
-  });
+  const http = httpSource(server);
   const slow: FeedSource = {
     label: http.label,
     text: (name, max) => http.text(name, max),
@@ -146,8 +139,8 @@ Deno.test("a run past sync.deadlineSeconds stops between files with deadline", a
 Deno.test("a successful run removes unnamed partial downloads and leftover bundle folders", async () => {
   await using f = await childAtVersion1();
   const { origin, child } = f;
-  await origin.setRecords(fileRecords(200, "phishing"));
-  await origin.publish(); // a delta; the manifest still names snapshot 1
+  // A delta; the manifest still names snapshot 1.
+  await origin.publishRecords(fileRecords(200, "phishing"));
   const { manifest } = await readCurrent(origin.tree);
   const staging = join(child.dataDir, "sync", "staging");
   const named = join(staging, `${manifest.snapshot.sha256}.part`);
@@ -174,9 +167,7 @@ Deno.test("a successful run removes unnamed partial downloads and leftover bundl
 });
 
 Deno.test("the service calls onApplied once per run, also for a run that fails after applying", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(50));
-  await origin.publish();
+  await using origin = await TestOrigin.atVersion1(fileRecords(50));
   await using server = new FeedServer(origin.tree);
   await using dir = await tempDir();
   let calls = 0;
@@ -184,19 +175,13 @@ Deno.test("the service calls onApplied once per run, also for a run that fails a
   await bare.service.runOnce();
   assert.equal(calls, 1);
 
-  for (const n of [60, 70]) {
-    await origin.setRecords(fileRecords(n));
-    await origin.publish();
-  }
+  for (const n of [60, 70]) await origin.publishRecords(fileRecords(n));
   assert.deepEqual((await bare.service.runOnce()).via, ["delta", "delta"]);
   assert.equal(calls, 2, "two deltas, one refresh");
 
-  for (const n of [80, 90]) {
-    await origin.setRecords(fileRecords(n));
-    await origin.publish();
-  }
+  for (const n of [80, 90]) await origin.publishRecords(fileRecords(n));
   const last = (await readCurrent(origin.tree)).manifest.deltas.at(-1)!.name;
-  server.tamper = (name) => name === last ? new Response("gone", { status: 404 }) : undefined;
+  server.tamper = answerFor(last, () => new Response("gone", { status: 404 }));
   const missing = (err: unknown): boolean => (err as SyncError).code === "missing_delta";
   await assert.rejects(bare.service.runOnce(), missing);
   assert.equal(bare.service.report().version, 4);
@@ -206,9 +191,7 @@ Deno.test("the service calls onApplied once per run, also for a run that fails a
 });
 
 Deno.test("a service sees a version another process applied and keeps its status", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(50));
-  await origin.publish();
+  await using origin = await TestOrigin.atVersion1(fileRecords(50));
   await using server = new FeedServer(origin.tree);
   await using dir = await tempDir();
   const clock = fakeClock(T0);
@@ -216,8 +199,7 @@ Deno.test("a service sees a version another process applied and keeps its status
   await serving.service.runOnce();
 
   // A cron `pksn sync` (another connection) applies version 2 a minute later.
-  await origin.setRecords(fileRecords(60));
-  await origin.publish({ now: T0 + 60_000 });
+  await origin.publishRecords(fileRecords(60), { now: T0 + 60_000 });
   const cron = await bareService(dir.path, server, origin, { clock: fakeClock(T0 + 60_000) });
   try {
     assert.equal((await cron.service.runOnce()).to, 2);

@@ -12,13 +12,13 @@ import { openDatabase } from "../../src/store/database.ts";
 import { type CliResult, runCli, tempDir } from "../_helpers.ts";
 import {
   crashFeeds,
+  type FollowedTree,
+  followTree,
   hasTable,
   spawnSync,
   syncToEnd,
   verifySync,
-  writeSyncConfig,
 } from "./_crash.ts";
-import { FeedServer } from "./_feed.ts";
 
 const NEXT_TABLE = "entry_next";
 
@@ -60,8 +60,7 @@ async function killDuringApply(
 
 /** Kills a run that applies version `from`→`to`, checks what is left, restarts it. */
 async function crashAndRestart(
-  config: string,
-  dataDir: string,
+  { config, dataDir }: FollowedTree,
   kind: "snapshot" | "delta",
   from: number,
   to: number,
@@ -92,30 +91,26 @@ async function crashAndRestart(
 
 Deno.test("kill -9 during a snapshot apply leaves version 0 or 1 and a restart completes to 1", async () => {
   const feeds = await crashFeeds();
-  await using server = new FeedServer(feeds.v1);
-  await using dir = await tempDir();
-  const dataDir = join(dir.path, "data");
-  const config = await writeSyncConfig(dir.path, dataDir, { url: server.url, root: feeds.root });
-  await crashAndRestart(config, dataDir, "snapshot", 0, 1);
+  await using followed = await followTree(feeds.v1, feeds.root);
+  await crashAndRestart(followed, "snapshot", 0, 1);
 });
 
 Deno.test("kill -9 during a delta apply leaves version 1 or 2 and a restart completes to 2", async () => {
   const feeds = await crashFeeds();
-  await using server = new FeedServer(feeds.v2);
-  await using dir = await tempDir();
-  const dataDir = join(dir.path, "data");
-  const config = await writeSyncConfig(dir.path, dataDir, { url: server.url, root: feeds.root });
+  await using followed = await followTree(feeds.v2, feeds.root);
   // One run applies snapshot 1, commits, and is killed in delta 1→2: the snapshot must hold.
-  await crashAndRestart(config, dataDir, "delta", 1, 2);
-  assert.equal(server.count(/^snapshots\//), 1, "the restart applied the delta, not the snapshot");
+  await crashAndRestart(followed, "delta", 1, 2);
+  assert.equal(
+    followed.server.count(/^snapshots\//),
+    1,
+    "the restart applied the delta, not the snapshot",
+  );
 });
 
 Deno.test("two pksn sync runs at once on one data folder both exit 0: the lock serialises them", async () => {
   const feeds = await crashFeeds();
-  await using server = new FeedServer(feeds.v1);
-  await using dir = await tempDir();
-  const dataDir = join(dir.path, "data");
-  const config = await writeSyncConfig(dir.path, dataDir, { url: server.url, root: feeds.root });
+  await using followed = await followTree(feeds.v1, feeds.root);
+  const { server, dataDir, config } = followed;
   // Created (and migrated) first: the runs race for the sync lock, not for the schema.
   (await openStore(dataDir, { cacheMiB: 1, log: memoryLogger() })).close();
 

@@ -14,17 +14,9 @@ import {
   verifyNextRoot,
   verifyRole,
 } from "../../src/sync/metadata.ts";
-import {
-  generateKeyFile,
-  parseKeyFile,
-  type SigningKey,
-  toBase64,
-} from "../../src/sync/signing.ts";
+import { type SigningKey, toBase64 } from "../../src/sync/signing.ts";
 import { SyncError } from "../../src/sync/sync_error.ts";
-
-async function newKey(): Promise<SigningKey> {
-  return await parseKeyFile(JSON.stringify(await generateKeyFile()), "test.key");
-}
+import { newKey } from "./_publisher.ts";
 
 const [ROOT_A, ROOT_B, ROOT_C, TS_A, TS_B] = await Promise.all(
   Array.from({ length: 5 }, () => newKey()),

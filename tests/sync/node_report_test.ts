@@ -5,35 +5,25 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fakeClock, runCli, startTestNode, tempDir, type TestNode } from "../_helpers.ts";
-import { FeedServer, fileRecords, startChild, syncOf, T0, TestOrigin } from "./_feed.ts";
+import { writeSyncConfig } from "./_crash.ts";
+import {
+  addLicence,
+  FeedServer,
+  fileRecords,
+  startFollowing,
+  syncOf,
+  T0,
+  TestOrigin,
+} from "./_feed.ts";
+import { answerFor, metricsOf, mirrorSyncOf } from "./_faults.ts";
 
 const DAY_MS = 86_400_000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** Registers a licence on `node` (valid a year from T0) and returns its key. */
-async function licenceKey(node: TestNode): Promise<string> {
-  const { key } = node.serving.node.licences.add({
-    customer: "Example Customer",
-    expires: Math.floor(T0 / 1000) + 365 * 86_400,
-  }, "test");
-  await node.serving.node.refreshIfChanged();
-  return key;
-}
-
-/** `GET /v1/node`'s `mirror.sync`. */
-async function mirrorSync(node: TestNode, key: string): Promise<Record<string, unknown> | null> {
-  const res = await fetch(`${node.url}/v1/node`, { headers: { authorization: `Bearer ${key}` } });
-  const body = await res.json();
-  assert.equal(res.status, 200, JSON.stringify(body));
-  return body.mirror.sync;
-}
-
 /** Scrapes /metrics into `series → value`, a series being `name{labels}` as written. */
 async function scrape(node: TestNode): Promise<Map<string, number>> {
-  const res = await fetch(`${node.url}/metrics`);
-  assert.equal(res.status, 200);
   const series = new Map<string, number>();
-  for (const line of (await res.text()).split("\n")) {
+  for (const line of (await metricsOf(node)).split("\n")) {
     if (line === "" || line.startsWith("#")) continue;
     const at = line.lastIndexOf(" ");
     series.set(line.slice(0, at), Number(line.slice(at + 1)));
@@ -47,12 +37,9 @@ function failEverything(server: FeedServer): void {
 }
 
 Deno.test("GET /v1/node on a following node shows mirror.sync unsynced before the first sync", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(50));
-  await origin.publish();
-  await using server = new FeedServer(origin.tree);
-  await using child = await startChild(server.url, origin.rootPath);
-  assert.deepEqual(await mirrorSync(child, await licenceKey(child)), {
+  await using f = await startFollowing(fileRecords(50));
+  const { child } = f;
+  assert.deepEqual(await mirrorSyncOf(child, await addLicence(child)), {
     state: "unsynced",
     version: 0,
     upstreamVersion: 0,
@@ -66,15 +53,12 @@ Deno.test("GET /v1/node on a following node shows mirror.sync unsynced before th
 });
 
 Deno.test("GET /v1/node shows mirror.sync fresh at the synced version, then stale, then frozen", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(50));
-  await origin.publish();
-  await using server = new FeedServer(origin.tree);
   const clock = fakeClock(T0);
-  await using child = await startChild(server.url, origin.rootPath, {}, { clock });
-  const key = await licenceKey(child);
+  await using f = await startFollowing(fileRecords(50), {}, { clock });
+  const { origin, child } = f;
+  const key = await addLicence(child);
   await syncOf(child).runOnce();
-  assert.deepEqual(await mirrorSync(child, key), {
+  assert.deepEqual(await mirrorSyncOf(child, key), {
     state: "fresh",
     version: 1,
     upstreamVersion: 1,
@@ -87,32 +71,28 @@ Deno.test("GET /v1/node shows mirror.sync fresh at the synced version, then stal
   });
 
   clock.set(T0 + 60_000);
-  await origin.setRecords(fileRecords(60));
-  await origin.publish({ now: T0 + 60_000 });
+  await origin.publishRecords(fileRecords(60), { now: T0 + 60_000 });
   await syncOf(child).runOnce();
-  const second = await mirrorSync(child, key);
+  const second = await mirrorSyncOf(child, key);
   assert.deepEqual(
     [second?.state, second?.version, second?.upstreamVersion, second?.lastSuccess, second?.expires],
     ["fresh", 2, 2, iso(T0 + 60_000), iso(T0 + 60_000 + DAY_MS)],
   );
 
   clock.set(T0 + 60_000 + 3 * 3600_000 + 1000); // past staleAfterSeconds (3 h) without a check
-  assert.equal((await mirrorSync(child, key))?.state, "stale");
+  assert.equal((await mirrorSyncOf(child, key))?.state, "stale");
   clock.set(T0 + 60_000 + DAY_MS); // the signed expiry
-  assert.equal((await mirrorSync(child, key))?.state, "frozen");
+  assert.equal((await mirrorSyncOf(child, key))?.state, "frozen");
 });
 
 Deno.test("mirror.sync counts consecutive failures and a success resets them", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(50));
-  await origin.publish();
-  await using server = new FeedServer(origin.tree);
-  await using child = await startChild(server.url, origin.rootPath);
-  const key = await licenceKey(child);
+  await using f = await startFollowing(fileRecords(50));
+  const { server, child } = f;
+  const key = await addLicence(child);
   failEverything(server);
   for (const n of [1, 2, 3]) {
     await assert.rejects(syncOf(child).runOnce());
-    const report = await mirrorSync(child, key);
+    const report = await mirrorSyncOf(child, key);
     assert.equal(report?.consecutiveFailures, n);
     assert.equal(report?.state, "unsynced");
     assert.equal(report?.lastSuccess, null);
@@ -123,7 +103,7 @@ Deno.test("mirror.sync counts consecutive failures and a success resets them", a
 
   server.tamper = undefined;
   await syncOf(child).runOnce();
-  const report = await mirrorSync(child, key);
+  const report = await mirrorSyncOf(child, key);
   assert.deepEqual(
     [report?.state, report?.version, report?.consecutiveFailures, report?.lastError],
     ["fresh", 1, 0, null],
@@ -131,11 +111,8 @@ Deno.test("mirror.sync counts consecutive failures and a success resets them", a
 });
 
 Deno.test("GET /metrics on a following node has the mirror and sync gauges", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(50));
-  await origin.publish();
-  await using server = new FeedServer(origin.tree);
-  await using child = await startChild(server.url, origin.rootPath);
+  await using f = await startFollowing(fileRecords(50));
+  const { child } = f;
   const before = await scrape(child);
   assert.equal(before.get("pksn_mirror_version"), 0);
   assert.equal(before.get('pksn_mirror_state{state="unsynced"}'), 1);
@@ -161,7 +138,7 @@ Deno.test("GET /metrics on a following node has the mirror and sync gauges", asy
 
 Deno.test("a node without sync configured shows mirror.sync null and no sync gauges", async () => {
   await using node = await startTestNode({ clock: fakeClock(T0) });
-  assert.equal(await mirrorSync(node, await licenceKey(node)), null);
+  assert.equal(await mirrorSyncOf(node, await addLicence(node)), null);
   const metrics = await scrape(node);
   for (const series of metrics.keys()) {
     assert.doesNotMatch(series, /^pksn_(mirror_version|mirror_state|sync_)/, series);
@@ -173,21 +150,18 @@ Deno.test("a node without sync configured shows mirror.sync null and no sync gau
 Deno.test({
   name: "mirror.sync shows the lag when a run saw a newer version but could not apply it",
   fn: async () => {
-    await using origin = await TestOrigin.create();
-    await origin.setRecords(fileRecords(50));
-    await origin.publish();
-    await using server = new FeedServer(origin.tree);
-    await using child = await startChild(server.url, origin.rootPath);
-    const key = await licenceKey(child);
+    await using f = await startFollowing(fileRecords(50));
+    const { origin, server, child } = f;
+    const key = await addLicence(child);
     await syncOf(child).runOnce();
-    await origin.setRecords(fileRecords(60));
-    await origin.publish();
-    await origin.setRecords(fileRecords(70));
-    await origin.publish();
-    server.tamper = (name) =>
-      /^(deltas|snapshots)\//.test(name) ? new Response("broken", { status: 500 }) : undefined;
+    await origin.publishRecords(fileRecords(60));
+    await origin.publishRecords(fileRecords(70));
+    server.tamper = answerFor(
+      /^(deltas|snapshots)\//,
+      () => new Response("broken", { status: 500 }),
+    );
     await assert.rejects(syncOf(child).runOnce());
-    const report = await mirrorSync(child, key);
+    const report = await mirrorSyncOf(child, key);
     assert.deepEqual(
       [report?.version, report?.upstreamVersion, report?.lagVersions],
       [1, 3, 2],
@@ -197,20 +171,17 @@ Deno.test({
 });
 
 Deno.test("pksn sync status --json reports unsynced, failures, then fresh after pksn sync", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(50));
   // The CLI runs on the real clock: sign against it.
-  await origin.publish({ now: Date.now(), expiresSeconds: 86_400 });
+  await using origin = await TestOrigin.atVersion1(fileRecords(50), {
+    now: Date.now(),
+    expiresSeconds: 86_400,
+  });
   await using server = new FeedServer(origin.tree);
   await using dir = await tempDir();
-  const config = join(dir.path, "pksn.json");
-  await Deno.writeTextFile(
-    config,
-    JSON.stringify({
-      dataDir: join(dir.path, "data"),
-      sync: { url: server.url, root: origin.rootPath },
-    }),
-  );
+  const config = await writeSyncConfig(dir.path, join(dir.path, "data"), {
+    url: server.url,
+    root: origin.rootPath,
+  });
   const status = async (): Promise<Record<string, unknown>> => {
     const res = await runCli(["sync", "status", "--json", "--config", config]);
     assert.equal(res.code, 0, res.stderr);

@@ -35,6 +35,7 @@ import {
   D1,
   D2,
   deltaFrom,
+  EICAR_ATTRS,
   encoder,
   hexBytes,
   hexOf,
@@ -302,16 +303,9 @@ Deno.test("the example streams in docs/feed-format.md are what the writer writes
   const [snapshotHex, deltaHex] = await documentedExamples();
   const eicar = digestKeyFromHex("file", MD5);
   const domain = textKey("domain", "evil.example");
-  const eicarAttrs = {
-    verdict: 2,
-    threat: "EICAR-Test-File",
-    categories: '["demo"]',
-    ttl: 3600,
-    source: "demo",
-  };
   const suspicious = { verdict: 5, threat: null, categories: null, ttl: 60, source: "demo" };
   const snapshot = snapshotOf([
-    { key: eicar, attrs: eicarAttrs, firstSeen: D1, lastSeen: null },
+    { key: eicar, attrs: EICAR_ATTRS, firstSeen: D1, lastSeen: null },
     { key: domain, attrs: PHISHING, firstSeen: null, lastSeen: null },
   ], 1);
   assert.deepEqual(snapshot.bytes, snapshotHex);

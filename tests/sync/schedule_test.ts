@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type Freshness, freshnessOf, mirrorModeFor } from "../../src/sync/freshness.ts";
 import { type MirrorState, readMirrorState, type SyncStatus } from "../../src/sync/mirror_state.ts";
 import { firstPollSeconds, nextPollSeconds, type ScheduleInput } from "../../src/sync/schedule.ts";
-import { FeedServer, fileRecords, md5Of, startChild, T0, TestOrigin, verdictOf } from "./_feed.ts";
+import { fileRecords, md5Of, startFollowing, T0, verdictOf } from "./_feed.ts";
 
 const LOW = (): number => 0;
 const HIGH = (): number => 0.999;
@@ -170,15 +170,12 @@ Deno.test("mirrorModeFor: only a frozen mirror changes how look-ups use it", () 
 });
 
 Deno.test("a serving node with firstPollMaxSeconds 0 syncs by itself soon after start", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(100));
-  await origin.publish();
-  await using server = new FeedServer(origin.tree);
   // The node runs on a fake clock; the schedule runs on real timers.
-  await using child = await startChild(server.url, origin.rootPath, {
+  await using f = await startFollowing(fileRecords(100), {
     firstPollMaxSeconds: 0,
     intervalSeconds: 3600,
   });
+  const { server, child } = f;
   const deadline = Date.now() + 5000;
   const until = async (what: string, done: () => boolean): Promise<void> => {
     while (!done()) {

@@ -5,22 +5,11 @@
 import assert from "node:assert/strict";
 import { computeMirrorChecksum } from "../../src/sync/apply.ts";
 import { readMirrorState } from "../../src/sync/mirror_state.ts";
-import {
-  FeedServer,
-  fileRecords,
-  md5Of,
-  startChild,
-  syncOf,
-  TestOrigin,
-  verdictOf,
-} from "./_feed.ts";
+import { fileRecords, md5Of, startFollowing, startThreeTiers, syncOf, verdictOf } from "./_feed.ts";
 
 Deno.test("a child's first sync applies the full snapshot and answers from it", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(500));
-  await origin.publish();
-  await using server = new FeedServer(origin.tree);
-  await using child = await startChild(server.url, origin.rootPath);
+  await using f = await startFollowing(fileRecords(500));
+  const { child } = f;
   assert.equal((await verdictOf(child, md5Of(7))).verdict, "unknown");
 
   const result = await syncOf(child).runOnce();
@@ -34,22 +23,20 @@ Deno.test("a child's first sync applies the full snapshot and answers from it", 
 });
 
 Deno.test("later versions arrive as deltas: adds, updates and removes", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(300));
-  await origin.publish();
-  await using server = new FeedServer(origin.tree);
-  await using child = await startChild(server.url, origin.rootPath);
+  await using f = await startFollowing(fileRecords(300));
+  const { origin, server, child } = f;
   await syncOf(child).runOnce();
 
   // v2: 0..99 become suspicious, 100..199 go, 300..349 are new.
-  await origin.setRecords([
+  await origin.publishRecords([
     ...fileRecords(100, "suspicious"),
     ...fileRecords(100, "malicious", 200),
     ...fileRecords(50, "adware", 300),
   ]);
-  await origin.publish();
-  await origin.setRecords([...fileRecords(100, "suspicious"), ...fileRecords(150, "adware", 200)]);
-  await origin.publish();
+  await origin.publishRecords([
+    ...fileRecords(100, "suspicious"),
+    ...fileRecords(150, "adware", 200),
+  ]);
   const snapshotsBefore = server.count(/^snapshots\//);
   const result = await syncOf(child).runOnce();
   assert.deepEqual(result.via, ["delta", "delta"]);
@@ -63,21 +50,12 @@ Deno.test("later versions arrive as deltas: adds, updates and removes", async ()
 });
 
 Deno.test("three tiers: origin → core → edge, the core never re-signs", async () => {
-  await using origin = await TestOrigin.create();
-  await origin.setRecords(fileRecords(200));
-  await origin.publish();
-  await using server = new FeedServer(origin.tree);
-  await using core = await startChild(server.url, origin.rootPath, {
-    serveFeed: true,
-    feedRequiresLicence: false,
-  });
-  await syncOf(core).runOnce();
-  await using edge = await startChild(`${core.url}/feed/`, origin.rootPath);
+  await using tiers = await startThreeTiers(fileRecords(200));
+  const { origin, core, edge } = tiers;
   assert.equal((await syncOf(edge).runOnce()).to, 1);
   assert.equal((await verdictOf(edge, md5Of(3))).verdict, "malicious");
 
-  await origin.setRecords(fileRecords(200, "phishing"));
-  await origin.publish();
+  await origin.publishRecords(fileRecords(200, "phishing"));
   await syncOf(core).runOnce();
   const result = await syncOf(edge).runOnce();
   assert.deepEqual(result.via, ["delta"]);
