@@ -3,6 +3,7 @@
  * the newest one stored, moved forward along the source's signed root chain
  * (root.N+1.json, each signed by the keys of the one before).
  */
+import { join } from "node:path";
 import { quote } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -42,7 +43,7 @@ export interface RootChainDeps {
 
 /** The newest root the node can trust, after following the source's rotations; unexpired. */
 export async function currentRoot(deps: RootChainDeps): Promise<Root> {
-  let root = await trustedRoot(deps);
+  let { root, text: rootText } = await trustedRoot(deps);
   const latest = await sourceRootVersion(deps.source);
   const last = Math.min(latest, root.version + MAX_ROOT_STEPS);
   if (last < latest) {
@@ -66,7 +67,9 @@ export async function currentRoot(deps: RootChainDeps): Promise<Root> {
     if (deps.served !== null) await publishRoot(deps.served, next.version, text);
     deps.log.info(`Root keys rotated to version ${next.version}`);
     root = next;
+    rootText = text;
   }
+  if (deps.served !== null) await serveOlderRoots(deps, deps.served, rootText);
   if (isExpired(root.expires, deps.now())) {
     throw new SyncError(
       "root_expired",
@@ -76,14 +79,52 @@ export async function currentRoot(deps: RootChainDeps): Promise<Root> {
   return root;
 }
 
-/** The newest root stored, else the shipped one. */
-async function trustedRoot(deps: RootChainDeps): Promise<Root> {
+/** The newest root stored, else the shipped one, with its text. */
+async function trustedRoot(deps: RootChainDeps): Promise<{ root: Root; text: string }> {
   const shipped = parseEnvelope(deps.shippedRoot, rootSchema, "the configured sync.root");
   await verifyRole(shipped, shipped.signed, "root", "the configured sync.root");
   const storedText = await readTextIfExists(deps.rootPath);
-  if (storedText === null) return shipped.signed;
+  if (storedText === null) return { root: shipped.signed, text: deps.shippedRoot };
   const stored = parseEnvelope(storedText, rootSchema, deps.rootPath).signed;
-  return stored.version >= shipped.signed.version ? stored : shipped.signed;
+  return stored.version >= shipped.signed.version
+    ? { root: stored, text: storedText }
+    : { root: shipped.signed, text: deps.shippedRoot };
+}
+
+/**
+ * Fills in the older root.N.json files of the served tree. A downstream node
+ * flashed with an older root than this node's needs each version after its
+ * own to follow the chain; this node may never have fetched them (it shipped
+ * with a newer root). Each older root is taken only if the next one, already
+ * trusted, verifies as signed by it: the served chain stays one a client can walk.
+ */
+async function serveOlderRoots(deps: RootChainDeps, served: string, newest: string): Promise<void> {
+  let later = parseEnvelope(newest, rootSchema, ROOT_FILE);
+  const lowest = Math.max(1, later.signed.version - MAX_ROOT_STEPS);
+  for (let version = later.signed.version - 1; version >= lowest; version--) {
+    const name = rootFile(version);
+    let text = await readTextIfExists(join(served, name));
+    if (text === null) {
+      try {
+        text = await deps.source.text(name, MAX_METADATA_BYTES);
+      } catch (err) {
+        if (err instanceof SyncError && err.code === "unauthorized") return;
+        throw err;
+      }
+      if (text === null) return;
+      try {
+        const older = parseEnvelope(text, rootSchema, name);
+        await verifyNextRoot(older.signed, later, rootFile(version + 1));
+      } catch (err) {
+        // Only downstream nodes on that old root lose out; this node's own sync goes on.
+        if (!(err instanceof SyncError)) throw err;
+        deps.log.warn(`Not serving ${quote(name)} to downstream nodes: ${err.message}`);
+        return;
+      }
+      await writeFileAtomic(join(served, name), [new TextEncoder().encode(text)]);
+    }
+    later = parseEnvelope(text, rootSchema, name);
+  }
 }
 
 /**
