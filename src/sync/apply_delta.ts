@@ -22,7 +22,8 @@ import type { ApplyOptions } from "./apply.ts";
 import { keyHex, ROW_FIELDS as FIELDS, type RowArray, RowHasher } from "./mirror_tables.ts";
 import { StagedChanges } from "./staged_changes.ts";
 import { readMirrorState, writeMirrorState } from "./mirror_state.ts";
-import { type FeedRecord, OP_ADD, OP_REMOVE, type StreamReader } from "./record_stream.ts";
+import { type FeedRecord, OP_ADD, OP_REMOVE } from "./stream_format.ts";
+import type { StreamReader } from "./stream_reader.ts";
 import { SyncError } from "./sync_error.ts";
 
 const DEFAULT_BATCH = 20_000;

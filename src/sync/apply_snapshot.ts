@@ -20,7 +20,7 @@ import {
   NEXT_TABLE,
 } from "./mirror_tables.ts";
 import { writeMirrorState } from "./mirror_state.ts";
-import type { StreamReader } from "./record_stream.ts";
+import type { StreamReader } from "./stream_reader.ts";
 import { SyncError } from "./sync_error.ts";
 
 const DEFAULT_BATCH = 20_000;

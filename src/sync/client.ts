@@ -32,10 +32,10 @@ import {
   verifyRole,
 } from "./metadata.ts";
 import { readMirrorState, readSyncStatus } from "./mirror_state.ts";
-import { fileSource, StreamReader } from "./record_stream.ts";
 import { currentRoot } from "./root_chain.ts";
 import { publishServed } from "./served_tree.ts";
 import { pruneStaging, removeLeftoverBundles } from "./staging.ts";
+import { fileSource, StreamReader } from "./stream_reader.ts";
 import { SyncError } from "./sync_error.ts";
 import { verifiedCopy } from "./verified_copy.ts";
 

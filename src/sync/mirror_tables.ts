@@ -7,7 +7,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { toHex } from "../reputation/hash.ts";
 import { attributeHash, type Hash64, rowHash, StateChecksum } from "./checksum.ts";
-import { type Attributes, attributeText } from "./record_stream.ts";
+import { type Attributes, attributeText } from "./stream_format.ts";
 import { SyncError } from "./sync_error.ts";
 
 /** Where a snapshot is built before it is swapped in. */

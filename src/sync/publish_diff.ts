@@ -9,14 +9,8 @@ import { TYPE_BYTE } from "../reputation/keys.ts";
 import type { ObjectType } from "../reputation/types.ts";
 import { RowHasher } from "./apply.ts";
 import { EMPTY_CHECKSUM, StateChecksum } from "./checksum.ts";
-import {
-  compareKeys,
-  keyProblem,
-  OP_ADD,
-  OP_REMOVE,
-  OP_UPDATE,
-  StreamWriter,
-} from "./record_stream.ts";
+import { compareKeys, keyProblem, OP_ADD, OP_REMOVE, OP_UPDATE } from "./stream_format.ts";
+import { StreamWriter } from "./stream_writer.ts";
 import { SyncError } from "./sync_error.ts";
 import type { EntryRow } from "../store/entries.ts";
 

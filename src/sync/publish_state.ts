@@ -27,7 +27,7 @@ import {
   verifyRole,
 } from "./metadata.ts";
 import { readMirrorState } from "./mirror_state.ts";
-import { fileSource, StreamReader } from "./record_stream.ts";
+import { fileSource, StreamReader } from "./stream_reader.ts";
 import { SyncError } from "./sync_error.ts";
 
 /** A feed version as its signed timestamp and its manifest give it. */

@@ -4,7 +4,7 @@
  * them. A 1M-change delta needs about 50 MB here, not a few hundred MB of
  * objects in a heap capped at 96 MB.
  */
-import type { Op } from "./record_stream.ts";
+import type { Op } from "./stream_format.ts";
 
 /** One staged change, read back. */
 export interface StagedChange {

@@ -21,13 +21,10 @@ import {
   timestampSchema,
 } from "../../src/sync/metadata.ts";
 import { readMirrorState } from "../../src/sync/mirror_state.ts";
-import {
-  bufferSource,
-  type StreamHeader,
-  StreamReader,
-  StreamWriter,
-} from "../../src/sync/record_stream.ts";
 import type { SigningKey } from "../../src/sync/signing.ts";
+import type { StreamHeader } from "../../src/sync/stream_format.ts";
+import { bufferSource, StreamReader } from "../../src/sync/stream_reader.ts";
+import { StreamWriter } from "../../src/sync/stream_writer.ts";
 import { SyncError } from "../../src/sync/sync_error.ts";
 import type { Config } from "../../src/config.ts";
 import { tempDir, type TestNode } from "../_helpers.ts";

@@ -18,8 +18,8 @@ import {
   readCurrent,
   readFeedRoot,
 } from "../../src/sync/publisher.ts";
-import { fileSource, StreamReader } from "../../src/sync/record_stream.ts";
 import { generateKeyFile, parseKeyFile, type SigningKey } from "../../src/sync/signing.ts";
+import { fileSource, StreamReader } from "../../src/sync/stream_reader.ts";
 import { SyncError } from "../../src/sync/sync_error.ts";
 import { readLines } from "../../src/text/lines.ts";
 

@@ -16,8 +16,6 @@ import {
 import {
   type Attributes,
   attributeText,
-  bufferSource,
-  type ByteSource,
   compareKeys,
   type FeedRecord,
   type Op,
@@ -26,9 +24,9 @@ import {
   OP_UPDATE,
   type StreamHeader,
   type StreamKind,
-  StreamReader,
-  StreamWriter,
-} from "../../src/sync/record_stream.ts";
+} from "../../src/sync/stream_format.ts";
+import { bufferSource, type ByteSource, StreamReader } from "../../src/sync/stream_reader.ts";
+import { StreamWriter } from "../../src/sync/stream_writer.ts";
 import { SyncError } from "../../src/sync/sync_error.ts";
 
 export const encoder = new TextEncoder();

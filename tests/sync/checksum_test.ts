@@ -7,7 +7,7 @@ import {
   rowHash,
   StateChecksum,
 } from "../../src/sync/checksum.ts";
-import { attributeText } from "../../src/sync/record_stream.ts";
+import { attributeText } from "../../src/sync/stream_format.ts";
 import { digestKeyFromHex, ipKey, textKey } from "../../src/reputation/keys.ts";
 import { EICAR_ATTRS, MD5 } from "./_stream.ts";
 

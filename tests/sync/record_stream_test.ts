@@ -8,11 +8,8 @@ import { attributeHash, EMPTY_CHECKSUM } from "../../src/sync/checksum.ts";
 import {
   type Attributes,
   attributeText,
-  bufferSource,
-  type ByteSource,
   compareKeys,
   type FeedRecord,
-  fileSource,
   keyProblem,
   MAX_ATTRIBUTE_BYTES,
   MAX_KEY_BYTES,
@@ -20,9 +17,14 @@ import {
   OP_REMOVE,
   OP_UPDATE,
   type StreamKind,
+} from "../../src/sync/stream_format.ts";
+import {
+  bufferSource,
+  type ByteSource,
+  fileSource,
   StreamReader,
-  StreamWriter,
-} from "../../src/sync/record_stream.ts";
+} from "../../src/sync/stream_reader.ts";
+import { StreamWriter } from "../../src/sync/stream_writer.ts";
 import { SyncError } from "../../src/sync/sync_error.ts";
 import { tempDir } from "../_helpers.ts";
 import {
