@@ -160,7 +160,7 @@ export class HttpUpstream implements Upstream {
     const status = response.status;
     const retryable = isRetryableStatus(status);
     throw new UpstreamError(
-      `Upstream ${quote(url)} answered ${status}${detail(text)}`,
+      `Upstream ${quote(url)} answered ${status}${detail(text)}${advice(status)}`,
       {
         retryable,
         upstreamStatus: status,
@@ -170,6 +170,13 @@ export class HttpUpstream implements Upstream {
       },
     );
   }
+}
+
+/** What the operator should check when the parent refuses this node itself. */
+function advice(status: number): string {
+  if (status !== 401 && status !== 403) return "";
+  return "; check this node's licence key in upstream.key, and that the parent has that " +
+    "licence registered, active and allowing statistics (mode with-statistics)";
 }
 
 function readReceipt(text: string): StatisticsReceipt {

@@ -1,10 +1,14 @@
 /**
  * Packing a closed day into `archive/YYYY-MM-DD.tar`: a `manifest.json` (date,
- * record count, SHA-256 of the NDJSON, counts by verdict and threat) and the
- * day's NDJSON. The TAR is written under a temporary name, synced, renamed and
- * its folder synced; only then is the day file removed, so a crash at any
- * point leaves the records in one place or the other, never nowhere.
+ * record count, SHA-256 of the NDJSON, counts by verdict and threat, and the
+ * SHA-256 and length of every day file packed into it) and the day's NDJSON.
+ * The TAR is written under a temporary name, synced, renamed and its folder
+ * synced; only then is the day file removed, so a crash at any point leaves the
+ * records in one place or the other, never nowhere. The list of packed day
+ * files makes a repeat after such a crash remove the file instead of packing
+ * its records a second time.
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Clock } from "../clock.ts";
 import { quote } from "../errors.ts";
@@ -14,11 +18,20 @@ import { archiveDamaged, readTar, writeTar } from "../store/tar.ts";
 
 const ARCHIVE_LABEL = "Statistics archive";
 
+/** A day file packed into an archive, known by its content. */
+export interface PackedFile {
+  /** SHA-256 of the whole file, lower-case hex. */
+  sha256: string;
+  bytes: number;
+}
+
 /** The `manifest.json` of an archive. */
 export interface Manifest extends Summary {
   date: string;
   /** When the archive was written (ISO 8601). */
   packedAt: string;
+  /** The day files packed into the archive, oldest first; archives from before the list lack it. */
+  dayFiles?: PackedFile[];
 }
 
 /** The manifest's name inside an archive. */
@@ -30,31 +43,54 @@ export function ndjsonName(date: string): string {
   return `${date}.ndjson`;
 }
 
+/** Options of {@link packDay}. */
+export interface PackOptions {
+  clock: Clock;
+  /** Runs with the archive in place, right before the day file is removed; tests crash there. */
+  beforeRemove?: () => void | Promise<void>;
+}
+
 /**
  * Packs the day file of `date` into its archive and removes the file. When an
  * archive of that date exists already (a crash after the rename, or records
- * written after the day was packed), it is kept: identical content just
- * removes the file, other content is appended to the archived records.
+ * written after the day was packed), it is kept and only what it lacks is
+ * added: a file the manifest lists as packed is just removed, and of a file
+ * that starts with a listed one only the rest is appended.
  */
-export async function packDay(dir: string, date: string, clock: Clock): Promise<Manifest> {
+export async function packDay(dir: string, date: string, options: PackOptions): Promise<Manifest> {
+  const { clock } = options;
   const source = dayFile(dir, date);
   const target = archiveFile(dir, date);
-  const fromFile = (): AsyncIterable<Uint8Array> => fileChunks(source);
-  let chunks = fromFile;
+  const removeSource = async (): Promise<void> => {
+    await options.beforeRemove?.();
+    await removeSynced(source, dir);
+  };
+  const file = await summarize(fileChunks(source));
+  let packed: PackedFile[] = [];
+  let chunks = (): AsyncIterable<Uint8Array> => fileChunks(source);
+  let summary = file;
   if (await exists(target)) {
     const previous = await readManifest(target);
-    const current = await summarize(fromFile());
-    if (current.sha256 === previous.sha256 || current.records === 0) {
-      await removeSynced(source, dir);
+    packed = packedFiles(previous);
+    const skip = await packedPrefix(source, packed);
+    const fresh = (): AsyncIterable<Uint8Array> => skipBytes(fileChunks(source), skip);
+    const rest = skip === 0 ? file : await summarize(fresh());
+    if (rest.records === 0) {
+      await removeSource();
       return previous;
     }
     chunks = async function* merged(): AsyncGenerator<Uint8Array> {
       yield* archivedNdjson(target, date);
-      yield* fromFile();
+      yield* fresh();
     };
+    summary = await summarize(chunks());
   }
-  const summary = await summarize(chunks());
-  const manifest: Manifest = { date, ...summary, packedAt: new Date(clock.now()).toISOString() };
+  const manifest: Manifest = {
+    date,
+    ...summary,
+    packedAt: new Date(clock.now()).toISOString(),
+    dayFiles: [...packed, { sha256: file.sha256, bytes: file.bytes }],
+  };
   await Deno.mkdir(archiveDir(dir), { recursive: true });
   const temporary = `${target}.tmp`;
   const mtime = new Date(clock.now());
@@ -71,8 +107,61 @@ export async function packDay(dir: string, date: string, clock: Clock): Promise<
     throw err;
   }
   await syncDir(archiveDir(dir));
-  await removeSynced(source, dir);
+  await removeSource();
   return manifest;
+}
+
+/**
+ * The day files an archive holds. An archive from before the list counts as
+ * one file with its whole NDJSON, which is what it was unless it was merged.
+ */
+function packedFiles(manifest: Manifest): PackedFile[] {
+  if (Array.isArray(manifest.dayFiles)) return manifest.dayFiles;
+  return [{ sha256: manifest.sha256, bytes: manifest.bytes }];
+}
+
+/**
+ * How many leading bytes of the file at `path` are packed already: the length
+ * of the longest listed file it starts with (its whole length after a crash
+ * between the rename and the removal), or 0.
+ */
+async function packedPrefix(path: string, packed: PackedFile[]): Promise<number> {
+  const lengths = [...new Set(packed.map((p) => p.bytes))].filter((n) => n > 0);
+  lengths.sort((a, b) => a - b);
+  const hash = createHash("sha256");
+  let offset = 0;
+  let next = 0;
+  let longest = 0;
+  for await (let chunk of fileChunks(path)) {
+    while (chunk.length > 0 && next < lengths.length) {
+      const take = Math.min(chunk.length, lengths[next] - offset);
+      hash.update(chunk.subarray(0, take));
+      offset += take;
+      chunk = chunk.subarray(take);
+      if (offset !== lengths[next]) continue;
+      const digest = hash.copy().digest("hex");
+      if (packed.some((p) => p.bytes === offset && p.sha256 === digest)) longest = offset;
+      next++;
+    }
+    if (next === lengths.length) break;
+  }
+  return longest;
+}
+
+/** The chunks without their first `count` bytes. */
+async function* skipBytes(
+  chunks: AsyncIterable<Uint8Array>,
+  count: number,
+): AsyncGenerator<Uint8Array> {
+  let left = count;
+  for await (const chunk of chunks) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield chunk.subarray(left);
+    left = 0;
+  }
 }
 
 /** Reads an archive's manifest (its first entry). */

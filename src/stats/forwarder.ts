@@ -12,6 +12,7 @@ import { Counter, type Registry } from "../metrics.ts";
 import type { SampleMeta, Upstream } from "../proxy/mod.ts";
 import { toHex } from "../reputation/hash.ts";
 import { MAX_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
+import { CorruptSampleError } from "./samples.ts";
 import { type Spool, SPOOL_KINDS, type SpoolEntry, type SpoolKind } from "./spool.ts";
 
 /** Timers as a dependency, so tests decide when the loop runs. */
@@ -22,6 +23,7 @@ export interface Timers {
 
 /** Where the forwarder finds a sample's bytes. */
 export interface SampleSource {
+  /** Null when the sample is gone; throws {@link CorruptSampleError} when its record is damaged. */
   read(sha256: string): Promise<{ bytes: Uint8Array; meta: SampleMeta } | null>;
 }
 
@@ -54,6 +56,10 @@ const TRAFFIC: Readonly<Record<SpoolKind, UpstreamTraffic>> = {
   sample: "samples",
 };
 
+// Why an entry was not delivered, as the failed counter's "reason" label.
+const FAILURE_REASONS = ["retryable", "permanent", "missing", "corrupt"] as const;
+type FailureReason = typeof FAILURE_REASONS[number];
+
 // Entries read per query; a pass keeps reading until nothing is due.
 const PAGE = 50;
 
@@ -84,7 +90,7 @@ export class Forwarder {
     this.#sent = new Counter("pksn_upstream_sent_total", "Entries delivered upstream", ["kind"]);
     this.#failed = new Counter(
       "pksn_upstream_failed_total",
-      "Failed upstream sends by reason (retryable, permanent, missing)",
+      `Failed upstream sends by reason (${FAILURE_REASONS.join(", ")})`,
       ["kind", "reason"],
     );
     this.#rejected = new Counter(
@@ -120,7 +126,7 @@ export class Forwarder {
 
   /** Delivered and failed sends since this forwarder was made, by kind. */
   counts(kind: SpoolKind): { sent: number; failed: number } {
-    const failed = ["retryable", "permanent", "missing"]
+    const failed = FAILURE_REASONS
       .reduce((n, reason) => n + this.#failed.get(kind, reason), 0);
     return { sent: this.#sent.get(kind), failed };
   }
@@ -176,8 +182,7 @@ export class Forwarder {
         const sample = await this.#deps.samples?.read(sha256) ?? null;
         if (sample === null) {
           // Retention or the operator removed it; there is nothing left to send.
-          spool.remove(entry.id);
-          this.#failed.inc(entry.kind, "missing");
+          this.#drop(entry, "missing");
           log.warn(
             `Sample "${sha256}" is no longer in quarantine: removed from the upstream spool`,
           );
@@ -186,11 +191,27 @@ export class Forwarder {
         await upstream.sendSample(sha256, sample.bytes, sample.meta);
       }
     } catch (err) {
+      if (err instanceof CorruptSampleError) {
+        // Every later attempt would read the same damaged row: report it once and let it go.
+        this.#drop(entry, "corrupt");
+        log.error(
+          `Cannot forward sample upstream, removed from the spool (the file stays in the ` +
+            `quarantine): ${err.message}`,
+          { batch: entry.batchId },
+        );
+        return "failed";
+      }
       return this.#failure(entry, err);
     }
     spool.remove(entry.id);
     this.#sent.inc(entry.kind);
     return "sent";
+  }
+
+  /** Takes an entry that can never be delivered out of the spool, counting why. */
+  #drop(entry: SpoolEntry, reason: FailureReason): void {
+    this.#deps.spool.remove(entry.id);
+    this.#failed.inc(entry.kind, reason);
   }
 
   /**

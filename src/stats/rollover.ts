@@ -5,6 +5,7 @@
  * clock that jumps (or a machine that slept) still rolls over.
  */
 import type { Clock } from "../clock.ts";
+import { quote } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { StatsReceivedRepository } from "../store/stats_received.ts";
 import { packDay } from "./archive.ts";
@@ -80,7 +81,12 @@ export class Rollover {
         await this.run();
       } catch (err) {
         // The next tick tries again: the day files stay where they are meanwhile.
-        this.#deps.log.error(`Cannot roll statistics over: ${(err as Error).message}`);
+        const why = (err as Error).message;
+        const dir = quote(this.#deps.files.dir);
+        this.#deps.log.error(
+          "Cannot roll statistics over (packing past days, retention), will retry within a " +
+            `minute: ${why}; check free space and the permissions of ${dir}`,
+        );
       }
     }
     if (this.#timer !== undefined) this.#schedule();
@@ -94,7 +100,7 @@ export class Rollover {
     const packed: string[] = [];
     for (const date of await dayFileDates(files.dir)) {
       if (date >= today) continue;
-      const manifest = await packDay(files.dir, date, clock);
+      const manifest = await packDay(files.dir, date, { clock });
       metrics.archives.inc();
       packed.push(date);
       log.info(`Packed statistics of ${date}`, {

@@ -8,7 +8,7 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Clock } from "../clock.ts";
-import { AppError, InvalidInputError } from "../errors.ts";
+import { AppError, InvalidInputError, quote } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { SampleMeta } from "../proxy/mod.ts";
 import { hexBytes, toHex } from "../reputation/hash.ts";
@@ -49,6 +49,25 @@ export interface SampleStoreDeps {
 }
 
 const EXTENSION = /^[a-z0-9]{1,16}$/;
+// What `POST /v1/samples` lets through as X-Detection (src/http/samples.ts).
+const DETECTION = /^[\x20-\x7e]{1,256}$/;
+
+/**
+ * A stored sample whose `meta` column is not what the node wrote (the database
+ * was edited or damaged). Reading it again cannot help, so it is never retried.
+ */
+export class CorruptSampleError extends Error {
+  /** Lower-case hex. */
+  readonly sha256: string;
+  /** Sending it again cannot succeed. */
+  readonly retryable = false;
+
+  constructor(sha256: string, why: string) {
+    super(`Sample ${quote(sha256)} has unreadable metadata in table "sample": ${why}`);
+    this.name = "CorruptSampleError";
+    this.sha256 = sha256;
+  }
+}
 
 /**
  * Reduces a client's file name to its extension (lower case, letters and digits,
@@ -117,17 +136,16 @@ export class SampleStore {
     }
   }
 
-  /** A stored sample's bytes and metadata, or null when it is not (or no longer) kept. */
+  /**
+   * A stored sample's bytes and metadata, or null when it is not (or no longer)
+   * kept; a {@link CorruptSampleError} when its metadata cannot be read.
+   */
   async read(sha256: string): Promise<{ bytes: Uint8Array; meta: SampleMeta } | null> {
     const row = this.#meta.get(hexBytes(sha256)) as { meta: string | null } | undefined;
     if (row === undefined) return null;
     const bytes = await this.#deps.folder.read(sha256);
     if (bytes === null) return null;
-    const stored = JSON.parse(row.meta ?? "{}") as Partial<SampleMeta>;
-    return {
-      bytes,
-      meta: { extension: stored.extension ?? null, detection: stored.detection ?? null },
-    };
+    return { bytes, meta: storedMeta(sha256, row.meta) };
   }
 
   /** Bytes the quarantine holds. */
@@ -203,4 +221,30 @@ export class SampleStore {
     this.#queue = run.catch(() => {});
     return run;
   }
+}
+
+/** Reads a `meta` column back, holding it to what {@link SampleStore} writes. */
+function storedMeta(sha256: string, text: string | null): SampleMeta {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(text ?? "{}");
+  } catch (err) {
+    throw new CorruptSampleError(sha256, `not JSON (${(err as Error).message})`);
+  }
+  if (typeof stored !== "object" || stored === null || Array.isArray(stored)) {
+    throw new CorruptSampleError(sha256, "not a JSON object");
+  }
+  const { extension = null, detection = null } = stored as Record<string, unknown>;
+  // The values become request headers upstream: anything else would fail every send.
+  if (extension !== null && !(typeof extension === "string" && EXTENSION.test(extension))) {
+    throw new CorruptSampleError(sha256, `invalid "extension" ${shown(extension)}`);
+  }
+  if (detection !== null && !(typeof detection === "string" && DETECTION.test(detection))) {
+    throw new CorruptSampleError(sha256, `invalid "detection" ${shown(detection)}`);
+  }
+  return { extension, detection };
+}
+
+function shown(value: unknown): string {
+  return quote(typeof value === "string" ? value : JSON.stringify(value));
 }

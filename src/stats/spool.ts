@@ -31,6 +31,9 @@ export interface SpoolEntry {
   lastError: string | null;
 }
 
+/** Entries and bytes waiting, by kind. */
+export type SpoolTotals = Record<SpoolKind, { entries: number; bytes: number }>;
+
 /** What {@link Spool.enqueue} did. */
 export type EnqueueResult = "queued" | "duplicate" | "full";
 
@@ -98,22 +101,7 @@ export class Spool {
     const registry = deps.registry;
     if (registry) {
       registry.register(this.#dropped);
-      registry.register(
-        new Gauge(
-          "pksn_upstream_spool_entries",
-          "Entries waiting to go upstream",
-          ["kind"],
-          () => SPOOL_KINDS.map((kind) => [[kind], this.totals()[kind].entries]),
-        ),
-      );
-      registry.register(
-        new Gauge(
-          "pksn_upstream_spool_bytes",
-          "Bytes waiting to go upstream",
-          ["kind"],
-          () => SPOOL_KINDS.map((kind) => [[kind], this.totals()[kind].bytes]),
-        ),
-      );
+      registry.register(spoolGauges(() => this.totals()));
     }
   }
 
@@ -161,7 +149,7 @@ export class Spool {
   }
 
   /** Entries and bytes waiting, by kind. */
-  totals(): Record<SpoolKind, { entries: number; bytes: number }> {
+  totals(): SpoolTotals {
     const totals = { statistics: { entries: 0, bytes: 0 }, sample: { entries: 0, bytes: 0 } };
     for (const row of this.#totals.all() as { kind: SpoolKind; entries: number; bytes: number }[]) {
       totals[row.kind] = { entries: Number(row.entries), bytes: Number(row.bytes) };
@@ -173,6 +161,32 @@ export class Spool {
   dropped(kind: SpoolKind): number {
     return this.#dropped.get(kind);
   }
+}
+
+/**
+ * The gauges `pksn_upstream_spool_entries` and `pksn_upstream_spool_bytes`,
+ * rendered together from one reading of `totals` per scrape.
+ */
+function spoolGauges(totals: () => SpoolTotals): { render(): string } {
+  let scraped: SpoolTotals;
+  const entries = new Gauge(
+    "pksn_upstream_spool_entries",
+    "Entries waiting to go upstream",
+    ["kind"],
+    () => SPOOL_KINDS.map((kind) => [[kind], scraped[kind].entries]),
+  );
+  const bytes = new Gauge(
+    "pksn_upstream_spool_bytes",
+    "Bytes waiting to go upstream",
+    ["kind"],
+    () => SPOOL_KINDS.map((kind) => [[kind], scraped[kind].bytes]),
+  );
+  return {
+    render(): string {
+      scraped = totals();
+      return entries.render() + bytes.render();
+    },
+  };
 }
 
 /** Runs `fn` in the caller's open transaction, or in a new one. */

@@ -1,5 +1,6 @@
 /** The upstream spool: bounded, durable, observable. */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import type { StatisticsReceipt, Upstream } from "../../src/proxy/mod.ts";
 import { queueAcceptedStatistics } from "../../src/stats/forwarder.ts";
 import { openRig, startFakeParent, statisticsBatch, streamOf } from "./_forward.ts";
@@ -27,6 +28,40 @@ Deno.test("a full spool turns new batches away with a counter and a warning, and
   await rig.forwarder.runOnce();
   assert.deepEqual([...parent.stores.keys()].sort(), ["s1", "s2"]);
   assert.equal(rig.spool.enqueue("statistics", "s5", batch), "queued", "delivery makes room");
+});
+
+Deno.test("a scrape reads the spool once for both gauges, and the next scrape reads it afresh", async () => {
+  await using parent = startFakeParent();
+  await using rig = await openRig({ upstream: parent.url });
+  const batch = statisticsBatch("g");
+  rig.spool.enqueue("statistics", "g1", batch);
+  const totals = rig.spool.totals.bind(rig.spool);
+  let readings = 0;
+  rig.spool.totals = () => {
+    readings++;
+    return totals();
+  };
+
+  const first = rig.registry.render();
+  assert.equal(readings, 1);
+  assert.match(first, /^pksn_upstream_spool_entries\{kind="statistics"\} 1$/m);
+  assert.match(
+    first,
+    new RegExp(`^pksn_upstream_spool_bytes\\{kind="statistics"\\} ${batch.byteLength}$`, "m"),
+  );
+  assert.match(first, /^pksn_upstream_spool_entries\{kind="sample"\} 0$/m);
+  assert.match(first, /^pksn_upstream_spool_bytes\{kind="sample"\} 0$/m);
+  assert.match(first, /# TYPE pksn_upstream_spool_entries gauge\n/);
+  assert.match(first, /# TYPE pksn_upstream_spool_bytes gauge\n/);
+
+  rig.spool.enqueue("statistics", "g2", batch);
+  const second = rig.registry.render();
+  assert.equal(readings, 2);
+  assert.match(second, /^pksn_upstream_spool_entries\{kind="statistics"\} 2$/m);
+  assert.match(
+    second,
+    new RegExp(`^pksn_upstream_spool_bytes\\{kind="statistics"\\} ${batch.byteLength * 2}$`, "m"),
+  );
 });
 
 Deno.test("a batch id already queued is kept once", async () => {
@@ -94,6 +129,49 @@ Deno.test("a queued sample whose file is gone is removed from the spool with a w
   assert.equal(rig.spool.totals().sample.entries, 0);
   assert.ok(rig.log.lines.some((l) => l.includes("WARN") && l.includes(sha256)));
 });
+
+for (
+  const [damage, meta, why] of [
+    ["is not JSON", "{not json", /not JSON \(/],
+    ["is not an object", "null", /not a JSON object/],
+    [
+      "holds a detection no header can carry",
+      '{"detection":"line\\nbreak"}',
+      /invalid "detection"/,
+    ],
+  ] as const
+) {
+  Deno.test(`a queued sample whose stored metadata ${damage} is reported once, counted and dropped from the spool; its file stays`, async () => {
+    await using parent = startFakeParent();
+    await using rig = await openRig({ upstream: parent.url });
+    const receive = (text: string) =>
+      rig.samples.receive(streamOf(new TextEncoder().encode(text)), {
+        licenceId: 1,
+        sha256: null,
+        meta: { extension: "exe", detection: null },
+      });
+    const damaged = (await receive("damaged row")).sha256;
+    const healthy = (await receive("healthy row")).sha256;
+    rig.db.prepare("UPDATE sample SET meta = ? WHERE hex(sha256) = upper(?)").run(meta, damaged);
+
+    assert.deepEqual(await rig.forwarder.runOnce(), { sent: 1, failed: 1 }, "no pause either");
+    assert.deepEqual([...parent.samples.keys()], [healthy]);
+    assert.equal(rig.spool.totals().sample.entries, 0, "not retried");
+    assert.deepEqual(await rig.forwarder.runOnce(), { sent: 0, failed: 0 });
+
+    const reports = rig.log.lines.filter((l) => l.includes(damaged));
+    assert.equal(reports.length, 1, reports.join("\n"));
+    assert.match(reports[0], /ERROR/);
+    assert.match(reports[0], /removed from the spool \(the file stays in the quarantine\)/);
+    assert.match(reports[0], why);
+    assert.match(
+      rig.registry.render(),
+      /^pksn_upstream_failed_total\{kind="sample",reason="corrupt"\} 1$/m,
+    );
+    const file = join(rig.dir, "quarantine", damaged.slice(0, 2), damaged.slice(2, 4), damaged);
+    assert.ok((await Deno.stat(file)).isFile, "the sample itself is kept");
+  });
+}
 
 Deno.test("records the parent refuses inside a delivered batch are counted and logged, not retried", async () => {
   const calls: string[] = [];

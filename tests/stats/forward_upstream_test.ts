@@ -46,12 +46,31 @@ for (const [status, retryable] of STATUSES) {
     const err = await failureOf(upstream.sendStatistics("k", statisticsBatch("s")));
     assert.equal(err.retryable, retryable);
     assert.equal(err.upstreamStatus, status);
+    const refusesNode = status === 401 || status === 403;
     assert.equal(
       err.message,
-      `Upstream "${parent.url}/v1/stats" answered ${status}: fake_failure: Told to answer ${status}`,
+      `Upstream "${parent.url}/v1/stats" answered ${status}: fake_failure: Told to answer ${status}` +
+        (refusesNode
+          ? "; check this node's licence key in upstream.key, and that the parent has that " +
+            "licence registered, active and allowing statistics (mode with-statistics)"
+          : ""),
     );
   });
 }
+
+Deno.test("a 401 or 403 to a sample also tells the operator to check upstream.key and the licence at the parent", async () => {
+  await using parent = startFakeParent();
+  parent.failNext(1, { status: 403 });
+  const upstream = new HttpUpstream({ url: parent.url, key: NODE_KEY, timeoutSeconds: 5 });
+  const err = await failureOf(
+    upstream.sendSample("ab".repeat(32), new Uint8Array([1]), { extension: null, detection: null }),
+  );
+  assert.equal(err.retryable, false);
+  assert.match(
+    err.message,
+    /\/v1\/samples" answered 403: .*; check this node's licence key in upstream\.key, and that the parent has that licence registered, active and allowing statistics/,
+  );
+});
 
 Deno.test("a 429 or 503 carries the parent's Retry-After in seconds", async () => {
   await using parent = startFakeParent();

@@ -116,6 +116,29 @@ Deno.test("the rollover timer packs yesterday once the clock passes midnight", a
   assert.equal((await readManifest(archiveFile(t.stats.dir, DAY1))).records, 1);
 });
 
+Deno.test("a rollover that cannot pack a past day logs that it will retry and what to check", async () => {
+  await using t = await openTestStats({ start: noon(DAY1) });
+  await t.stats.ingest.accept(1, [record()]);
+  // A file where the archive folder belongs: packing fails as on a full or read-only disk.
+  const archives = join(t.stats.dir, "archive");
+  await Deno.remove(archives, { recursive: true });
+  await Deno.writeTextFile(archives, "in the way");
+  t.clock.set(noon(DAY1) + DAY_MS / 2 - 100);
+  t.stats.rollover.start();
+  t.clock.set(noon(DAY2));
+  const failed = (): string | undefined => t.logLines.find((l) => l.includes("ERROR"));
+  const deadline = Date.now() + 5000;
+  while (failed() === undefined && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  await t.stats.rollover.stop();
+  assert.match(
+    failed() ?? "",
+    /Cannot roll statistics over \(packing past days, retention\), will retry within a minute: .+; check free space and the permissions of ".+\/stats"$/,
+  );
+  assert.ok((await Deno.stat(dayFile(t.stats.dir, DAY1))).isFile, "the day file waits");
+});
+
 Deno.test("a day of several megabytes packs and exports byte for byte", async () => {
   await using t = await openTestStats({ start: noon(DAY1) });
   const batch = Array.from({ length: 2000 }, (_, i) => record({ size: i, threat: `T.${i % 7}` }));
