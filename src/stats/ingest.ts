@@ -20,8 +20,12 @@ export interface AcceptedBatch {
   ndjson: Uint8Array;
 }
 
-/** Called after the accepted records are synced to disk (the upstream forwarder plugs in here). */
-export type OnAccepted = (batch: AcceptedBatch) => void | Promise<void>;
+/**
+ * Called after the accepted records are synced to disk (the upstream forwarder
+ * plugs in here). Synchronous: it runs inside the transaction that records the
+ * batch's idempotency key, so both commit together or neither does.
+ */
+export type OnAccepted = (batch: AcceptedBatch) => void;
 
 /** Why one record was rejected; `index` counts from 0 in the order sent. */
 export interface RecordError {
@@ -120,17 +124,10 @@ export class StatsIngest {
     }
     const appended = good.length > 0 ? await files.append(good) : undefined;
     const result = { accepted: good.length, rejected: errors.length, errors, batchId };
-    // Recorded after the records are on disk: a crash in between means a retry
-    // stores them twice, never that they are acknowledged and lost.
-    if (key !== undefined) {
-      received.record(licenceId, key, Math.floor(clock.now() / 1000), result);
-    }
-    metrics.batches.inc("stored");
-    metrics.records.inc("accepted", "", result.accepted);
-    metrics.records.inc("rejected", "", result.rejected);
-    if (appended !== undefined && onAccepted !== undefined) {
+    const queue = (): void => {
+      if (appended === undefined || onAccepted === undefined) return;
       try {
-        await onAccepted({ id: batchId, records: appended.records, ndjson: appended.ndjson });
+        onAccepted({ id: batchId, records: appended.records, ndjson: appended.ndjson });
       } catch (err) {
         // The records are stored here either way; only what the hook does is missed.
         log.error(
@@ -139,7 +136,16 @@ export class StatsIngest {
           }`,
         );
       }
-    }
+    };
+    // Recorded after the records are on disk, and in one transaction with the
+    // upstream queueing: a crash in between means a retry stores them twice,
+    // never that they are acknowledged and lost, or recorded but never queued.
+    if (key !== undefined) {
+      received.record(licenceId, key, Math.floor(clock.now() / 1000), result, queue);
+    } else queue();
+    metrics.batches.inc("stored");
+    metrics.records.inc("accepted", "", result.accepted);
+    metrics.records.inc("rejected", "", result.rejected);
     return result;
   }
 }

@@ -4,6 +4,7 @@
  * licences that happen to pick the same key never answer each other's batches.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { transaction } from "./database.ts";
 
 /** The first answer to a batch. */
 export interface ReceivedBatch {
@@ -13,11 +14,13 @@ export interface ReceivedBatch {
 
 /** Reads and records received batches; statements prepared once. */
 export class StatsReceivedRepository {
+  readonly #db: DatabaseSync;
   readonly #find: StatementSync;
   readonly #insert: StatementSync;
   readonly #prune: StatementSync;
 
   constructor(db: DatabaseSync) {
+    this.#db = db;
     this.#find = db.prepare(
       "SELECT accepted, rejected FROM stats_received WHERE batch_id = ? AND licence_id = ?",
     );
@@ -36,9 +39,22 @@ export class StatsReceivedRepository {
       : { accepted: Number(row.accepted), rejected: Number(row.rejected) };
   }
 
-  /** Records the answer to `key` from `licenceId` at `at` (Unix seconds). */
-  record(licenceId: number, key: string, at: number, result: ReceivedBatch): void {
-    this.#insert.run(storedId(licenceId, key), licenceId, at, result.accepted, result.rejected);
+  /**
+   * Records the answer to `key` from `licenceId` at `at` (Unix seconds), and
+   * runs `alongside` (queueing the batch upstream) in the same transaction, so
+   * a crash cannot leave the key recorded but the batch not queued.
+   */
+  record(
+    licenceId: number,
+    key: string,
+    at: number,
+    result: ReceivedBatch,
+    alongside: () => void = () => {},
+  ): void {
+    transaction(this.#db, () => {
+      this.#insert.run(storedId(licenceId, key), licenceId, at, result.accepted, result.rejected);
+      alongside();
+    });
   }
 
   /** Forgets keys received before `before` (Unix seconds); returns how many. */

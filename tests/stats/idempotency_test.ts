@@ -58,8 +58,8 @@ Deno.test("onAccepted gets the accepted records and their NDJSON after they are 
     clock: fakeClock(),
     log,
     config: DEFAULTS.stats,
-    onAccepted: async (batch) => {
-      seen.push({ batch, fileAtCall: await Deno.readTextFile(dayFile(stats.dir, DAY1)) });
+    onAccepted: (batch) => {
+      seen.push({ batch, fileAtCall: Deno.readTextFileSync(dayFile(stats.dir, DAY1)) });
       if (seen.length === 3) throw new Error("spool is full");
     },
   });
@@ -78,6 +78,31 @@ Deno.test("onAccepted gets the accepted records and their NDJSON after they are 
     assert.equal(ndjson, JSON.stringify(seen[0].batch.records[0]) + "\n");
     assert.ok(seen[0].fileAtCall.endsWith(ndjson), "the lines were in the file when the hook ran");
     assert.ok(log.lines.some((l) => l.includes("hook failed: spool is full")));
+  } finally {
+    await stats.close();
+    db.close();
+  }
+});
+
+Deno.test("a batch's idempotency key and its upstream queueing commit in one transaction", async () => {
+  await using dir = await tempDir();
+  const db = await openStore(dir.path, { cacheMiB: 8, log: memoryLogger() });
+  const inTransaction: boolean[] = [];
+  const stats = await openStats({
+    dataDir: dir.path,
+    db,
+    clock: fakeClock(),
+    log: memoryLogger(),
+    config: DEFAULTS.stats,
+    onAccepted: () => {
+      inTransaction.push(db.isTransaction);
+    },
+  });
+  try {
+    await stats.ingest.accept(1, [record()], "k-1");
+    await stats.ingest.accept(1, [record()]);
+    assert.deepEqual(inTransaction, [true, false], "keyed: inside the key's transaction");
+    assert.equal(db.isTransaction, false);
   } finally {
     await stats.close();
     db.close();
