@@ -6,11 +6,7 @@
  */
 export { applyDelta } from "./apply_delta.ts";
 export { applySnapshot } from "./apply_snapshot.ts";
-export {
-  computeMirrorChecksum,
-  dropUnfinishedApply as dropUnfinishedSnapshot,
-  RowHasher,
-} from "./mirror_tables.ts";
+export { computeMirrorChecksum, dropUnfinishedApply, RowHasher } from "./mirror_tables.ts";
 
 /** How an apply runs. */
 export interface ApplyOptions {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { quote } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { applyDelta, applySnapshot, dropUnfinishedSnapshot } from "./apply.ts";
+import { applyDelta, applySnapshot, dropUnfinishedApply } from "./apply.ts";
 import { deltaChain, deltasAfterSnapshot, FALL_BACK } from "./delta_plan.ts";
 import {
   MAX_MANIFEST_BYTES,
@@ -51,7 +51,7 @@ export function syncPaths(dataDir: string): { staging: string; served: string; r
 
 /** What a run needs. */
 export interface SyncRunDeps {
-  /** A connection of its own: a delta's transaction stays open across pauses. */
+  /** A connection of its own, so the apply's chunks never share a transaction with requests. */
   db: DatabaseSync;
   source: FeedSource;
   dataDir: string;
@@ -124,7 +124,7 @@ export async function syncOnce(deps: SyncRunDeps): Promise<SyncRunResult> {
   try {
     await lock.lock(true);
     // Under the lock no other run is building a snapshot: what is left is a killed one's.
-    dropUnfinishedSnapshot(deps.db);
+    dropUnfinishedApply(deps.db);
     await removeLeftoverBundles(paths.staging, deps.log);
     return await syncLocked(deps, paths);
   } finally {
