@@ -8,11 +8,12 @@ import { exportBundle, openBundle } from "../sync/bundle.ts";
 import { syncPaths, type SyncRunResult } from "../sync/client.ts";
 import { readFeedRoot } from "../sync/publisher.ts";
 import { initRoot, type RoleKeys, rotateRoot } from "../sync/feed_root.ts";
-import { readShippedRoot, SyncService } from "../sync/service.ts";
+import { readShippedRoot } from "../sync/service.ts";
 import { generateKeyFile, type SigningKey } from "../sync/signing.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 import { type FeedValues, intOption, readKeyFiles, requiredOption } from "./_feed_args.ts";
 import { BUILD_HELP, BUILD_OPTIONS, buildFeed } from "./feed_build.ts";
+import { openSyncService } from "./sync.ts";
 
 /** Help text of `pksn feed`. */
 export const FEED_HELP = `Usage: pksn feed COMMAND [options]
@@ -309,15 +310,7 @@ async function importBundle(values: FeedValues, positionals: string[]): Promise<
   });
   const db = await openStore(config.dataDir, { cacheMiB: config.store.importCacheMiB, log });
   try {
-    const service = await SyncService.create({
-      config: config.sync,
-      dataDir: config.dataDir,
-      db,
-      clock: systemClock,
-      log,
-      mode: { mode: "current" },
-      source,
-    });
+    const service = await openSyncService(config, db, log, source);
     console.log(describeOutcome(await service.runOnce(), positionals[0]));
     return 0;
   } finally {

@@ -2,7 +2,10 @@
  * `pksn sync`: bring the mirror up to the feed's current version once, show how
  * syncing has gone, or re-verify the mirror's checksum against its rows.
  */
-import { createLogger } from "../log.ts";
+import type { DatabaseSync } from "node:sqlite";
+import type { Config } from "../config.ts";
+import { createLogger, type Logger } from "../log.ts";
+import type { FeedSource } from "../sync/feed_source.ts";
 import { systemClock } from "../clock.ts";
 import { ConfigError, quote } from "../errors.ts";
 import { databasePath, openStore } from "../node.ts";
@@ -31,6 +34,27 @@ Options:
   --config FILE       JSON configuration file (env PKSN_CONFIG)
   -h, --help          show this help
 `;
+
+/**
+ * The sync service a CLI command runs once, outside a serving node (so with no
+ * look-ups to steer); `source` replaces the feed at `sync.url` (a bundle).
+ */
+export function openSyncService(
+  config: Config,
+  db: DatabaseSync,
+  log: Logger,
+  source?: FeedSource,
+): Promise<SyncService> {
+  return SyncService.create({
+    config: config.sync,
+    dataDir: config.dataDir,
+    db,
+    clock: systemClock,
+    log,
+    mode: { mode: "current" },
+    source,
+  });
+}
 
 /** Runs `pksn sync`. */
 export async function syncCommand(args: string[]): Promise<number> {
@@ -81,14 +105,7 @@ export async function syncCommand(args: string[]): Promise<number> {
         "sync.root is not set: give the feed's trusted root.json (PKSN_SYNC_ROOT)",
       );
     }
-    const service = await SyncService.create({
-      config: config.sync,
-      dataDir: config.dataDir,
-      db,
-      clock: systemClock,
-      log,
-      mode: { mode: "current" },
-    });
+    const service = await openSyncService(config, db, log);
     if (action === "status") {
       const report = service.report();
       print(
