@@ -197,8 +197,7 @@ export class SyncService {
 
   /** Recomputes the look-up mode from freshness and the frozen policy, after re-reading both. */
   refreshMode(): void {
-    // Not during a run: this service is then the writer, and its connection may be inside a delta.
-    if (this.#running === undefined) this.#reload();
+    this.#reload();
     const state = this.report().state;
     const mode = mirrorModeFor(state, this.#deps.config.frozen);
     if (mode !== this.#deps.mode.mode) {
@@ -260,7 +259,6 @@ export class SyncService {
         },
         afterApplying: this.#deps.onApplied,
       });
-      this.#mirror = readMirrorState(this.#deps.db);
       this.#record((stored) => ({
         seenVersion: Math.max(stored.seenVersion, result.upstream),
         upstreamVersion: result.upstream,
@@ -300,7 +298,6 @@ export class SyncService {
       throw err;
     } finally {
       http?.close();
-      this.#reload();
       this.refreshMode();
     }
   }
