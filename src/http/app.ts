@@ -60,7 +60,6 @@ export function createApp(deps: AppDeps): Hono {
   mountHealthRoutes(app, { ...instrumentDeps, db: node.db });
   mountParticipationRoutes(app, {
     ...instrumentDeps,
-    db: node.db,
     auth: node.auth,
     participation: node.participation,
     index: () => node.index.current,

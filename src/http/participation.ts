@@ -3,7 +3,6 @@
  * accept it), `POST /v1/participation` and `GET /v1/node`.
  */
 import type { Hono } from "hono";
-import type { DatabaseSync } from "node:sqlite";
 import { z } from "zod";
 import { AppError, InvalidInputError } from "../errors.ts";
 import {
@@ -18,7 +17,6 @@ import { allowOnly } from "./methods.ts";
 
 /** What the participation routes need. */
 export interface ParticipationRoutesDeps extends InstrumentDeps {
-  db: DatabaseSync;
   auth: LicenceAuthenticator;
   participation: NodeParticipation;
   index: () => ReputationIndex;

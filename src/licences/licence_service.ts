@@ -298,8 +298,3 @@ export function effectiveExpiry(row: { expires: number; grace_until: number | nu
     ? Number(row.expires)
     : Math.min(Number(row.expires), Number(row.grace_until));
 }
-
-/** The key id operators see: the first 4 bytes of the key's stored hash, in hex. */
-export function keyIdOf(secret: Uint8Array, key: string): string {
-  return toHex(keyHash(secret, normalizeKey(key)).subarray(0, 4));
-}

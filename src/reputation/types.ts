@@ -47,17 +47,3 @@ export interface LookupResult {
   /** Set while the synced mirror is past its signed expiry (frozen). */
   stale?: boolean;
 }
-
-/** A reputation record as imported: one object (or one file by up to three hashes). */
-export interface ReputationRecord {
-  type: ObjectType;
-  /** Canonical look-up values the record is stored under (e.g. a file's hashes). */
-  values: string[];
-  verdict: Verdict;
-  threat?: string;
-  categories?: string[];
-  ttl?: number;
-  firstSeen?: number;
-  lastSeen?: number;
-  source: string;
-}

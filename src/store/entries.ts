@@ -102,17 +102,21 @@ export function countByLead(db: DatabaseSync, lead: number): { mirror: number; l
  * Bytes 1..4 (after the lead byte) of every key starting with one of `leads`, as
  * big-endian 32-bit numbers, sorted. SQLite hex-encodes them in key-range chunks,
  * which is several times faster than materialising one JS row per key. `pause`
- * runs between chunks so a server can keep answering during a long build.
+ * runs between chunks so a server can keep answering during a long build;
+ * `known` is the number of keys under `leads` when the caller has counted them.
  */
 export async function scanKeyPrefixes(
   db: DatabaseSync,
   leads: readonly number[],
   pause: () => Promise<void> = () => Promise.resolve(),
+  known?: number,
 ): Promise<Uint32Array> {
-  let total = 0;
-  for (const lead of leads) {
-    const c = countByLead(db, lead);
-    total += c.mirror + c.local;
+  let total = known ?? 0;
+  if (known === undefined) {
+    for (const lead of leads) {
+      const c = countByLead(db, lead);
+      total += c.mirror + c.local;
+    }
   }
   const out = new Uint32Array(total);
   const chunk = db.prepare(
