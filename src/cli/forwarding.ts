@@ -46,7 +46,7 @@ export async function startForwarding(config: Config, deps: ForwardingDeps): Pro
   const spool = upstream === null
     ? null
     : new Spool(db, { clock, log, maxBytes: config.stats.spoolMaxBytes, registry });
-  const folder = new QuarantineFolder(quarantineRoot(config.dataDir));
+  const folder = new QuarantineFolder(quarantineRoot(config.dataDir), { log });
   await folder.clearTemp();
   const samples = new SampleStore({
     db,

@@ -75,7 +75,9 @@ export interface Stats {
 /**
  * Opens the statistics folder: cuts torn last lines off the day files (a crash
  * mid-write), removes half-written archives and packs every day but today.
- * The rollover timer is not started; call `rollover.start()`.
+ * A day that cannot be packed is logged, not thrown: statistics must not keep
+ * the node from starting, and the rollover timer tries again. The timer is not
+ * started; call `rollover.start()`.
  */
 export async function openStats(deps: StatsDeps): Promise<Stats> {
   const { clock, log, config } = deps;
@@ -101,7 +103,7 @@ export async function openStats(deps: StatsDeps): Promise<Stats> {
     received,
     metrics,
   });
-  await rollover.run();
+  await rollover.tryRun();
   const ingest = new StatsIngest({
     files,
     received,

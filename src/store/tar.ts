@@ -118,6 +118,11 @@ export async function* readTar(
         }
       }
     }
+  } catch (err) {
+    // tar-stream's own parse errors ("Invalid tar header", "Unexpected end of data")
+    // mean the same to an operator as ours: the archive is damaged.
+    if (err instanceof AppError) throw err;
+    throw archiveDamaged(label, path, (err as Error).message);
   } finally {
     extract.destroy();
     await feeding;
