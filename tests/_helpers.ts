@@ -1,9 +1,12 @@
 /** Shared test plumbing: temporary data folders, an in-process node, the CLI as a subprocess. */
 import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
 import { type Config, resolveConfig } from "../src/config.ts";
 import { memoryLogger } from "../src/log.ts";
 import { serveNode, type ServingNode } from "../src/cli/serve.ts";
 import type { Clock } from "../src/clock.ts";
+import { openDatabase } from "../src/store/database.ts";
+import { migrate } from "../src/store/migrations.ts";
 
 /** The repository root. */
 export const ROOT: string = new URL("..", import.meta.url).pathname;
@@ -19,6 +22,18 @@ export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
       await Deno.remove(path, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** Runs `fn` on a migrated database in a fresh temporary folder, and closes it afterwards. */
+export async function withDb<T>(fn: (db: DatabaseSync) => Promise<T> | T): Promise<T> {
+  await using dir = await tempDir();
+  const db = openDatabase(join(dir.path, "pksn.db"));
+  try {
+    migrate(db);
+    return await fn(db);
+  } finally {
+    db.close();
+  }
 }
 
 /** A fixed clock that tests can move. */
@@ -69,11 +84,26 @@ export async function startTestNode(
   };
 }
 
-/** Result of running the CLI. */
+/** Exit code and decoded output of a finished child process (pksn or another tool). */
 export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** `pksn ARGS` with the same Deno, from the repository root unless `cwd` says, output piped. */
+export function pksnCommand(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: "piped" | "null"; cwd?: string } = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", MAIN, ...args],
+    cwd: options.cwd ?? ROOT,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.stdin ?? "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
 }
 
 /** Runs `pksn ARGS` in a subprocess with the same Deno; `stdin` is piped in when given. */
@@ -81,13 +111,10 @@ export async function runCli(
   args: string[],
   options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
 ): Promise<CliResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", MAIN, ...args],
-    cwd: options.cwd ?? ROOT,
-    env: { NO_COLOR: "1", ...options.env },
+  const child = pksnCommand(args, {
+    env: options.env,
+    cwd: options.cwd,
     stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
   }).spawn();
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
@@ -95,6 +122,18 @@ export async function runCli(
     await writer.close();
   }
   const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** Runs a command (not pksn) and returns its exit code and output. */
+export async function runTool(
+  command: string,
+  args: string[],
+  cwd?: string,
+): Promise<CliResult> {
+  const out = await new Deno.Command(command, { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
   const decoder = new TextDecoder();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }

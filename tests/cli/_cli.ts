@@ -5,7 +5,7 @@ import { openStore } from "../../src/node.ts";
 import { importRecords } from "../../src/reputation/mod.ts";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { readLines } from "../../src/text/lines.ts";
-import { MAIN, ROOT, runCli } from "../_helpers.ts";
+import { pksnCommand, runCli } from "../_helpers.ts";
 
 /**
  * Imports NDJSON records into `dataDir` in this process: faster than a `pksn
@@ -105,13 +105,39 @@ export class StreamText {
   }
 }
 
-/** A `pksn serve` child process that has logged its listening URL. */
-export interface ServeProcess extends AsyncDisposable {
-  /** Base URL from the "pksn listening on" line. */
-  url: string;
+/** A `pksn` child process whose output the test reads as it arrives. */
+export interface CliProcess {
   child: Deno.ChildProcess;
   stdout: StreamText;
   stderr: StreamText;
+  /** Waits for the exit and for both pipes to drain. */
+  finished(): Promise<Deno.CommandStatus>;
+}
+
+/** Starts `pksn ARGS` with the same Deno as the tests, reading both pipes as they fill. */
+export function spawnCli(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): CliProcess {
+  const child = pksnCommand(args, { env: options.env }).spawn();
+  const stdout = new StreamText(child.stdout);
+  const stderr = new StreamText(child.stderr);
+  return {
+    child,
+    stdout,
+    stderr,
+    async finished(): Promise<Deno.CommandStatus> {
+      const status = await child.status;
+      await Promise.all([stdout.done, stderr.done]);
+      return status;
+    },
+  };
+}
+
+/** A `pksn serve` child process that has logged its listening URL. */
+export interface ServeProcess extends AsyncDisposable, Omit<CliProcess, "finished"> {
+  /** Base URL from the "pksn listening on" line. */
+  url: string;
   /** Sends `signal`, waits for the exit and for both pipes to drain. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
@@ -126,16 +152,7 @@ export async function startServe(
   args: string[],
   options: { env?: Record<string, string>; answering?: boolean } = {},
 ): Promise<ServeProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", MAIN, "serve", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...options.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = new StreamText(child.stdout);
-  const stderr = new StreamText(child.stderr);
+  const { child, stdout, stderr, finished } = spawnCli(["serve", ...args], { env: options.env });
   let status: Deno.CommandStatus | undefined;
   const stop = async (signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> => {
     if (status === undefined) {
@@ -144,8 +161,7 @@ export async function startServe(
       } catch {
         // Already exited.
       }
-      status = await child.status;
-      await Promise.all([stdout.done, stderr.done]);
+      status = await finished();
     }
     return status;
   };

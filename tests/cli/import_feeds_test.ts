@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ROOT, runCli, tempDir, writeNdjson } from "../_helpers.ts";
+import { type CliResult, ROOT, runCli, tempDir, writeNdjson } from "../_helpers.ts";
 import { assertNoStackTrace } from "./_cli.ts";
 
 const FEEDS = join(ROOT, "tests/testdata/feeds");
@@ -16,6 +16,17 @@ async function lookup(
   return JSON.parse(result.stdout);
 }
 
+/** Runs `pksn import FILE --format FORMAT [EXTRA…] --data DIR`. */
+async function importFeed(
+  file: string,
+  format: string,
+  dataDir: string,
+  options: { extra?: string[]; stdin?: string } = {},
+): Promise<CliResult> {
+  const args = ["import", file, "--format", format, ...options.extra ?? [], "--data", dataDir];
+  return await runCli(args, { stdin: options.stdin });
+}
+
 /** The import report on stderr, without log lines (they start with a timestamp). */
 function reportLines(stderr: string): string[] {
   return stderr.trimEnd().split("\n").filter((l) => !/^\d{4}-\d\d-\d\dT/.test(l));
@@ -24,14 +35,7 @@ function reportLines(stderr: string): string[] {
 Deno.test("import --format urlhaus lists the export's URLs as malicious from source urlhaus", async () => {
   await using dir = await tempDir();
   const data = join(dir.path, "data");
-  const imported = await runCli([
-    "import",
-    join(FEEDS, "urlhaus.csv"),
-    "--format",
-    "urlhaus",
-    "--data",
-    data,
-  ]);
+  const imported = await importFeed(join(FEEDS, "urlhaus.csv"), "urlhaus", data);
   assert.equal(imported.code, 0, imported.stderr);
   assert.match(imported.stdout, /^Imported 3 records \(3 keys\) into the mirror from /);
   const answer = await lookup(data, "url", "https://files.evil.example/update/invoice.exe");
@@ -45,7 +49,7 @@ Deno.test("import --format malwarebazaar makes a sample findable by its sha1", a
   await using dir = await tempDir();
   const data = join(dir.path, "data");
   const file = join(FEEDS, "malwarebazaar.csv");
-  const imported = await runCli(["import", file, "--format", "malwarebazaar", "--data", data]);
+  const imported = await importFeed(file, "malwarebazaar", data);
   assert.equal(imported.code, 0, imported.stderr);
   assert.match(imported.stdout, /^Imported 3 records \(9 keys\)/);
   const answer = await lookup(data, "file", "3395856ce81f2b7382dee72602f798b642f14140");
@@ -59,7 +63,7 @@ Deno.test("import --format threatfox lists an ip:port IOC under the address", as
   await using dir = await tempDir();
   const data = join(dir.path, "data");
   const file = join(FEEDS, "threatfox.csv");
-  const imported = await runCli(["import", file, "--format", "threatfox", "--data", data]);
+  const imported = await importFeed(file, "threatfox", data);
   assert.equal(imported.code, 0, imported.stderr);
   const answer = await lookup(data, "ip", "198.51.100.77");
   assert.equal(answer.verdict, "malicious");
@@ -73,16 +77,7 @@ Deno.test("import --format list takes --verdict and names the file as source", a
   await using dir = await tempDir();
   const data = join(dir.path, "data");
   const file = join(FEEDS, "list.txt");
-  const imported = await runCli([
-    "import",
-    file,
-    "--format",
-    "list",
-    "--verdict",
-    "phishing",
-    "--data",
-    data,
-  ]);
+  const imported = await importFeed(file, "list", data, { extra: ["--verdict", "phishing"] });
   assert.equal(imported.code, 0, imported.stderr);
   assert.match(imported.stdout, /^Imported 5 records/);
   const answer = await lookup(data, "url", "http://phish.example/login");
@@ -93,10 +88,10 @@ Deno.test("import --format list takes --verdict and names the file as source", a
 Deno.test('import "-" --format list --source reads a list from standard input', async () => {
   await using dir = await tempDir();
   const data = join(dir.path, "data");
-  const imported = await runCli(
-    ["import", "-", "--format", "list", "--source", "blocklist", "--data", data],
-    { stdin: "# from a pipe\n198.51.100.0/24\n" },
-  );
+  const imported = await importFeed("-", "list", data, {
+    extra: ["--source", "blocklist"],
+    stdin: "# from a pipe\n198.51.100.0/24\n",
+  });
   assert.equal(imported.code, 0, imported.stderr);
   const answer = await lookup(data, "ip", "198.51.100.200");
   assert.equal(answer.verdict, "malicious");
@@ -107,7 +102,7 @@ Deno.test("a malformed hash in a MalwareBazaar export exits 1 with FILE:LINE and
   await using dir = await tempDir();
   const data = join(dir.path, "data");
   const file = join(FEEDS, "malwarebazaar_bad_hash.csv");
-  const imported = await runCli(["import", file, "--format", "malwarebazaar", "--data", data]);
+  const imported = await importFeed(file, "malwarebazaar", data);
   assert.equal(imported.code, 1);
   assertNoStackTrace(imported.stderr);
   const lines = reportLines(imported.stderr);
@@ -123,7 +118,7 @@ Deno.test("an invalid URL in a URLhaus export exits 1 naming FILE:LINE and store
   await using dir = await tempDir();
   const data = join(dir.path, "data");
   const file = join(FEEDS, "urlhaus_bad_url.csv");
-  const imported = await runCli(["import", file, "--format", "urlhaus", "--data", data]);
+  const imported = await importFeed(file, "urlhaus", data);
   assert.equal(imported.code, 1);
   const lines = reportLines(imported.stderr);
   assert.match(lines[0], new RegExp(`^${file}:7: Invalid URL "gopher://old.example/1"`));
@@ -139,14 +134,7 @@ Deno.test("a ThreatFox export missing a column exits 1 with one error at the hea
       '"2026-11-28 11:50:01", "evil.example", "botnet_cc"\n' +
       '"2026-11-28 11:50:02", "worse.example", "botnet_cc"\n',
   );
-  const imported = await runCli([
-    "import",
-    file,
-    "--format",
-    "threatfox",
-    "--data",
-    join(dir.path, "data"),
-  ]);
+  const imported = await importFeed(file, "threatfox", join(dir.path, "data"));
   assert.equal(imported.code, 1);
   assert.deepEqual(reportLines(imported.stderr), [
     `${file}:4: ThreatFox header lacks the "ioc_type" column; found: first_seen_utc, ioc_value, threat_type`,
@@ -157,16 +145,7 @@ Deno.test("a ThreatFox export missing a column exits 1 with one error at the hea
 Deno.test("import --verdict with a format other than list exits 2", async () => {
   await using dir = await tempDir();
   const file = join(FEEDS, "urlhaus.csv");
-  const imported = await runCli([
-    "import",
-    file,
-    "--format",
-    "urlhaus",
-    "--verdict",
-    "clean",
-    "--data",
-    dir.path,
-  ]);
+  const imported = await importFeed(file, "urlhaus", dir.path, { extra: ["--verdict", "clean"] });
   assert.equal(imported.code, 2);
   assert.match(imported.stderr, /--verdict applies only to "--format list"/);
 });
@@ -174,16 +153,7 @@ Deno.test("import --verdict with a format other than list exits 2", async () => 
 Deno.test("import --format list --verdict unknown exits 2 listing the verdicts", async () => {
   await using dir = await tempDir();
   const file = join(FEEDS, "list.txt");
-  const imported = await runCli([
-    "import",
-    file,
-    "--format",
-    "list",
-    "--verdict",
-    "unknown",
-    "--data",
-    dir.path,
-  ]);
+  const imported = await importFeed(file, "list", dir.path, { extra: ["--verdict", "unknown"] });
   assert.equal(imported.code, 2);
   assert.match(
     imported.stderr,
@@ -197,7 +167,7 @@ Deno.test("import --format ndjson still reads NDJSON from a file with another ex
   const file = await writeNdjson(dir.path, "export.txt", [
     { type: "domain", value: "own-format.example", verdict: "adware" },
   ]);
-  const imported = await runCli(["import", file, "--format", "ndjson", "--data", data]);
+  const imported = await importFeed(file, "ndjson", data);
   assert.equal(imported.code, 0, imported.stderr);
   assert.equal((await lookup(data, "domain", "own-format.example")).verdict, "adware");
 });

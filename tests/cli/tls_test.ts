@@ -2,38 +2,34 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DEMO_KEY, DEMO_LOOKUP } from "../../src/demo/mod.ts";
-import { runCli, tempDir } from "../_helpers.ts";
+import { type CliResult, runCli, runTool, tempDir } from "../_helpers.ts";
 import { makeCertificate } from "../_tls.ts";
-import { startServe } from "./_cli.ts";
+import { type ServeProcess, startServe } from "./_cli.ts";
 
-async function curl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command("curl", {
-    args: ["-s", "-S", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+/** Runs `curl -s -S ARGS`. */
+async function curl(...args: string[]): Promise<CliResult> {
+  return await runTool("curl", ["-s", "-S", ...args]);
+}
+
+/**
+ * Starts `pksn serve [EXTRA…] --listen 127.0.0.1:0 --data DIR/data --tls-cert CERT --tls-key KEY`
+ * and returns once it logs where it listens: the usual /healthz wait would not
+ * trust the test CA.
+ */
+async function serveTls(
+  dir: string,
+  tls: { cert: string; key: string },
+  extra: string[] = [],
+): Promise<ServeProcess> {
+  const tlsArgs = ["--tls-cert", tls.cert, "--tls-key", tls.key];
+  const args = [...extra, "--listen", "127.0.0.1:0", "--data", join(dir, "data"), ...tlsArgs];
+  return await startServe(args, { answering: false });
 }
 
 Deno.test("serve --tls-cert/--tls-key answers HTTPS that curl --cacert verifies", async () => {
   await using dir = await tempDir();
-  const { ca, cert, key } = await makeCertificate(dir.path);
-  await using serve = await startServe(
-    [
-      "--demo",
-      "--listen",
-      "127.0.0.1:0",
-      "--data",
-      join(dir.path, "data"),
-      "--tls-cert",
-      cert,
-      "--tls-key",
-      key,
-    ],
-    { answering: false },
-  );
+  const { ca, ...tls } = await makeCertificate(dir.path);
+  await using serve = await serveTls(dir.path, tls, ["--demo"]);
   assert.match(serve.url, /^https:\/\/127\.0\.0\.1:\d+$/);
   const answer = await curl(
     "--cacert",
@@ -59,20 +55,7 @@ Deno.test("serve --tls-cert/--tls-key answers HTTPS that curl --cacert verifies"
 
 Deno.test("an HTTPS node refuses a client that does not trust its certificate", async () => {
   await using dir = await tempDir();
-  const { cert, key } = await makeCertificate(dir.path);
-  await using serve = await startServe(
-    [
-      "--listen",
-      "127.0.0.1:0",
-      "--data",
-      join(dir.path, "data"),
-      "--tls-cert",
-      cert,
-      "--tls-key",
-      key,
-    ],
-    { answering: false },
-  );
+  await using serve = await serveTls(dir.path, await makeCertificate(dir.path));
   const answer = await curl(`${serve.url}/healthz`);
   assert.notEqual(answer.code, 0, "curl without --cacert must fail verification");
   const plain = await curl(`${serve.url.replace("https:", "http:")}/healthz`);

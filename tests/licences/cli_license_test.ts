@@ -33,7 +33,26 @@ async function list(dataDir: string): Promise<any[]> {
   return JSON.parse(await ok(dataDir, ["license", "list", "--json"]));
 }
 
+/** Writes `text` to `dir/name` and returns the path. */
+async function writeCsv(dir: string, text: string, name = "customers.csv"): Promise<string> {
+  const file = join(dir, name);
+  await Deno.writeTextFile(file, text);
+  return file;
+}
+
+/**
+ * Runs `license import FILE`, asserts it exits 1 without a stack trace and leaves
+ * `registered` licences (those from before), and returns stderr.
+ */
+async function importRefused(dataDir: string, file: string, registered = 0): Promise<string> {
+  const stderr = await fails(dataDir, ["license", "import", file]);
+  assert.equal((await list(dataDir)).length, registered, "nothing was imported");
+  return stderr;
+}
+
 const ADD = ["license", "add", "--customer", "Acme GmbH", "--expires", "2099-12-31"];
+/** Rotates the operator's key ACME-2026-0001 to ACME-2027-0001 with 14 days' grace. */
+const ROTATE = ["license", "rotate", "ACME-2026-0001", "ACME-2027-0001", "--grace", "14d"];
 
 Deno.test("license add without --key prints a generated PKSN-XXXXX key once", async () => {
   await using dir = await tempDir();
@@ -180,14 +199,7 @@ Deno.test("license rotate registers the renewed key and keeps the old one valid 
   await using dir = await tempDir();
   await ok(dir.path, [...ADD, "--key", "ACME-2026-0001", "--quota", "60"]);
   const before = Date.now();
-  const out = await ok(dir.path, [
-    "license",
-    "rotate",
-    "ACME-2026-0001",
-    "ACME-2027-0001",
-    "--grace",
-    "14d",
-  ]);
+  const out = await ok(dir.path, ROTATE);
   const until = out.match(/the old key #1 stays valid until (\S+)$/m)?.[1];
   assert.ok(until, out);
   const graceEnd = Date.parse(until);
@@ -251,30 +263,14 @@ Deno.test("license rotate refuses a revoked licence", async () => {
   await using dir = await tempDir();
   await ok(dir.path, [...ADD, "--key", "ACME-2026-0001"]);
   await ok(dir.path, ["license", "revoke", "1"]);
-  const stderr = await fails(dir.path, [
-    "license",
-    "rotate",
-    "ACME-2026-0001",
-    "ACME-2027-0001",
-    "--grace",
-    "14d",
-  ]);
+  const stderr = await fails(dir.path, ROTATE);
   assert.match(stderr, /revoked; it cannot be rotated/);
 });
 
 Deno.test("license audit lists who changed what and when, newest first", async () => {
   await using dir = await tempDir();
   await ok(dir.path, [...ADD, "--key", "ACME-2026-0001", "--actor", "alice"]);
-  await ok(dir.path, [
-    "license",
-    "rotate",
-    "ACME-2026-0001",
-    "ACME-2027-0001",
-    "--grace",
-    "14d",
-    "--actor",
-    "bob",
-  ]);
+  await ok(dir.path, [...ROTATE, "--actor", "bob"]);
   await ok(dir.path, ["license", "revoke", "1", "--reason", "superseded", "--actor", "carol"]);
   const entries = JSON.parse(await ok(dir.path, ["license", "audit", "--json"]));
   assert.deepEqual(
@@ -300,9 +296,8 @@ Deno.test("license audit lists who changed what and when, newest first", async (
 
 Deno.test("license import registers every licence of a good CSV file", async () => {
   await using dir = await tempDir();
-  const file = join(dir.path, "customers.csv");
-  await Deno.writeTextFile(
-    file,
+  const file = await writeCsv(
+    dir.path,
     "key,customer,expires,valid_from,quota,modes,notes\n" +
       "IMPORT-KEY-0001,One Ltd,2099-01-31,2026-01-01,100,without-statistics;none,first\n" +
       'import-key-0002,"Two, Inc.",2099-02-28,,,,\n' +
@@ -324,49 +319,43 @@ Deno.test("license import registers every licence of a good CSV file", async () 
 
 Deno.test("license import of a CSV file with one bad line registers nothing and names FILE:LINE", async () => {
   await using dir = await tempDir();
-  const file = join(dir.path, "customers.csv");
-  await Deno.writeTextFile(
-    file,
+  const file = await writeCsv(
+    dir.path,
     "key,customer,expires\n" +
       "IMPORT-KEY-0001,One Ltd,2099-01-31\n" +
       "IMPORT-KEY-0002,Two Inc,2099-02-30\n" +
       "IMPORT-KEY-0003,Three SA,2099-03-31\n",
   );
-  const stderr = await fails(dir.path, ["license", "import", file]);
+  const stderr = await importRefused(dir.path, file);
   assert.ok(stderr.includes(`${file}:3: Invalid expires "2099-02-30"`), stderr);
   assert.match(stderr, /Nothing imported: 1 line\(s\) have errors/);
-  assert.equal((await list(dir.path)).length, 0);
 });
 
 Deno.test("license import reports every bad line of a file at once", async () => {
   await using dir = await tempDir();
-  const file = join(dir.path, "customers.csv");
-  await Deno.writeTextFile(
-    file,
+  const file = await writeCsv(
+    dir.path,
     "key,customer,expires,quota\n" +
       "IMPORT-KEY-0001,,2099-01-31,\n" +
       "IMPORT-KEY-0002,Two Inc,2099-01-31,-5\n" +
       "IMPORT-KEY-0003,Three SA,2099-03-31,\n",
   );
-  const stderr = await fails(dir.path, ["license", "import", file]);
+  const stderr = await importRefused(dir.path, file);
   assert.ok(stderr.includes(`${file}:2: key, customer and expires are required`), stderr);
   assert.ok(stderr.includes(`${file}:3: Invalid quota "-5"`), stderr);
   assert.match(stderr, /Nothing imported: 2 line\(s\) have errors/);
-  assert.equal((await list(dir.path)).length, 0);
 });
 
 Deno.test("license import of a file that lists one key twice registers nothing and names the line", async () => {
   await using dir = await tempDir();
-  const file = join(dir.path, "customers.csv");
-  await Deno.writeTextFile(
-    file,
+  const file = await writeCsv(
+    dir.path,
     "key,customer,expires\n" +
       "IMPORT-KEY-0001,One Ltd,2099-01-31\n" +
       "import-key-0001,One Again,2099-01-31\n",
   );
-  const stderr = await fails(dir.path, ["license", "import", file]);
+  const stderr = await importRefused(dir.path, file);
   assert.match(stderr, /customers\.csv:3: Key appears twice in the file/);
-  assert.equal((await list(dir.path)).length, 0);
 });
 
 Deno.test({
@@ -375,34 +364,36 @@ Deno.test({
   fn: async () => {
     await using dir = await tempDir();
     await ok(dir.path, [...ADD, "--key", "IMPORT-KEY-0001"]);
-    const file = join(dir.path, "customers.csv");
-    await Deno.writeTextFile(
-      file,
+    const file = await writeCsv(
+      dir.path,
       "key,customer,expires\n" +
         "IMPORT-KEY-0002,Two Inc,2099-01-31\n" +
         "IMPORT-KEY-0001,One Again,2099-01-31\n",
     );
-    const stderr = await fails(dir.path, ["license", "import", file]);
+    const stderr = await importRefused(dir.path, file, 1);
     assert.ok(stderr.includes(`${file}:3: This licence key is already registered`), stderr);
     assert.match(stderr, /Nothing imported/);
-    assert.equal((await list(dir.path)).length, 1);
   },
 });
 
 Deno.test("license import refuses a file whose header lacks a required column or names an unknown one", async () => {
   await using dir = await tempDir();
-  const missing = join(dir.path, "missing.csv");
-  await Deno.writeTextFile(missing, "key,customer\nIMPORT-KEY-0001,One Ltd\n");
+  const missing = await writeCsv(
+    dir.path,
+    "key,customer\nIMPORT-KEY-0001,One Ltd\n",
+    "missing.csv",
+  );
   assert.ok(
-    (await fails(dir.path, ["license", "import", missing])).includes(
+    (await importRefused(dir.path, missing)).includes(
       `${missing}:1: header lacks the "expires" column`,
     ),
   );
-  const unknown = join(dir.path, "unknown.csv");
-  await Deno.writeTextFile(unknown, "key,customer,expires,colour\nK-0000001,One,2099-01-01,red\n");
-  assert.match(await fails(dir.path, ["license", "import", unknown]), /unknown column "colour"/);
-  const empty = join(dir.path, "empty.csv");
-  await Deno.writeTextFile(empty, "");
-  assert.match(await fails(dir.path, ["license", "import", empty]), /the file is empty/);
-  assert.equal((await list(dir.path)).length, 0);
+  const unknown = await writeCsv(
+    dir.path,
+    "key,customer,expires,colour\nK-0000001,One,2099-01-01,red\n",
+    "unknown.csv",
+  );
+  assert.match(await importRefused(dir.path, unknown), /unknown column "colour"/);
+  const empty = await writeCsv(dir.path, "", "empty.csv");
+  assert.match(await importRefused(dir.path, empty), /the file is empty/);
 });

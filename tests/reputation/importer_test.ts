@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { openDatabase } from "../../src/store/database.ts";
-import { migrate } from "../../src/store/migrations.ts";
 import {
   EntryRepository,
   type EntryRow,
@@ -18,24 +15,13 @@ import {
 import { digestKey, ipKey, textKey } from "../../src/reputation/keys.ts";
 import { parseDigest } from "../../src/reputation/hash.ts";
 import { type NumberedLine, readLines } from "../../src/text/lines.ts";
-import { tempDir } from "../_helpers.ts";
+import { withDb } from "../_helpers.ts";
 
 const MD5 = "44d88612fea8a8f36de82e1278abb02f";
 const SHA1 = "3395856ce81f2b7382dee72602f798b642f14140";
 const SHA256 = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f";
 const MIRROR: ImportOptions = { format: "ndjson", origin: ORIGIN_MIRROR, source: "feed" };
 const CSV: ImportOptions = { ...MIRROR, format: "csv" };
-
-async function withDb(fn: (db: DatabaseSync) => Promise<void>): Promise<void> {
-  await using dir = await tempDir();
-  const db = openDatabase(join(dir.path, "pksn.db"));
-  try {
-    migrate(db);
-    await fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 function linesOf(text: string): AsyncIterable<NumberedLine> {
   return readLines(ReadableStream.from([new TextEncoder().encode(text)]));

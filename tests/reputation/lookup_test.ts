@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { InvalidInputError } from "../../src/errors.ts";
-import { openDatabase } from "../../src/store/database.ts";
-import { migrate } from "../../src/store/migrations.ts";
 import { EntryRepository, ORIGIN_LOCAL, ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { importRecords } from "../../src/reputation/importer.ts";
 import { type IndexHolder, Reputation } from "../../src/reputation/lookup.ts";
 import { buildIndex } from "../../src/reputation/reputation_index.ts";
 import { readLines } from "../../src/text/lines.ts";
-import { tempDir } from "../_helpers.ts";
+import { withDb } from "../_helpers.ts";
 
 const MD5 = "44d88612fea8a8f36de82e1278abb02f";
 const SHA1 = "3395856ce81f2b7382dee72602f798b642f14140";
@@ -48,10 +45,7 @@ async function withReputation(
   listings: { mirror?: Listed[]; local?: Listed[] },
   fn: (f: Fixture) => Promise<void> | void,
 ): Promise<void> {
-  await using dir = await tempDir();
-  const db = openDatabase(join(dir.path, "pksn.db"));
-  try {
-    migrate(db);
+  await withDb(async (db) => {
     await load(db, listings.mirror ?? [], ORIGIN_MIRROR);
     await load(db, listings.local ?? [], ORIGIN_LOCAL);
     const index: IndexHolder = { current: await buildIndex(db, { now: NOW }) };
@@ -65,9 +59,7 @@ async function withReputation(
         index.current = await buildIndex(db, { now: NOW });
       },
     });
-  } finally {
-    db.close();
-  }
+  });
 }
 
 Deno.test("a file listed by md5, sha1 and sha256 is found by each hash", async () => {

@@ -6,7 +6,7 @@ import type { ClientMode } from "../../src/licences/mod.ts";
 import { memoryLogger } from "../../src/log.ts";
 import { openStore } from "../../src/node.ts";
 import { dayFile, openStats, type Stats } from "../../src/stats/mod.ts";
-import { fakeClock, tempDir } from "../_helpers.ts";
+import { fakeClock, runTool, tempDir } from "../_helpers.ts";
 import {
   acceptStatement,
   addLicence,
@@ -104,16 +104,37 @@ export async function dayRecords(
   return text.split("\n").filter(Boolean).map((line) => JSON.parse(line));
 }
 
-/** Runs a command and returns its exit code and output. */
-export async function runTool(
-  command: string,
-  args: string[],
-  cwd?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(command, { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+/** Unpacks the TAR at `path` with GNU tar into a temporary folder, removed on dispose. */
+export async function extractWithTar(path: string): Promise<{ path: string } & AsyncDisposable> {
+  const out = await tempDir();
+  try {
+    const extracted = await runTool("tar", ["-xf", path, "-C", out.path]);
+    assert.equal(extracted.code, 0, extracted.stderr);
+    return out;
+  } catch (err) {
+    await out[Symbol.asyncDispose]();
+    throw err;
+  }
+}
+
+/**
+ * Reads the day archive at `path` with Python's tarfile, a reader other than ours,
+ * and returns the JSON that `script` prints. The script sees `t` (the archive),
+ * `m` (its manifest) and `lines` (the lines of `date`'s NDJSON file).
+ */
+export async function readWithPython<T>(path: string, date: string, script: string): Promise<T> {
+  const python = await runTool("python3", [
+    "-c",
+    "import json,sys,tarfile\n" +
+    "t=tarfile.open(sys.argv[1])\n" +
+    "m=json.load(t.extractfile('manifest.json'))\n" +
+    "lines=t.extractfile(sys.argv[2]+'.ndjson').read().decode().splitlines()\n" +
+    script,
+    path,
+    date,
+  ]);
+  assert.equal(python.code, 0, python.stderr);
+  return JSON.parse(python.stdout);
 }
 
 /** The statistics pipeline on its own over a temporary data folder, with a fake clock. */

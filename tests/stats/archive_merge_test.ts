@@ -17,7 +17,7 @@ import {
 } from "../../src/stats/mod.ts";
 import { writeTar } from "../../src/store/tar.ts";
 import { fakeClock, tempDir } from "../_helpers.ts";
-import { DAY1, noon, openTestStats, record, runTool } from "./_stats.ts";
+import { DAY1, extractWithTar, noon, openTestStats, readWithPython, record } from "./_stats.ts";
 
 const DAY2 = "2026-11-29";
 
@@ -45,26 +45,18 @@ async function sizesInTar(
   path: string,
   date: string,
 ): Promise<{ tar: number[]; python: number[] }> {
-  await using out = await tempDir();
-  const extracted = await runTool("tar", ["-xf", path, "-C", out.path]);
-  assert.equal(extracted.code, 0, extracted.stderr);
+  await using out = await extractWithTar(path);
   const text = await Deno.readTextFile(join(out.path, ndjsonName(date)));
   const manifest = JSON.parse(await Deno.readTextFile(join(out.path, MANIFEST)));
   const tar = text.split("\n").filter(Boolean).map((line) => JSON.parse(line).size);
   assert.equal(manifest.records, tar.length, "GNU tar: the manifest counts the records it holds");
-  const python = await runTool("python3", [
-    "-c",
-    "import json,sys,tarfile\n" +
-    "t=tarfile.open(sys.argv[1])\n" +
-    "m=json.load(t.extractfile('manifest.json'))\n" +
-    "lines=t.extractfile(sys.argv[2]+'.ndjson').read().decode().splitlines()\n" +
-    "assert m['records']==len(lines)\n" +
-    "print(json.dumps([json.loads(l)['size'] for l in lines]))",
+  const python = await readWithPython<number[]>(
     path,
     date,
-  ]);
-  assert.equal(python.code, 0, python.stderr);
-  return { tar, python: JSON.parse(python.stdout) };
+    "assert m['records']==len(lines)\n" +
+      "print(json.dumps([json.loads(l)['size'] for l in lines]))",
+  );
+  return { tar, python };
 }
 
 async function assertOnce(dir: string, date: string, sizes: number[]): Promise<void> {

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { archiveFile, dayFile, exportDay, readManifest } from "../../src/stats/mod.ts";
-import { tempDir } from "../_helpers.ts";
-import { DAY_MS, noon, openTestStats, record, runTool } from "./_stats.ts";
+import { runTool } from "../_helpers.ts";
+import { DAY_MS, extractWithTar, noon, openTestStats, readWithPython, record } from "./_stats.ts";
 
 const DAY1 = "2026-11-28";
 const DAY2 = "2026-11-29";
@@ -28,27 +28,18 @@ Deno.test("the date change packs each past day into its own TAR that tar and Pyt
     const listed = await runTool("tar", ["-tf", tarPath]);
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(listed.stdout.trim().split("\n"), ["manifest.json", `${date}.ndjson`]);
-    await using out = await tempDir();
-    const extracted = await runTool("tar", ["-xf", tarPath, "-C", out.path]);
-    assert.equal(extracted.code, 0, extracted.stderr);
+    await using out = await extractWithTar(tarPath);
     assert.deepEqual(await Deno.readFile(join(out.path, `${date}.ndjson`)), before[date]);
     const manifest = JSON.parse(await Deno.readTextFile(join(out.path, "manifest.json")));
     assert.equal(manifest.date, date);
     assert.equal(manifest.sha256, createHash("sha256").update(before[date]).digest("hex"));
     assert.equal(manifest.bytes, before[date].length);
 
-    const python = await runTool("python3", [
-      "-c",
-      "import json,sys,tarfile\n" +
-      "t=tarfile.open(sys.argv[1])\n" +
-      "m=json.load(t.extractfile('manifest.json'))\n" +
-      "lines=t.extractfile(sys.argv[2]+'.ndjson').read().decode().splitlines()\n" +
-      "print(json.dumps({'names':t.getnames(),'records':m['records'],'lines':[json.loads(l)['verdict'] for l in lines]}))",
+    const seen = await readWithPython<{ names: string[]; records: number; lines: string[] }>(
       tarPath,
       date,
-    ]);
-    assert.equal(python.code, 0, python.stderr);
-    const seen = JSON.parse(python.stdout);
+      "print(json.dumps({'names':t.getnames(),'records':m['records'],'lines':[json.loads(l)['verdict'] for l in lines]}))",
+    );
     assert.deepEqual(seen.names, ["manifest.json", `${date}.ndjson`]);
     assert.equal(seen.records, seen.lines.length);
   }
@@ -134,7 +125,7 @@ Deno.test("a rollover that cannot pack a past day logs that it will retry and wh
   await t.stats.rollover.stop();
   assert.match(
     failed() ?? "",
-    /Cannot roll statistics over \(packing past days, retention\), will retry within a minute: .+; check free space and the permissions of ".+\/stats"$/,
+    /Cannot pack statistics of 2026-11-28, will retry within a minute: .+; check free space and the permissions of ".+\/stats"$/,
   );
   assert.ok((await Deno.stat(dayFile(t.stats.dir, DAY1))).isFile, "the day file waits");
 });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { openDatabase, transaction } from "../../src/store/database.ts";
+import { transaction } from "../../src/store/database.ts";
 import {
   countByLead,
   distinctKeyTails,
@@ -12,20 +11,8 @@ import {
   ORIGIN_MIRROR,
   scanKeyPrefixes,
 } from "../../src/store/entries.ts";
-import { migrate } from "../../src/store/migrations.ts";
 import { keyPrefix } from "../../src/reputation/keys.ts";
-import { tempDir } from "../_helpers.ts";
-
-async function withDb(fn: (db: DatabaseSync) => Promise<void> | void): Promise<void> {
-  await using dir = await tempDir();
-  const db = openDatabase(join(dir.path, "pksn.db"));
-  try {
-    migrate(db);
-    await fn(db);
-  } finally {
-    db.close();
-  }
-}
+import { withDb } from "../_helpers.ts";
 
 function row(key: Uint8Array, origin: Origin, overrides: Partial<EntryRow> = {}): EntryRow {
   return {

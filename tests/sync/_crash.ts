@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { databasePath } from "../../src/node.ts";
 import { openDatabase } from "../../src/store/database.ts";
-import { StreamText } from "../cli/_cli.ts";
-import { MAIN, ROOT, runCli, tempDir } from "../_helpers.ts";
+import { type CliProcess, spawnCli } from "../cli/_cli.ts";
+import { runCli, tempDir } from "../_helpers.ts";
 import { copyTree, FeedServer, fileRecords, TestOrigin } from "./_feed.ts";
 
 /** Records in the snapshot (version 1). */
@@ -83,37 +83,9 @@ export async function followTree(tree: string, root: string): Promise<FollowedTr
   return { server, dataDir, config, [Symbol.asyncDispose]: () => owned.disposeAsync() };
 }
 
-/** A running `pksn sync` child. */
-export interface SyncProcess {
-  child: Deno.ChildProcess;
-  stdout: StreamText;
-  stderr: StreamText;
-  /** Waits for the exit and for both pipes to drain. */
-  finished(): Promise<Deno.CommandStatus>;
-}
-
 /** Starts `pksn sync --config FILE` with the same Deno as the tests. */
-export function spawnSync(config: string): SyncProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", MAIN, "sync", "--config", config],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = new StreamText(child.stdout);
-  const stderr = new StreamText(child.stderr);
-  return {
-    child,
-    stdout,
-    stderr,
-    async finished(): Promise<Deno.CommandStatus> {
-      const status = await child.status;
-      await Promise.all([stdout.done, stderr.done]);
-      return status;
-    },
-  };
+export function spawnSync(config: string): CliProcess {
+  return spawnCli(["sync", "--config", config]);
 }
 
 /** What `pksn sync verify --json` prints. */

@@ -14,6 +14,7 @@ import {
   fileRecords,
   md5Of,
   startChild,
+  startFollowing,
   startThreeTiers,
   syncOf,
   T0,
@@ -59,11 +60,11 @@ function busy(status: number, retryAfter: string): Tamper {
 }
 
 Deno.test("a download that breaks off half-way resumes with a Range request in the same run", async () => {
-  await using origin = await TestOrigin.atVersion1(fileRecords(20_000));
+  await using f = await startFollowing(fileRecords(20_000));
+  const { origin, server, child } = f;
   const { manifest } = await readCurrent(origin.tree);
   const half = manifest.snapshot.length >> 1;
   assert.ok(half > 100_000, `a big snapshot (${manifest.snapshot.length} bytes)`);
-  await using server = new FeedServer(origin.tree);
   const bytes = (await Deno.readFile(join(origin.tree, manifest.snapshot.name))).subarray(0, half);
   let broken = 0;
   server.tamper = (name, req) => {
@@ -81,7 +82,6 @@ Deno.test("a download that breaks off half-way resumes with a Range request in t
       headers: { "Content-Length": String(manifest.snapshot.length) },
     });
   };
-  await using child = await startChild(server.url, origin.rootPath);
 
   const result = await syncOf(child).runOnce();
   assert.deepEqual(result.via, ["snapshot"]);
@@ -130,10 +130,9 @@ Deno.test("a delta with one byte flipped is refused with hash_mismatch and the o
 });
 
 Deno.test("a first snapshot with one byte flipped is refused and the child stays unsynced", async () => {
-  await using origin = await TestOrigin.atVersion1(fileRecords(200));
-  await using server = new FeedServer(origin.tree);
+  await using f = await startFollowing();
+  const { origin, server, child } = f;
   server.tamper = flipped(origin.tree, SNAPSHOT, 10);
-  await using child = await startChild(server.url, origin.rootPath);
 
   await failsWith(syncOf(child).runOnce(), "hash_mismatch");
   await assertServes(child, 0, md5Of(3), "unknown");

@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { openDatabase } from "../../src/store/database.ts";
-import { migrate } from "../../src/store/migrations.ts";
 import { EntryRepository, ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { importRecords, type ImportReport } from "../../src/reputation/importer.ts";
 import { Reputation } from "../../src/reputation/lookup.ts";
@@ -10,7 +7,7 @@ import type { LookupResult, ObjectType } from "../../src/reputation/types.ts";
 import { readLines } from "../../src/text/lines.ts";
 import { FEED_FORMATS, type FeedOptions, inferType } from "../../src/sync/importers/mod.ts";
 import { splitFeedCsv, utcTimestamp } from "../../src/sync/importers/_csv_feed.ts";
-import { tempDir } from "../_helpers.ts";
+import { withDb } from "../_helpers.ts";
 
 const FEEDS = new URL("../testdata/feeds/", import.meta.url);
 const NOW = Date.UTC(2026, 10, 28, 12);
@@ -37,10 +34,7 @@ async function importFeed(
   lookups: [ObjectType, string][] = [],
   options: FeedOptions = {},
 ): Promise<Imported> {
-  await using dir = await tempDir();
-  const db = openDatabase(join(dir.path, "pksn.db"));
-  try {
-    migrate(db);
+  return await withDb(async (db) => {
     const report = await importRecords(
       db,
       readLines(ReadableStream.from([new TextEncoder().encode(text)])),
@@ -54,9 +48,7 @@ async function importFeed(
     });
     const answers = lookups.map(([type, value]) => reputation.lookup(type, value));
     return { report, stored: entries.count(), answers };
-  } finally {
-    db.close();
-  }
+  });
 }
 
 /** The fields a feed decides, without the look-up's echo of the value. */
