@@ -70,6 +70,8 @@ export interface SyncRunDeps {
   signal?: AbortSignal;
   /** Awaited between apply batches. */
   pause?: () => Promise<void>;
+  /** Called when a failed delta path gives way to the snapshot, with the failure's code. */
+  onFallback?: (reason: string) => void;
   /** Called once a timestamp passed its signature, rollback and expiry checks. */
   onTimestamp?: (version: number) => void;
   /** Called after each applied file, once it is committed. */
@@ -235,6 +237,7 @@ async function applyVersions(
     if (cause !== null) {
       result.fellBack = `${cause.code}: ${cause.message}`;
       deps.log.warn(`Falling back to the full snapshot: ${cause.message}`, { reason: cause.code });
+      deps.onFallback?.(cause.code);
     }
     await applyFile(deps, manifest.snapshot, "snapshot", expires);
     result.via.push("snapshot");

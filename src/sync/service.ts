@@ -79,6 +79,7 @@ export class SyncService {
   readonly #failures: Counter;
   readonly #applied: Counter;
   readonly #resumed: Counter;
+  readonly #fallbacks: Counter;
   #mirror: MirrorState;
   #status: SyncStatus;
   #running: Promise<SyncRunResult> | undefined;
@@ -103,6 +104,13 @@ export class SyncService {
     );
     this.#resumed = add(
       new Counter("pksn_sync_resumed_downloads_total", "Downloads resumed with an HTTP Range"),
+    );
+    this.#fallbacks = add(
+      new Counter(
+        "pksn_sync_fallbacks_total",
+        "Delta paths given up for the full snapshot, by the delta's failure",
+        ["reason"],
+      ),
     );
     const gauge = (name: string, help: string, read: (r: SyncReport) => number | null): void => {
       add(
@@ -246,6 +254,7 @@ export class SyncService {
         serveFeed: config.serveFeed,
         signal: deadline,
         pause,
+        onFallback: (reason) => this.#fallbacks.inc(reason),
         onTimestamp: (version) => {
           // Stored at once: the rollback check holds even if the run dies later.
           this.#record((stored) => ({

@@ -126,6 +126,7 @@ Deno.test("a delta built on another history is refused with wrong_base; the snap
     child,
     'pksn_sync_applied_total{kind="snapshot"} 2',
     'pksn_sync_runs_total{result="updated"} 2',
+    'pksn_sync_fallbacks_total{reason="wrong_base"} 1',
   );
 });
 
@@ -145,6 +146,7 @@ Deno.test("a delta missing from the server (404) gives way to the full snapshot"
     child,
     'pksn_sync_applied_total{kind="snapshot"} 2',
     'pksn_sync_runs_total{result="updated"} 2',
+    'pksn_sync_fallbacks_total{reason="missing_file"} 1',
   );
 });
 
@@ -197,7 +199,12 @@ Deno.test("a delta whose result disagrees with its checksum rolls back; the snap
   assert.match(result.fellBack ?? "", /^checksum_mismatch: /);
   await assertServes(child, 2, md5Of(5000), "phishing");
   assert.equal(computeMirrorChecksum(db).checksum, readMirrorState(db).checksum);
-  await assertMetrics(child, 'pksn_sync_applied_total{kind="snapshot"} 2');
+  await assertMetrics(
+    child,
+    'pksn_sync_applied_total{kind="snapshot"} 2',
+    // Both runs gave the delta up; the first then found no snapshot.
+    'pksn_sync_fallbacks_total{reason="checksum_mismatch"} 2',
+  );
   assert.doesNotMatch(await metricsOf(child), /pksn_sync_applied_total\{kind="delta"\}/);
 });
 
