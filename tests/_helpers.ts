@@ -91,13 +91,25 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `pksn ARGS` with the same Deno, from the repository root unless `cwd` says, output piped. */
+/** The heap flags of deno.json's `start` task: what a served node runs with. */
+export const SERVING_V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--max-old-space-size=96";
+
+/**
+ * `pksn ARGS` with the same Deno, from the repository root unless `cwd` says, output piped;
+ * `serving` adds the heap limits a served node runs with, for tests of memory bounds.
+ */
 export function pksnCommand(
   args: string[],
-  options: { env?: Record<string, string>; stdin?: "piped" | "null"; cwd?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    stdin?: "piped" | "null";
+    cwd?: string;
+    serving?: boolean;
+  } = {},
 ): Deno.Command {
+  const flags = options.serving ? [SERVING_V8_FLAGS] : [];
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", MAIN, ...args],
+    args: ["run", ...flags, "--allow-all", "--quiet", MAIN, ...args],
     cwd: options.cwd ?? ROOT,
     env: { NO_COLOR: "1", ...options.env },
     stdin: options.stdin ?? "null",

@@ -58,7 +58,8 @@ export function statsRow(f: StatsFigures): [string, string, string, string] {
 function record(random: Random): Record<string, unknown> {
   const verdict = random.pick(VERDICTS);
   return {
-    detectedAt: new Date(Date.UTC(2026, 10, 28, 0, 0, random.below(86_400))).toISOString(),
+    // Within the last day: the node refuses times implausibly far from its clock.
+    detectedAt: new Date(Date.now() - random.below(86_400) * 1000).toISOString(),
     detectionType: "file",
     verdict,
     decision: verdict === "clean" ? "allowed" : "blocked",

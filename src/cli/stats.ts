@@ -20,7 +20,8 @@ into DATA/stats/archive/YYYY-MM-DD.tar (the NDJSON and a manifest.json).
 
 Commands:
   list                       days with their record counts, and whether packed
-  show DATE                  one day's counts by verdict and by threat
+  show DATE                  one day's counts by verdict and by threat (the
+                             1,000 most frequent; the rest summed up)
   export DATE [--out FILE]   the day's NDJSON, to standard output or FILE,
                              read from the archive when the day is packed
 
@@ -115,6 +116,10 @@ function printCounts(day: DayCounts, json: boolean): void {
   console.log("By threat:");
   for (const [threat, n] of Object.entries(day.threats)) {
     console.log(`  ${String(n).padStart(10)}  ${threat}`);
+  }
+  const other = day.otherThreats;
+  if (other.records > 0) {
+    console.log(`  ${String(other.records).padStart(10)}  (${other.distinct} other threats)`);
   }
 }
 

@@ -1,10 +1,11 @@
-/** Reading request bodies: content type, size cap and JSON, each with its own error. */
+/** Reading request bodies: content type, encoding, size cap and JSON, each with its own error. */
 import type { Context } from "hono";
 import { AppError, InvalidInputError, quote } from "../errors.ts";
 
 /**
- * Reads a JSON body of at most `limit` bytes. 415 for a non-JSON content type,
- * 413 when the body (declared or actual) is larger, 400 when it is not JSON.
+ * Reads a JSON body of at most `limit` bytes. 415 for a non-JSON content type
+ * or a compressed body, 413 when the body (declared or actual) is larger, 400
+ * when it is not JSON.
  */
 export async function readJson(c: Context, limit: number): Promise<unknown> {
   const type = c.req.header("content-type");
@@ -34,11 +35,13 @@ export async function readJson(c: Context, limit: number): Promise<unknown> {
 }
 
 /**
- * Reads a body of at most `limit` bytes: 413 when the declared or the actual
- * size is larger (without reading the rest), 400 when it is missing or the
- * client goes away mid-body.
+ * Reads a body of at most `limit` bytes: 415 `unsupported_content_encoding`
+ * for a compressed body, 413 when the declared or the actual size is larger
+ * (without reading the rest), 400 when it is missing or the client goes away
+ * mid-body.
  */
 export async function readBytes(c: Context, limit: number): Promise<Uint8Array> {
+  refuseEncoded(c.req.raw.headers);
   const declared = c.req.header("content-length");
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
   const body = c.req.raw.body;
@@ -67,6 +70,23 @@ export async function readBytes(c: Context, limit: number): Promise<Uint8Array> 
     at += chunk.byteLength;
   }
   return bytes;
+}
+
+/**
+ * Throws 415 `unsupported_content_encoding` unless the body is sent as it is
+ * (no `Content-Encoding`, or only `identity`). Bodies are never decompressed:
+ * the size caps would then bound the compressed bytes, not the work.
+ */
+export function refuseEncoded(headers: Headers): void {
+  const encoding = headers.get("content-encoding");
+  if (encoding === null) return;
+  const codings = encoding.split(",").map((coding) => coding.trim().toLowerCase());
+  if (codings.every((coding) => coding === "identity" || coding === "")) return;
+  throw new AppError(
+    415,
+    "unsupported_content_encoding",
+    `Unsupported content encoding ${quote(encoding)}: send the body uncompressed`,
+  );
 }
 
 function tooLarge(limit: number): AppError {

@@ -8,6 +8,7 @@ import { AppError, InvalidInputError, quote } from "../errors.ts";
 import type { LicenceAuthenticator } from "../licences/mod.ts";
 import { sampleTooLarge } from "../stats/quarantine.ts";
 import { sampleExtension, type SampleStore } from "../stats/samples.ts";
+import { refuseEncoded } from "./body.ts";
 import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { allowOnly } from "./methods.ts";
 
@@ -51,6 +52,7 @@ export function mountSampleRoutes(app: Hono, deps: SampleRoutesDeps): void {
           }: expected "application/octet-stream"`,
         );
       }
+      refuseEncoded(c.req.raw.headers);
       const headers = readHeaders(c.req.raw.headers);
       const declared = c.req.header("content-length");
       if (declared !== undefined && Number(declared) > maxSampleBytes) {

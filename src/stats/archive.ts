@@ -1,7 +1,9 @@
 /**
  * Packing a closed day into `archive/YYYY-MM-DD.tar`: a `manifest.json` (date,
- * record count, SHA-256 of the NDJSON, counts by verdict and threat, and the
- * SHA-256 and length of every day file packed into it) and the day's NDJSON.
+ * record count, SHA-256 of the NDJSON, exact counts by verdict and of the 1,000
+ * most frequent threats with the rest summed up, and the SHA-256 and length of
+ * every day file packed into it) and the day's NDJSON. Packing streams the day
+ * and runs in bounded memory whatever the number of distinct threats.
  * The TAR is written under a temporary name, synced, renamed and its folder
  * synced; only then is the day file removed, so a crash at any point leaves the
  * records in one place or the other, never nowhere. The list of packed day
@@ -13,7 +15,8 @@ import { join } from "node:path";
 import type { Clock } from "../clock.ts";
 import { quote } from "../errors.ts";
 import { archiveDir, archiveFile, dayFile, exists, syncDir } from "./layout.ts";
-import { summarize, type Summary } from "./summary.ts";
+import { removeCountFiles } from "./_counts.ts";
+import { summarize, type Summary, topThreats } from "./summary.ts";
 import { archiveDamaged, readTar, writeTar } from "../store/tar.ts";
 
 const ARCHIVE_LABEL = "Statistics archive";
@@ -25,7 +28,11 @@ export interface PackedFile {
   bytes: number;
 }
 
-/** The `manifest.json` of an archive. */
+/**
+ * The `manifest.json` of an archive. Archives written before `otherThreats` and
+ * `countsExact` existed list every threat; {@link readManifest} reads them as
+ * this shape (the top threats, the rest summed up, exact).
+ */
 export interface Manifest extends Summary {
   date: string;
   /** When the archive was written (ISO 8601). */
@@ -65,7 +72,8 @@ export async function packDay(dir: string, date: string, options: PackOptions): 
     await options.beforeRemove?.();
     await removeSynced(source, dir);
   };
-  const file = await summarize(fileChunks(source));
+  const counting = { tempDir: dir };
+  const file = await summarize(fileChunks(source), counting);
   let packed: PackedFile[] = [];
   let chunks = (): AsyncIterable<Uint8Array> => fileChunks(source);
   let summary = file;
@@ -74,7 +82,7 @@ export async function packDay(dir: string, date: string, options: PackOptions): 
     packed = packedFiles(previous);
     const skip = await packedPrefix(source, packed);
     const fresh = (): AsyncIterable<Uint8Array> => skipBytes(fileChunks(source), skip);
-    const rest = skip === 0 ? file : await summarize(fresh());
+    const rest = skip === 0 ? file : await summarize(fresh(), counting);
     if (rest.records === 0) {
       await removeSource();
       return previous;
@@ -83,7 +91,7 @@ export async function packDay(dir: string, date: string, options: PackOptions): 
       yield* archivedNdjson(target, date);
       yield* fresh();
     };
-    summary = await summarize(chunks());
+    summary = await summarize(chunks(), counting);
   }
   const manifest: Manifest = {
     date,
@@ -170,13 +178,23 @@ export async function readManifest(path: string): Promise<Manifest> {
     if (entry.name !== MANIFEST) break;
     if (entry.size > MAX_MANIFEST_BYTES) break;
     const text = await new Response(ReadableStream.from(entry.body)).text();
+    let manifest: Manifest;
     try {
-      return JSON.parse(text) as Manifest;
+      manifest = JSON.parse(text);
     } catch {
       break;
     }
+    if (manifest === null || typeof manifest !== "object") break;
+    return upgraded(manifest);
   }
   throw archiveDamaged(ARCHIVE_LABEL, path, `no readable ${quote(MANIFEST)}`);
+}
+
+/** A manifest in the current shape: older ones list every threat and have no `otherThreats`. */
+function upgraded(manifest: Manifest): Manifest {
+  const top = topThreats(manifest.threats ?? {}, manifest.otherThreats);
+  // Older manifests counted every threat by name: exact, as the current ones are.
+  return { ...manifest, ...top, countsExact: manifest.countsExact ?? true };
 }
 
 /** Streams the NDJSON of an archive. */
@@ -208,8 +226,12 @@ async function removeSynced(path: string, dir: string): Promise<void> {
   await syncDir(dir);
 }
 
-/** Removes temporary archives a crash left behind. */
+/**
+ * Removes temporary archives a crash left behind, and returns their names;
+ * temporary counting files are removed too, unreported: they hold no records.
+ */
 export async function removeTemporaries(dir: string): Promise<string[]> {
+  await removeCountFiles(dir);
   const removed: string[] = [];
   try {
     for await (const entry of Deno.readDir(archiveDir(dir))) {

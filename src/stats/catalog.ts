@@ -1,12 +1,14 @@
 /**
  * What the operator sees of the statistics: the days with their record counts,
  * one day's counts by verdict and threat, and a day's NDJSON, whether the day is
- * still a file or already packed. Read-only: safe while the node writes.
+ * still a file or already packed. Safe while the node writes: nothing is changed
+ * (counting a day with very many distinct threats uses a temporary file in the
+ * folder), and every day is streamed, never read into memory whole.
  */
 import { AppError, quote } from "../errors.ts";
 import { archivedNdjson, fileChunks, type Manifest, readManifest } from "./archive.ts";
 import { archiveDates, archiveFile, dayFile, dayFileDates, exists } from "./layout.ts";
-import { addCounts, summarize } from "./summary.ts";
+import { type OtherThreats, summarize } from "./summary.ts";
 
 /** One day in the list. */
 export interface DayListing {
@@ -26,7 +28,12 @@ export interface DayCounts {
   records: number;
   bytes: number;
   verdicts: Record<string, number>;
+  /** The 1,000 most frequent threats, largest first, ties by name. */
   threats: Record<string, number>;
+  /** The records with a threat not in `threats`, and how many distinct threats they carry. */
+  otherThreats: OtherThreats;
+  /** Every count is counted, none estimated. */
+  countsExact: boolean;
   /** SHA-256 of the archived NDJSON, from the manifest. */
   sha256?: string;
 }
@@ -57,23 +64,48 @@ export async function listDays(dir: string): Promise<DayListing[]> {
   return [...days.values()].sort((a, b) => (a.date < b.date ? -1 : 1));
 }
 
-/** One day's counts by verdict and threat; 404 `stats_not_found` for a day without statistics. */
+/**
+ * One day's counts by verdict and threat; 404 `stats_not_found` for a day
+ * without statistics. A packed day is read from its manifest; a day with
+ * records still in its file is counted from the NDJSON, the archived part
+ * included, since two top lists cannot be added exactly.
+ */
 export async function dayCounts(dir: string, date: string): Promise<DayCounts> {
+  try {
+    return await countDay(dir, date);
+  } catch (err) {
+    // The day was packed while it was being read: its records are all in the archive now.
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    return await countDay(dir, date);
+  }
+}
+
+async function countDay(dir: string, date: string): Promise<DayCounts> {
   const archive = archiveFile(dir, date);
   const file = dayFile(dir, date);
   const manifest: Manifest | undefined = await exists(archive)
     ? await readManifest(archive)
     : undefined;
-  const open = await exists(file) ? await summarize(completeLines(fileChunks(file))) : undefined;
-  if (manifest === undefined && open === undefined) throw notFound(date);
-  const parts = [manifest, open].filter((p) => p !== undefined);
+  const open = await exists(file);
+  if (manifest === undefined && !open) throw notFound(date);
+  const counts = open
+    ? await summarize(
+      (async function* day(): AsyncGenerator<Uint8Array> {
+        if (manifest !== undefined) yield* archivedNdjson(archive, date);
+        yield* completeLines(fileChunks(file));
+      })(),
+      { tempDir: dir },
+    )
+    : manifest!;
   return {
     date,
     archived: manifest !== undefined,
-    records: parts.reduce((n, p) => n + p.records, 0),
-    bytes: parts.reduce((n, p) => n + p.bytes, 0),
-    verdicts: parts.map((p) => p.verdicts).reduce(addCounts),
-    threats: parts.map((p) => p.threats).reduce(addCounts),
+    records: counts.records,
+    bytes: counts.bytes,
+    verdicts: counts.verdicts,
+    threats: counts.threats,
+    otherThreats: counts.otherThreats,
+    countsExact: counts.countsExact,
     ...(manifest === undefined ? {} : { sha256: manifest.sha256 }),
   };
 }

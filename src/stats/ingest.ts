@@ -8,7 +8,7 @@ import { InvalidInputError, quote } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { StatsReceivedRepository } from "../store/stats_received.ts";
 import type { DailyFiles } from "./daily_files.ts";
-import { checkRecord, type StatsRecord } from "./record.ts";
+import { checkRecord, type RecordCheck, type StatsRecord } from "./record.ts";
 import type { StatsMetrics } from "./stats_metrics.ts";
 
 /** A batch whose accepted records are on disk, as handed to `onAccepted`. */
@@ -117,10 +117,32 @@ export class StatsIngest {
     const { files, received, clock, log, metrics, onAccepted } = this.#deps;
     const good: StatsRecord[] = [];
     const errors: RecordError[] = [];
+    const now = clock.now();
+    let failed = 0;
+    let firstFailure: { index: number; err: unknown } | undefined;
     for (let index = 0; index < inputs.length; index++) {
-      const check = checkRecord(inputs[index]);
+      // Each record on its own: whatever one record does, the others are still stored.
+      let check: RecordCheck;
+      try {
+        check = checkRecord(inputs[index], { now });
+      } catch (err) {
+        failed++;
+        firstFailure ??= { index, err };
+        check = {
+          ok: false,
+          message: "Cannot check this record: internal error, see the node's log",
+        };
+      }
       if (check.ok) good.push(check.record);
       else errors.push({ index, message: check.message });
+    }
+    if (firstFailure !== undefined) {
+      // One line a batch: a hostile batch must not flood the log.
+      const why = (firstFailure.err as Error)?.message ?? String(firstFailure.err);
+      log.error(
+        `Cannot check ${failed} record(s) of statistics batch ${quote(batchId)}, ` +
+          `the first at index ${firstFailure.index}: ${why}`,
+      );
     }
     const appended = good.length > 0 ? await files.append(good) : undefined;
     const result = { accepted: good.length, rejected: errors.length, errors, batchId };

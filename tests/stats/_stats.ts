@@ -43,6 +43,11 @@ export function record(overrides: Record<string, unknown> = {}): Record<string, 
   };
 }
 
+/** A `detectedAt` one minute before `ms`: a record the node's clock at `ms` finds plausible. */
+export function detectedBefore(ms: number): string {
+  return new Date(ms - 60_000).toISOString();
+}
+
 /** Starts a node with licence checks on and a fake clock; `config` adds settings. */
 export async function startStatsNode(config: ConfigLayer = {}): Promise<AuthNode> {
   return await startAuthNode({ config });

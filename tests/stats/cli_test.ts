@@ -96,3 +96,19 @@ Deno.test("pksn stats refuses an unknown day with exit 1 and a bad date with exi
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, 'pksn: Invalid date "2026-13-01": expected YYYY-MM-DD\n');
 });
+
+Deno.test("pksn stats show lists the 1,000 most frequent threats and sums up the rest in one line", async () => {
+  await using dir = await tempDir();
+  const stats = join(dir.path, "stats");
+  await Deno.mkdir(stats);
+  const lines = Array.from(
+    { length: 1_003 },
+    (_, i) =>
+      JSON.stringify({ ...record({ threat: `T.${String(i).padStart(4, "0")}` }), receivedAt: "" }),
+  );
+  await Deno.writeTextFile(dayFile(stats, DAY1), lines.join("\n") + "\n");
+  const shown = await runCli(["stats", "show", DAY1, "--data", dir.path]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, / +1 +T\.0999\n +3 +\(3 other threats\)\n$/);
+  assert.doesNotMatch(shown.stdout, /T\.1000/);
+});

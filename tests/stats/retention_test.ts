@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { applyRetention, archiveFile } from "../../src/stats/mod.ts";
 import { tempDir } from "../_helpers.ts";
-import { noon, openTestStats, record } from "./_stats.ts";
+import { detectedBefore, noon, openTestStats, record } from "./_stats.ts";
 
 async function fakeArchives(dir: string, sizes: Record<string, number>): Promise<void> {
   await Deno.mkdir(`${dir}/archive`, { recursive: true });
@@ -44,7 +44,7 @@ Deno.test("the rollover applies retention by days to real archives", async () =>
   await using t = await openTestStats({ start: noon("2026-11-01"), config: { retentionDays: 2 } });
   for (const date of ["2026-11-01", "2026-11-02", "2026-11-03"]) {
     t.clock.set(noon(date));
-    await t.stats.ingest.accept(1, [record()]);
+    await t.stats.ingest.accept(1, [record({ detectedAt: detectedBefore(noon(date)) })]);
   }
   t.clock.set(noon("2026-11-05"));
   const report = await t.stats.rollover.run();

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { archiveFile, dayFile, readManifest } from "../../src/stats/mod.ts";
-import { DAY_MS, noon, openTestStats, record, type TestStats } from "./_stats.ts";
+import { DAY_MS, detectedBefore, noon, openTestStats, record, type TestStats } from "./_stats.ts";
 
 const OLD = "2026-11-01";
 const DAYS = ["2026-11-05", "2026-11-06", "2026-11-07"];
@@ -12,12 +12,12 @@ const TODAY = "2026-11-08";
 /** Statistics with an archive of OLD (and an idempotency key from then) and day files of DAYS. */
 async function withPastDays(): Promise<TestStats> {
   const t = await openTestStats({ start: noon(OLD), config: { retentionDays: 3 } });
-  await t.stats.ingest.accept(1, [record()], "old-key");
+  await t.stats.ingest.accept(1, [record({ detectedAt: detectedBefore(noon(OLD)) })], "old-key");
   t.clock.set(noon("2026-11-02"));
   await t.stats.rollover.run();
   for (const date of DAYS) {
     t.clock.set(noon(date));
-    await t.stats.ingest.accept(1, [record()]);
+    await t.stats.ingest.accept(1, [record({ detectedAt: detectedBefore(noon(date)) })]);
   }
   return t;
 }
