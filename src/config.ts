@@ -28,6 +28,21 @@ const lookupSchema = z.strictObject({
   defaultTtl: seconds(2_592_000).describe("TTL for records that carry none"),
   maxBatchItems: z.number().int().min(1).max(10_000),
   maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024),
+  batchBudgetMs: z.number().int().min(1).max(60_000)
+    .describe("look-up time one batch may use; later items answer batch_budget_exceeded"),
+});
+
+const serverSchema = z.strictObject({
+  headTimeoutSeconds: z.number().min(0.5).max(3600)
+    .describe("a new connection's first request head must arrive within this"),
+  idleTimeoutSeconds: z.number().min(0.5).max(86_400)
+    .describe("a kept-alive connection's next request head must arrive within this"),
+  requestTimeoutSeconds: z.number().min(1).max(86_400)
+    .describe("a request must be read and answered within this, uploads and downloads included"),
+  maxConnections: z.number().int().min(1).max(1_000_000)
+    .describe("open client connections; more are answered 503 too_many_connections"),
+  maxConnectionsPerClient: z.number().int().min(1).max(1_000_000)
+    .describe("open connections from one client address"),
 });
 
 const storeSchema = z.strictObject({
@@ -53,10 +68,19 @@ const tlsSchema = z.strictObject({
   key: z.string().min(1).nullable().describe("PEM private key file"),
 });
 
+// An origin is a scheme, a host and an optional port: no path, query or credentials.
+const ORIGIN = /^https?:\/\/[^/?#@\s]+\/?$/i;
+const originSchema = z.string().max(300).refine((v) => ORIGIN.test(v) && URL.canParse(v), {
+  message: 'expected an origin such as "https://pksn.isp.example:8443" (no path)',
+});
+
 const adminSchema = z.strictObject({
   sessionHours: z.number().min(0.1).max(720).describe("how long an admin login lasts"),
   maxFailures: z.number().int().min(1).max(100)
     .describe("failed logins before the admin login locks"),
+  allowedOrigins: z.array(originSchema).max(64).describe(
+    "origins (and so Host names) the admin API answers besides the listen address's own",
+  ),
 });
 
 const MiB = 1024 * 1024;
@@ -126,6 +150,7 @@ const configSchema = z.strictObject({
   listen: listenSchema,
   dataDir: z.string().min(1),
   lookup: lookupSchema,
+  server: serverSchema,
   store: storeSchema,
   log: logSchema,
   auth: authSchema,
@@ -147,12 +172,25 @@ export type Config = Readonly<z.infer<typeof configSchema>>;
 export const DEFAULTS: Config = {
   listen: "127.0.0.1:8080",
   dataDir: "pksn-data",
-  lookup: { unknownTtl: 300, defaultTtl: 3600, maxBatchItems: 1000, maxBodyBytes: 1_048_576 },
+  lookup: {
+    unknownTtl: 300,
+    defaultTtl: 3600,
+    maxBatchItems: 1000,
+    maxBodyBytes: 1_048_576,
+    batchBudgetMs: 500,
+  },
+  server: {
+    headTimeoutSeconds: 10,
+    idleTimeoutSeconds: 30,
+    requestTimeoutSeconds: 300,
+    maxConnections: 4096,
+    maxConnectionsPerClient: 256,
+  },
   store: { cacheMiB: 16, importCacheMiB: 512, reloadCheckSeconds: 1 },
   log: { level: "info", requests: false },
   auth: { required: true },
   tls: { cert: null, key: null },
-  admin: { sessionHours: 12, maxFailures: 5 },
+  admin: { sessionHours: 12, maxFailures: 5, allowedOrigins: [] },
   stats: {
     maxBatchRecords: 10_000,
     maxBatchBytes: 16 * MiB,
@@ -189,6 +227,7 @@ export type ConfigLayer = {
   listen?: string;
   dataDir?: string;
   lookup?: Partial<Config["lookup"]>;
+  server?: Partial<Config["server"]>;
   store?: Partial<Config["store"]>;
   log?: Partial<Config["log"]>;
   auth?: Partial<Config["auth"]>;
@@ -203,6 +242,7 @@ const layerSchema = z.strictObject({
   listen: listenSchema.optional(),
   dataDir: z.string().min(1).optional(),
   lookup: lookupSchema.partial().optional(),
+  server: serverSchema.partial().optional(),
   store: storeSchema.partial().optional(),
   log: logSchema.partial().optional(),
   auth: authSchema.partial().optional(),
@@ -301,6 +341,7 @@ export function resolveConfig(...layers: ConfigLayer[]): Config {
   const merged = {
     ...DEFAULTS,
     lookup: { ...DEFAULTS.lookup },
+    server: { ...DEFAULTS.server },
     store: { ...DEFAULTS.store },
     log: { ...DEFAULTS.log },
     auth: { ...DEFAULTS.auth },
@@ -314,6 +355,7 @@ export function resolveConfig(...layers: ConfigLayer[]): Config {
     if (layer.listen !== undefined) merged.listen = layer.listen;
     if (layer.dataDir !== undefined) merged.dataDir = layer.dataDir;
     assignDefined(merged.lookup, layer.lookup);
+    assignDefined(merged.server, layer.server);
     assignDefined(merged.store, layer.store);
     assignDefined(merged.log, layer.log);
     assignDefined(merged.auth, layer.auth);

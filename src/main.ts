@@ -55,6 +55,29 @@ const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = 
   },
 };
 
+/**
+ * Whether a command writes only private files: the data folder (database,
+ * node.secret, statistics, spool) or an export of it. `feed` publishes a tree
+ * and bundles for any web server to serve, so it keeps the user's umask, except
+ * `feed import-bundle`, which writes the data folder.
+ */
+function writesPrivateFiles(command: string, rest: string[]): boolean {
+  return command !== "feed" || rest[0] === "import-bundle";
+}
+
+/** Sets the umask to 0o077 so every file and folder this process creates is 0600/0700. */
+function restrictNewFiles(): void {
+  if (Deno.build.os === "windows") return; // no umask; the data folder's ACL applies
+  try {
+    Deno.umask(0o077);
+  } catch (err) {
+    console.error(
+      `pksn: Cannot set the umask to 077: ${(err as Error).message}; ` +
+        "new files may be readable by other users until the next start tightens them",
+    );
+  }
+}
+
 /** Runs the CLI with `args` and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -65,6 +88,7 @@ export async function main(args: string[]): Promise<number> {
   const run = COMMANDS[command];
   try {
     if (!run) throw new UsageError(`Unknown command ${JSON.stringify(command)}; see "pksn --help"`);
+    if (writesPrivateFiles(command, rest)) restrictNewFiles();
     return await run(rest);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -10,6 +10,7 @@ import type { Config } from "./config.ts";
 import { quote, StoreError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { openDatabase } from "./store/database.ts";
+import { tightenDataDir } from "./store/data_dir.ts";
 import { EntryRepository } from "./store/entries.ts";
 import { type GenerationName, readGenerations } from "./store/generation.ts";
 import { LicenceRepository } from "./store/licences.ts";
@@ -67,13 +68,14 @@ export async function openStore(
   options: { cacheMiB: number; log: Logger },
 ): Promise<DatabaseSync> {
   try {
-    await Deno.mkdir(dataDir, { recursive: true });
+    await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new StoreError(
       `Cannot create data folder ${quote(dataDir)}: ${(err as Error).message}`,
       { cause: err },
     );
   }
+  await tightenDataDir(dataDir, options.log);
   const path = databasePath(dataDir);
   const db = openDatabase(path, { cacheMiB: options.cacheMiB });
   try {

@@ -13,6 +13,7 @@ import { isoSeconds } from "../licences/mod.ts";
 import { transaction } from "../store/database.ts";
 import { AdminStore } from "./_store.ts";
 import { LoginLockout } from "./lockout.ts";
+import { AllowedOrigins } from "./origins.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./password.ts";
 
 /** The admin session cookie's name. */
@@ -46,9 +47,14 @@ export interface AdminSession {
   expiresAt: string;
 }
 
-/** Admin accounts, logins and sessions. */
+/** Admin accounts, logins and sessions, and the origins admin requests may come from. */
 export class AdminAuth {
   readonly secure: boolean;
+  /**
+   * `admin.allowedOrigins`; the server adds its own address with
+   * `origins.listening(url)` once bound, since port 0 picks the port then.
+   */
+  readonly origins: AllowedOrigins;
   readonly #store: AdminStore;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -61,6 +67,7 @@ export class AdminAuth {
 
   constructor(deps: AdminAuthDeps) {
     this.secure = deps.secure;
+    this.origins = new AllowedOrigins(deps.config.allowedOrigins);
     this.#store = new AdminStore(deps.db);
     this.#clock = deps.clock;
     this.#log = deps.log;
@@ -134,11 +141,13 @@ export class AdminAuth {
     const at = this.#now();
     if (!ok) {
       const { failures, lockMs } = this.#lockout.fail(username);
-      this.#log.warn("Admin login failed", { username, client, failures });
-      this.#store.audit(at, `admin:${username}`, "admin.login_failed", { client, failures });
+      const { actor, logged, detail } = loggableName(username);
+      this.#log.warn("Admin login failed", { ...logged, client, failures });
+      this.#store.audit(at, actor, "admin.login_failed", { ...detail, client, failures });
       if (lockMs > 0) {
-        this.#log.warn("Admin login locked", { username, client, seconds: lockMs / 1000 });
-        this.#store.audit(at, `admin:${username}`, "admin.login_locked", {
+        this.#log.warn("Admin login locked", { ...logged, client, seconds: lockMs / 1000 });
+        this.#store.audit(at, actor, "admin.login_locked", {
+          ...detail,
           client,
           failures,
           seconds: lockMs / 1000,
@@ -221,6 +230,21 @@ export function checkAccount(username: string, password: string): void {
   checkPasswordPolicy(password);
 }
 
+/**
+ * How a login's username may appear in the log and the audit table. A name that
+ * breaks the username rule cannot be an account, and is often a password typed
+ * into the wrong field, so only its length is written.
+ */
+function loggableName(
+  username: string,
+): { actor: string; logged: Record<string, unknown>; detail: Record<string, unknown> } {
+  if (USERNAME.test(username)) {
+    return { actor: `admin:${username}`, logged: { username }, detail: {} };
+  }
+  const length = { usernameLength: username.length };
+  return { actor: "admin:(invalid username)", logged: length, detail: length };
+}
+
 /** 409 `admin_exists`: the first-run setup is over. */
 export function adminExists(): AppError {
   return new AppError(409, "admin_exists", "An admin account already exists: log in instead");
@@ -231,7 +255,9 @@ function lockedError(username: string, ms: number): AppError {
   return new AppError(
     429,
     "login_locked",
-    `Too many failed logins for ${quote(username)}: try again in ${seconds} s`,
+    `Too many failed logins for ${
+      USERNAME.test(username) ? quote(username) : "this username"
+    }: try again in ${seconds} s`,
     { headers: { "Retry-After": String(seconds) } },
   );
 }

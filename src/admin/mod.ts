@@ -7,6 +7,7 @@ export {
   SESSION_COOKIE,
 } from "./auth.ts";
 export { BASE_LOCK_MS, lockLength, MAX_LOCK_MS } from "./lockout.ts";
+export { AllowedOrigins } from "./origins.ts";
 export {
   checkPasswordPolicy,
   hashPassword,

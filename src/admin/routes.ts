@@ -2,8 +2,10 @@
  * The admin API under `/admin/api/`: first-run setup, login and logout, and the
  * operator's licence and participation endpoints. Every route but setup and
  * login needs the session cookie; every state-changing one also needs the
- * session's CSRF token and, when the browser sends `Origin`, the node's own origin.
- * A licence key never opens an admin route: only the cookie is read.
+ * session's CSRF token. Every request's `Host`, and its `Origin` when the browser
+ * sends one, must name an allowed origin (see `origins.ts`), which stops
+ * cross-site requests and DNS rebinding. A licence key never opens an admin
+ * route: only the cookie is read.
  */
 import type { Context, Handler, Hono } from "hono";
 import { getCookie } from "hono/cookie";
@@ -22,6 +24,7 @@ import {
   checkAccount,
   SESSION_COOKIE,
 } from "./auth.ts";
+import type { AllowedOrigins } from "./origins.ts";
 import type { SetupToken } from "./setup_token.ts";
 import { mountStatsAdminRoutes, type StatsAdminDeps } from "./stats_routes.ts";
 
@@ -66,7 +69,7 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
   app.post(
     path("setup"),
     instrument(path("setup"), deps, async function setup(c): Promise<Response> {
-      requireSameOrigin(c);
+      requireAllowedOrigin(c, auth.origins);
       const body = parse(setupSchema, await readJson(c, BODY_LIMIT), "admin setup");
       if (auth.hasAccount()) throw adminExists();
       if (deps.setup === null || !deps.setup.matches(body.token)) {
@@ -89,7 +92,7 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
   app.post(
     path("login"),
     instrument(path("login"), deps, async function login(c): Promise<Response> {
-      requireSameOrigin(c);
+      requireAllowedOrigin(c, auth.origins);
       const body = parse(loginSchema, await readJson(c, BODY_LIMIT), "admin login");
       const session = await auth.login(body.username, body.password, clientAddress(c));
       return c.json(
@@ -173,9 +176,9 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
 }
 
 /**
- * Wraps an admin handler: 401 `admin_auth_required` without a valid session
- * cookie, and for state-changing methods 403 `csrf_failed` unless the request
- * is same-origin and carries the session's `X-CSRF-Token`.
+ * Wraps an admin handler: 403 unless the request comes from an allowed origin,
+ * 401 `admin_auth_required` without a valid session cookie, and for
+ * state-changing methods 403 `csrf_failed` without the session's `X-CSRF-Token`.
  */
 function withSession(
   route: string,
@@ -184,13 +187,13 @@ function withSession(
 ): Handler {
   const { auth } = deps;
   return instrument(route, deps, function authenticated(c): Response | Promise<Response> {
+    requireAllowedOrigin(c, auth.origins);
     const id = getCookie(c, SESSION_COOKIE);
     const session = id === undefined ? null : auth.session(id);
     if (session === null) {
       throw new AppError(401, "admin_auth_required", "Admin login required: POST /admin/api/login");
     }
     if (STATE_CHANGING.has(c.req.method)) {
-      requireSameOrigin(c);
       const token = c.req.header("x-csrf-token");
       if (token === undefined || !sameSecret(token, session.csrfToken)) {
         throw csrfFailed(
@@ -204,12 +207,30 @@ function withSession(
   });
 }
 
-function requireSameOrigin(c: Context): void {
+/**
+ * 403 `host_not_allowed` unless `Host` names an allowed origin, and 403
+ * `csrf_failed` when the browser sends an `Origin` that is not allowed. Requests
+ * without `Origin` (curl, same-origin GETs) pass on their `Host` alone.
+ */
+function requireAllowedOrigin(c: Context, origins: AllowedOrigins): void {
+  // HTTP/2 carries the authority in the URL rather than a Host header.
+  const host = c.req.header("host") ?? new URL(c.req.url).host;
+  if (!origins.allowsHost(host)) {
+    throw new AppError(
+      403,
+      "host_not_allowed",
+      `Admin request refused: host ${
+        quote(host)
+      } is not this node's address or in admin.allowedOrigins`,
+    );
+  }
   const origin = c.req.header("origin");
-  if (origin === undefined) return;
-  const own = new URL(c.req.url).origin;
-  if (origin !== own) {
-    throw csrfFailed(`Cross-origin request refused: origin ${quote(origin)} is not ${quote(own)}`);
+  if (origin !== undefined && !origins.allowsOrigin(origin)) {
+    throw csrfFailed(
+      `Cross-origin request refused: origin ${
+        quote(origin)
+      } is not this node's address or in admin.allowedOrigins`,
+    );
   }
 }
 

@@ -9,6 +9,7 @@ import { createHttpMetrics } from "../http/http_metrics.ts";
 import { readTls, type RunningServer, startServer } from "../http/server.ts";
 import { databasePath, type Node, openNode } from "../node.ts";
 import { openDatabase } from "../store/database.ts";
+import { lockDataDir } from "../store/lock.ts";
 import { syncPaths } from "../sync/client.ts";
 import { SyncService } from "../sync/service.ts";
 import { openStats, type Stats } from "../stats/mod.ts";
@@ -116,7 +117,14 @@ export async function serveNode(
     const tls = config.tls.cert !== null && config.tls.key !== null
       ? await readTls({ cert: config.tls.cert, key: config.tls.key })
       : undefined;
-    const server = startServer(app, { ...listen, tls });
+    const server = startServer(app, {
+      ...listen,
+      tls,
+      limits: config.server,
+      registry: metrics.registry,
+      log,
+    });
+    admin.origins.listening(server.url); // the bound port: port 0 picks one
     stats.rollover.start();
     sync?.start();
     if (setup) log.warn(`Admin setup token (one use, this run only): ${setup.value}`);
@@ -185,6 +193,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     },
   });
   const log = createLogger(config.log.level);
+  using _lock = await lockDataDir(config.dataDir); // one serve per data folder; see store/lock.ts
   const serving = await serveNode(config, { clock: systemClock, log, demo: !!values.demo });
   // Listen for signals before announcing readiness: a supervisor may signal as
   // soon as it sees the ready line.

@@ -73,6 +73,7 @@ export function createApp(deps: AppDeps): Hono {
     guard,
     maxItems: config.lookup.maxBatchItems,
     maxBodyBytes: config.lookup.maxBodyBytes,
+    budgetMs: config.lookup.batchBudgetMs,
   });
   if (deps.samples) {
     mountSampleRoutes(app, {

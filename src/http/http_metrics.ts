@@ -11,6 +11,7 @@ export interface HttpMetrics {
   requests: Counter;
   lookupSeconds: Histogram;
   verdicts: Counter;
+  budgetExceeded: Counter;
 }
 
 const LATENCY_BUCKETS = [
@@ -48,6 +49,13 @@ export function createHttpMetrics(index: () => ReputationIndex): HttpMetrics {
   const verdicts = registry.register(
     new Counter("pksn_verdicts_total", "Verdicts served by object type", ["type", "verdict"]),
   );
+  const budgetExceeded = registry.register(
+    new Counter(
+      "pksn_lookup_batch_budget_exceeded_total",
+      "Batches that used their look-up time before the last item",
+      [],
+    ),
+  );
   registry.register(
     new Gauge(
       "pksn_records",
@@ -72,7 +80,7 @@ export function createHttpMetrics(index: () => ReputationIndex): HttpMetrics {
       },
     ),
   );
-  return { registry, requests, lookupSeconds, verdicts };
+  return { registry, requests, lookupSeconds, verdicts, budgetExceeded };
 }
 
 /** What {@link instrument} needs. */

@@ -12,7 +12,9 @@ import type { LicenceRepository, LicenceWithParticipation } from "../store/licen
 import { transaction } from "../store/database.ts";
 import { appendAudit } from "../store/audit.ts";
 import { isoSeconds } from "./dates.ts";
-import { normalizeKey } from "./keys.ts";
+import { KeyCache } from "./_key_cache.ts";
+import { QuotaWindows } from "./_quota.ts";
+import { keyOrNull, MAX_KEY_LENGTH } from "./keys.ts";
 import { CLIENT_MODES, type ClientMode } from "./modes.ts";
 import { effectiveExpiry } from "./licence_service.ts";
 import type { NodeParticipation } from "./participation.ts";
@@ -33,13 +35,6 @@ interface CacheEntry {
   end: number;
 }
 
-interface QuotaWindow {
-  start: number;
-  count: number;
-}
-
-const MAX_CACHED_KEYS = 100_000;
-const MAX_UNKNOWN_KEYS = 10_000;
 const RENEW_HINT = "the new key's details must be submitted to the service provider";
 
 /** What {@link LicenceAuthenticator} needs. */
@@ -60,10 +55,9 @@ function unauthorized(code: string, message: string): AppError {
 /** Checks licence keys, quotas and participation. */
 export class LicenceAuthenticator {
   readonly #deps: AuthDeps;
-  #cache = new Map<string, CacheEntry>();
-  #unknown = 0;
+  readonly #keys = new KeyCache<CacheEntry>(entryBytes);
   // Kept apart from the key cache, so a licence change elsewhere does not reset quotas.
-  readonly #windows = new Map<number, QuotaWindow>();
+  readonly #quotas = new QuotaWindows();
 
   constructor(deps: AuthDeps) {
     this.#deps = deps;
@@ -71,8 +65,12 @@ export class LicenceAuthenticator {
 
   /** Forgets every cached key; call when licences change. */
   invalidate(): void {
-    this.#cache = new Map();
-    this.#unknown = 0;
+    this.#keys.clear();
+  }
+
+  /** Entries and estimated bytes held by the key caches (verified and unknown keys). */
+  get cacheSize(): { keys: number; unknownKeys: number; bytes: number } {
+    return this.#keys.size;
   }
 
   /**
@@ -83,8 +81,20 @@ export class LicenceAuthenticator {
    */
   authenticate(headers: Headers): ClientLicence {
     const raw = readKey(headers);
-    let entry = this.#cache.get(raw);
-    if (entry === undefined) entry = this.#load(raw);
+    // Clients send the normal form (upper case); anything else is normalised first.
+    let entry = this.#keys.get(raw) ?? undefined;
+    if (entry === undefined) {
+      const key = keyOrNull(raw);
+      if (key === null) {
+        // Refused before any hashing, and never cached: a flood of junk keys costs nothing.
+        throw unauthorized(
+          "license_unknown",
+          `Unknown licence key: not a licence key (${raw.length} characters; expected 8 to ` +
+            `${MAX_KEY_LENGTH} letters, digits and inner dashes)`,
+        );
+      }
+      entry = this.#keys.get(key) ?? this.#load(key);
+    }
     const row = entry.row;
     if (row === null) {
       throw unauthorized(
@@ -109,7 +119,7 @@ export class LicenceAuthenticator {
         `Licence key expired on ${isoSeconds(entry.end)}; ${RENEW_HINT}`,
       );
     }
-    if (row.quota !== null) this.#countRequest(entry.licence!.id, Number(row.quota), nowMs);
+    if (row.quota !== null) this.#quotas.count(entry.licence!.id, Number(row.quota), nowMs);
     return entry.licence!;
   }
 
@@ -226,16 +236,20 @@ export class LicenceAuthenticator {
     return { ...licence, mode, statementVersion: accepted };
   }
 
-  #load(raw: string): CacheEntry {
-    let row: LicenceWithParticipation | null = null;
-    try {
-      row = this.#deps.licences.byHash(keyHash(this.#deps.secret, normalizeKey(raw))) ?? null;
-    } catch (err) {
-      if (!(err instanceof AppError)) throw err;
+  /**
+   * Reads a key in normal form that the cache does not know (or knows to be unregistered)
+   * from the database, and caches what it found.
+   */
+  #load(key: string): CacheEntry {
+    if (this.#keys.get(key) === null) return UNKNOWN;
+    const row = this.#deps.licences.byHash(keyHash(this.#deps.secret, key)) ?? null;
+    if (row === null) {
+      this.#keys.setUnknown(key);
+      return UNKNOWN;
     }
     const entry: CacheEntry = {
       row,
-      licence: row === null ? null : {
+      licence: {
         id: Number(row.id),
         customer: row.customer,
         mode: row.mode as ClientMode | null,
@@ -244,36 +258,20 @@ export class LicenceAuthenticator {
           (CLIENT_MODES as readonly string[]).includes(m)
         ),
       },
-      end: row === null ? 0 : effectiveExpiry(row),
+      end: effectiveExpiry(row),
     };
-    // Unknown keys are cached too, so guessing cannot make every request hash and
-    // query; both caches are bounded and simply start over when full.
-    if (row === null && ++this.#unknown > MAX_UNKNOWN_KEYS) this.invalidate();
-    if (this.#cache.size >= MAX_CACHED_KEYS) this.invalidate();
-    this.#cache.set(raw, entry);
+    this.#keys.setKnown(key, entry);
     return entry;
   }
+}
 
-  #countRequest(licenceId: number, perMinute: number, nowMs: number): void {
-    let window = this.#windows.get(licenceId);
-    if (window === undefined) {
-      window = { start: nowMs, count: 0 };
-      this.#windows.set(licenceId, window);
-    }
-    if (nowMs - window.start >= 60_000) {
-      window.start = nowMs;
-      window.count = 0;
-    }
-    if (++window.count > perMinute) {
-      const retry = Math.max(1, Math.ceil((window.start + 60_000 - nowMs) / 1000));
-      throw new AppError(
-        429,
-        "rate_limited",
-        `Licence quota of ${perMinute} requests per minute is used up; retry in ${retry} s`,
-        { headers: { "Retry-After": String(retry) } },
-      );
-    }
-  }
+const UNKNOWN: CacheEntry = Object.freeze({ row: null, licence: null, end: 0 });
+
+/** A cached entry's size, estimated: its strings at two bytes a character, and the objects. */
+function entryBytes(key: string, entry: CacheEntry): number {
+  const row = entry.row!;
+  return 2 * (key.length + row.customer.length + row.modes.length + (row.notes?.length ?? 0)) +
+    1024;
 }
 
 function readKey(headers: Headers): string {

@@ -5,6 +5,20 @@ import { InvalidInputError } from "../errors.ts";
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const KEY_FORM = /^[A-Z0-9][A-Z0-9-]{6,126}[A-Z0-9]$/;
 
+/** The longest licence key, in characters. */
+export const MAX_KEY_LENGTH = 128;
+
+/**
+ * The normal form of a key as {@link normalizeKey} gives it, or null when the text is not a
+ * key; never throws, and costs nothing for text longer than any key.
+ */
+export function keyOrNull(text: string): string | null {
+  const trimmed = text.trim();
+  if (trimmed.length > MAX_KEY_LENGTH || trimmed.length < 8) return null;
+  const key = trimmed.toUpperCase();
+  return KEY_FORM.test(key) ? key : null;
+}
+
 /**
  * Normalises a key as clients and operators type it: surrounding space removed,
  * upper case. Keys are 8 to 128 letters, digits and inner dashes.

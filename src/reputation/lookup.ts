@@ -51,8 +51,10 @@ export interface LookupItemError {
 
 // Recently answered listed objects. Hits cost a SQLite read (several µs);
 // popular objects are asked again and again. Cleared whenever the index is
-// replaced, so it is never staler than the index itself.
+// replaced, so it is never staler than the index itself. Bounded in bytes too:
+// every URL under a listed host is a hit, and a URL can be 8,192 characters.
 const HIT_CACHE_SIZE = 65_536;
+const HIT_CACHE_BYTES = 16 * 1024 * 1024;
 
 /** The look-up service over the store and the in-memory index. */
 export class Reputation {
@@ -62,6 +64,7 @@ export class Reputation {
   readonly #defaultTtl: number;
   readonly #mirrorMode: { readonly mode: "current" | "stale" | "off" } | undefined;
   #hits = new Map<string, LookupResult>();
+  #hitBytes = 0;
   #hitsFor: ReputationIndex | undefined;
 
   constructor(deps: ReputationDeps) {
@@ -157,17 +160,28 @@ export class Reputation {
   #hitCache(): Map<string, LookupResult> {
     if (this.#hitsFor !== this.#index.current) {
       this.#hits = new Map();
+      this.#hitBytes = 0;
       this.#hitsFor = this.#index.current;
     }
     return this.#hits;
   }
 
   #remember(cacheKey: string, result: LookupResult): LookupResult {
-    if (this.#hits.size >= HIT_CACHE_SIZE) {
-      this.#hits.delete(this.#hits.keys().next().value!);
+    const bytes = cachedBytes(cacheKey, result);
+    // Oldest first: a Map iterates in insertion order.
+    for (const [oldKey, old] of this.#hits) {
+      if (this.#hits.size < HIT_CACHE_SIZE && this.#hitBytes + bytes <= HIT_CACHE_BYTES) break;
+      this.#hits.delete(oldKey);
+      this.#hitBytes -= cachedBytes(oldKey, old);
     }
     this.#hits.set(cacheKey, result);
+    this.#hitBytes += bytes;
     return result;
+  }
+
+  /** Entries and estimated bytes of the cache of recent hits. */
+  get hitCacheSize(): { entries: number; bytes: number } {
+    return { entries: this.#hits.size, bytes: this.#hitBytes };
   }
 
   #resolve(type: ObjectType, value: string, candidates: readonly Candidate[]): LookupResult {
@@ -205,6 +219,14 @@ export class Reputation {
     if (match) result.match = match;
     return result;
   }
+}
+
+/**
+ * What a cached hit holds, estimated: the key and the result's strings at two bytes a
+ * character (the worst case of V8's string forms), plus the objects around them.
+ */
+function cachedBytes(cacheKey: string, result: LookupResult): number {
+  return 2 * (cacheKey.length + result.value.length + (result.match?.value.length ?? 0)) + 512;
 }
 
 function isoSeconds(seconds: number): string {

@@ -1,11 +1,28 @@
 /**
- * Safe Browsing URL canonicalisation and host-suffix/path-prefix expressions, as in
- * developers.google.com/safe-browsing/v4/urls-hashing. The work happens on UTF-8 bytes:
- * the spec unescapes repeatedly, which can produce any byte, not only valid text.
+ * URL canonicalisation for look-ups. The URL is first split the way browsers split it (the
+ * WHATWG URL standard: a backslash is a slash in special schemes, any run of slashes after the scheme,
+ * user info up to the last "@", tab and newline removed), so the host looked up is the host a
+ * client would visit. Each part is then canonicalised as Safe Browsing specifies
+ * (developers.google.com/safe-browsing/v4/urls-hashing) and turned into host-suffix/path-prefix
+ * expressions. The work happens on UTF-8 bytes: unescaping can produce any byte, not only
+ * valid text. Every step is linear in the input, which is capped at 8,192 characters.
  */
 import { domainToASCII } from "node:url";
 import { InvalidInputError, quote } from "../errors.ts";
 import { formatIp, type IpAddress, parseIp, parseUrlHostIpv4 } from "./ip.ts";
+import {
+  decodeAscii,
+  escapeBinary,
+  escapeBytes,
+  escapedText,
+  escapeInto,
+  MAX_URL_LENGTH,
+  putByte,
+  scratch,
+  unescape,
+} from "./_url_bytes.ts";
+
+export { MAX_URL_LENGTH };
 
 /** A URL in Safe Browsing canonical form, split into the parts lookups need. */
 export interface CanonicalUrl {
@@ -21,24 +38,30 @@ export interface CanonicalUrl {
   url: string;
 }
 
-const MAX_URL_LENGTH = 8192;
+/** The longest canonical host accepted: a DNS name has at most 253 characters. */
+export const MAX_HOST_LENGTH = 253;
 // Schemes whose URLs name a host and path; others ("mailto:", "javascript:") cannot match.
+// All are split as WHATWG splits its special schemes (ftps is not one there, but its URLs
+// have the same shape, and reading a backslash as a slash can only make it match what a client visits).
 const SCHEMES = new Set(["http", "https", "ftp", "ftps", "ws", "wss"]);
 const SCHEME_LIST = "http, https, ftp, ftps, ws or wss";
 const TAB_CR_LF = /[\t\n\r]/g;
+// WHATWG strips leading and trailing C0 controls and spaces; Safe Browsing trims whitespace.
+// deno-lint-ignore no-control-regex -- C0 controls are exactly what is stripped
+const EDGE_SPACE = /^[\x00-\x20\s]+|[\x00-\x20\s]+$/g;
 const DOT_RUNS = /\.{2,}/g;
 const DOTTED_IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const NON_ASCII = /[\u0080-\uffff]/;
-const HEX = "0123456789ABCDEF";
 const HOST_COMPONENTS = 5; // Host suffixes are taken from the last five components only.
 const PATH_PREFIXES = 4;
+const SLASH = 0x2f;
+const BACKSLASH = 0x5c;
+const QUESTION = 0x3f;
+const AT = 0x40;
+const COLON = 0x3a;
 
 const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-// Only ever fed bytes below 0x80, where every single-byte decoder is plain ASCII.
-const asciiDecoder = new TextDecoder("ascii");
-// One UTF-16 unit encodes to at most three UTF-8 bytes; shared because parsing never yields.
-const scratch = new Uint8Array(MAX_URL_LENGTH * 3);
 
 /** Canonicalises a URL the way Safe Browsing does; a URL without scheme is read as http. */
 export function canonicalizeUrl(input: string): CanonicalUrl {
@@ -46,27 +69,41 @@ export function canonicalizeUrl(input: string): CanonicalUrl {
   if (input.length > MAX_URL_LENGTH) {
     throw urlError(input, `longer than ${MAX_URL_LENGTH} characters`);
   }
-  const b = unescapedBytes(input);
-  let rest = 0;
+  const hash = input.indexOf("#");
+  const text = (hash < 0 ? input : input.slice(0, hash)).replace(TAB_CR_LF, "")
+    .replace(EDGE_SPACE, "");
+  let b = scratch.subarray(0, encoder.encodeInto(text, scratch).written);
   let scheme = "http";
-  const colon = schemeEnd(b);
+  let rest = 0;
+  let colon = schemeEnd(b);
+  if (colon < 0) {
+    // Without a scheme this is no URL a browser would open; Safe Browsing unescapes it
+    // whole first, which can reveal one ("http%3A%2F%2Fhost/").
+    b = b.subarray(0, unescape(b, 0, b.length));
+    colon = schemeEnd(b);
+  }
   if (colon > 0) {
-    scheme = asciiDecoder.decode(b.subarray(0, colon)).toLowerCase();
+    scheme = decodeAscii(b.subarray(0, colon)).toLowerCase();
     if (!SCHEMES.has(scheme)) {
       throw urlError(input, `scheme ${quote(scheme)} is not supported; expected ${SCHEME_LIST}`);
     }
-    if (b[colon + 1] !== 0x2f || b[colon + 2] !== 0x2f) {
-      throw urlError(input, `expected "//" after ${quote(`${scheme}:`)}`);
-    }
-    rest = colon + 3;
+    // WHATWG skips every slash and backslash between a special scheme and its host.
+    rest = colon + 1;
+    while (rest < b.length && (b[rest] === SLASH || b[rest] === BACKSLASH)) rest++;
   }
-  const questionMark = b.indexOf(0x3f, rest);
-  const pathEnd = questionMark < 0 ? b.length : questionMark;
-  let hostEnd = b.indexOf(0x2f, rest);
-  if (hostEnd < 0 || hostEnd > pathEnd) hostEnd = pathEnd;
+  // The host ends at the first slash, backslash or "?" (the fragment is already gone).
+  let hostEnd = rest;
+  while (hostEnd < b.length && !endsAuthority(b[hostEnd])) hostEnd++;
   const host = canonicalHost(input, b, rest, hostEnd);
+  for (let i = hostEnd; i < b.length && b[i] !== QUESTION; i++) {
+    if (b[i] === BACKSLASH) b[i] = SLASH;
+  }
+  // Path and query are unescaped together and split after, as Safe Browsing does.
+  const end = unescape(b, hostEnd, b.length);
+  const questionMark = b.subarray(0, end).indexOf(QUESTION, hostEnd);
+  const pathEnd = questionMark < 0 ? end : questionMark;
   const path = canonicalPath(b, hostEnd, pathEnd);
-  const query = questionMark < 0 ? null : escapeBytes(b, questionMark + 1, b.length, false);
+  const query = questionMark < 0 ? null : escapeBytes(b, questionMark + 1, end, false);
   const url = `${scheme}://${host}${path}${query === null ? "" : `?${query}`}`;
   return { scheme, host, path, query, url };
 }
@@ -105,32 +142,9 @@ export function urlExpression(input: string): string {
   return url.host + url.path + (url.query ? `?${url.query}` : "");
 }
 
-/**
- * Drops the fragment, surrounding whitespace and embedded tab/CR/LF, then percent-unescapes
- * until nothing changes. The result is a view of the shared scratch buffer.
- */
-function unescapedBytes(input: string): Uint8Array {
-  const hash = input.indexOf("#");
-  const text = (hash < 0 ? input : input.slice(0, hash)).trim().replace(TAB_CR_LF, "");
-  let length = encoder.encodeInto(text, scratch).written;
-  // Each pass that changes anything shortens the bytes, so the loop always ends.
-  for (;;) {
-    let write = 0;
-    for (let read = 0; read < length; write++) {
-      if (scratch[read] === 0x25 && read + 2 < length) {
-        const high = hexValue(scratch[read + 1]);
-        const low = hexValue(scratch[read + 2]);
-        if (high >= 0 && low >= 0) {
-          scratch[write] = (high << 4) | low;
-          read += 3;
-          continue;
-        }
-      }
-      scratch[write] = scratch[read++];
-    }
-    if (write === length) return scratch.subarray(0, length);
-    length = write;
-  }
+/** Whether a byte ends the authority (user info, host and port) of a URL. */
+function endsAuthority(byte: number): boolean {
+  return byte === SLASH || byte === BACKSLASH || byte === QUESTION;
 }
 
 /** Finds the ":" that ends a scheme, or -1 when the URL starts with a host ("host:80/"). */
@@ -144,29 +158,42 @@ function schemeEnd(b: Uint8Array): number {
       continue;
     }
     if (c !== 0x3a) return -1;
-    // Digits up to "/", "?" or the end make a port, so what came before was a host.
+    // A scheme this node reads is one, as for a browser ("http:255" is host 255).
+    if (SCHEMES.has(decodeAscii(b.subarray(0, i)).toLowerCase())) return i;
+    // Otherwise digits up to a slash, backslash, "?" or the end make a port: what came before was a
+    // host ("example.com:8080/"), as Safe Browsing reads a URL without scheme.
     let j = i + 1;
     while (j < b.length && b[j] >= 0x30 && b[j] <= 0x39) j++;
-    const port = j > i + 1 && (j === b.length || b[j] === 0x2f || b[j] === 0x3f);
+    const port = j > i + 1 && (j === b.length || endsAuthority(b[j]));
     return port ? -1 : i;
   }
   return -1;
 }
 
-/** Canonicalises b[start, end): user info and port dropped, IDNA, dots, IPs, lower case. */
+/**
+ * Canonicalises the authority b[start, end): user info and port dropped as WHATWG drops them,
+ * then unescaped, IDNA, dots, IPs and lower case as Safe Browsing does.
+ */
 function canonicalHost(input: string, b: Uint8Array, start: number, end: number): string {
   for (let i = end - 1; i >= start; i--) {
-    if (b[i] === 0x40) {
+    if (b[i] === AT) {
       start = i + 1; // Drop user info up to the last "@".
       break;
     }
   }
   if (b[start] === 0x5b) return bracketedHost(input, b, start, end);
-  // Drop a port, even an empty one ("host:").
-  let colon = end - 1;
-  while (colon >= start && b[colon] >= 0x30 && b[colon] <= 0x39) colon--;
-  if (colon >= start && b[colon] === 0x3a) end = colon;
-  let text = idnaHost(b.subarray(start, end));
+  // The port starts at the first ":"; it may be empty ("host:") but only holds digits.
+  const colon = b.subarray(0, end).indexOf(COLON, start);
+  if (colon >= 0) {
+    for (let i = colon + 1; i < end; i++) {
+      if (b[i] < 0x30 || b[i] > 0x39) {
+        const port = new TextDecoder().decode(b.subarray(colon + 1, end));
+        throw urlError(input, `port ${quote(port)} is not a number`);
+      }
+    }
+    end = colon;
+  }
+  let text = idnaHost(b.subarray(start, unescape(b, start, end)));
   if (text.includes("..")) text = text.replace(DOT_RUNS, ".");
   let from = 0;
   let to = text.length;
@@ -174,7 +201,12 @@ function canonicalHost(input: string, b: Uint8Array, start: number, end: number)
   while (to > from && text.charCodeAt(to - 1) === 0x2e) to--;
   if (from === to) throw urlError(input, "expected a host name or IP address");
   text = text.slice(from, to);
-  return parseUrlHostIpv4(text) ?? escapeBinary(text, true);
+  const host = parseUrlHostIpv4(text) ?? escapeBinary(text, true);
+  if (host.length > MAX_HOST_LENGTH) {
+    // No DNS name is longer, so no client can visit it; refusing also bounds the work.
+    throw urlError(input, `host is longer than ${MAX_HOST_LENGTH} characters`);
+  }
+  return host;
 }
 
 /** Canonicalises "[v6]" or "[v6]:port"; IPv4-mapped and NAT64 addresses become plain IPv4. */
@@ -186,7 +218,7 @@ function bracketedHost(input: string, b: Uint8Array, start: number, end: number)
       throw urlError(input, 'expected only a port after the "]" of the IPv6 host');
     }
   }
-  const literal = asciiDecoder.decode(b.subarray(start, close + 1));
+  const literal = decodeAscii(b.subarray(start, close + 1));
   let address: IpAddress;
   try {
     address = parseIp(literal);
@@ -211,13 +243,17 @@ function bracketedHost(input: string, b: Uint8Array, start: number, end: number)
 function idnaHost(bytes: Uint8Array): string {
   let ascii = true;
   for (let i = 0; ascii && i < bytes.length; i++) ascii = bytes[i] < 0x80;
-  if (ascii) return asciiDecoder.decode(bytes);
+  if (ascii) return decodeAscii(bytes);
   let text: string;
   try {
     text = strictUtf8.decode(bytes);
   } catch {
     return String.fromCharCode(...bytes);
   }
+  // Whole, as WHATWG maps it (a character it drops can leave an empty label); label by
+  // label only when the whole name is refused, keeping what can be kept.
+  const whole = domainToASCII(text);
+  if (whole !== "") return whole;
   const labels = text.split(".");
   for (let i = 0; i < labels.length; i++) {
     if (!NON_ASCII.test(labels[i])) continue;
@@ -229,55 +265,28 @@ function idnaHost(bytes: Uint8Array): string {
 
 /** Resolves "." and ".." segments and collapses slashes in b[start, end), then escapes. */
 function canonicalPath(b: Uint8Array, start: number, end: number): string {
-  const segments: string[] = [];
+  // Segment bounds, in pairs: a path of thousands of segments is still decoded once.
+  const bounds: number[] = [];
   // RFC 3986: a path ending in "/", "/." or "/.." names a directory and keeps its slash.
   let directory = false;
   for (let i = start; i < end;) {
-    let j = b.indexOf(0x2f, i);
+    let j = b.indexOf(SLASH, i);
     if (j < 0 || j > end) j = end;
     const length = j - i;
     const dots = length > 0 && length <= 2 && b[i] === 0x2e && (length === 1 || b[i + 1] === 0x2e);
-    if (dots && length === 2) segments.pop();
-    if (length > 0 && !dots) segments.push(escapeBytes(b, i, j, false));
+    if (dots && length === 2) bounds.length = Math.max(0, bounds.length - 2);
+    if (length > 0 && !dots) bounds.push(i, j);
     directory = j < end || dots;
     i = j + 1;
   }
-  if (segments.length === 0) return "/";
-  return `/${segments.join("/")}${directory ? "/" : ""}`;
-}
-
-/** Percent-escapes b[start, end) per the spec: bytes <= 32, >= 127, "#" and "%". */
-function escapeBytes(b: Uint8Array, start: number, end: number, lower: boolean): string {
-  let clean = !lower;
-  for (let i = start; clean && i < end; i++) clean = !mustEscape(b[i]);
-  if (clean) return asciiDecoder.decode(b.subarray(start, end));
-  let out = "";
-  for (let i = start; i < end; i++) out += escapedChar(b[i], lower);
-  return out;
-}
-
-/** Like escapeBytes for a string of one character per byte. */
-function escapeBinary(text: string, lower: boolean): string {
-  let out = "";
-  for (let i = 0; i < text.length; i++) out += escapedChar(text.charCodeAt(i), lower);
-  return out;
-}
-
-function escapedChar(byte: number, lower: boolean): string {
-  if (mustEscape(byte)) return `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
-  // ASCII only: Latin-1 letters here are stray bytes, not text to case-fold.
-  return String.fromCharCode(lower && byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte);
-}
-
-function mustEscape(byte: number): boolean {
-  return byte <= 0x20 || byte >= 0x7f || byte === 0x23 || byte === 0x25;
-}
-
-/** The value of a hex digit byte, or -1. */
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  const lower = byte | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+  if (bounds.length === 0) return "/";
+  let at = 0;
+  for (let s = 0; s < bounds.length; s += 2) {
+    at = putByte(SLASH, at);
+    for (let i = bounds[s]; i < bounds[s + 1]; i++) at = escapeInto(b[i], false, at);
+  }
+  if (directory) at = putByte(SLASH, at);
+  return escapedText(at);
 }
 
 function urlError(input: string, problem: string, cause?: unknown): InvalidInputError {

@@ -18,6 +18,7 @@ export interface OpenOptions {
 export function openDatabase(path: string, options: OpenOptions = {}): DatabaseSync {
   let db: DatabaseSync;
   try {
+    if (!options.readOnly && path !== ":memory:") createPrivate(path);
     db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
   } catch (err) {
     throw new StoreError(`Cannot open database ${quote(path)}: ${(err as Error).message}`, {
@@ -40,6 +41,19 @@ export function openDatabase(path: string, options: OpenOptions = {}): DatabaseS
     });
   }
   return db;
+}
+
+/**
+ * Creates the database file 0600 if it does not exist, whatever the umask:
+ * SQLite then gives its `-wal` and `-shm` files the same mode. An empty file is
+ * a valid empty database.
+ */
+function createPrivate(path: string): void {
+  try {
+    Deno.openSync(path, { write: true, createNew: true, mode: 0o600 }).close();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+  }
 }
 
 /** Runs `fn` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back if it throws. */

@@ -52,6 +52,7 @@ export async function startAdminNode(
   const metrics = createHttpMetrics(() => node.index.current);
   const app = createApp({ config, node, metrics, log, admin: { auth, setup, node } });
   const server = startServer(app, { hostname: "127.0.0.1", port: 0 });
+  auth.origins.listening(server.url);
   return {
     url: server.url,
     node,
@@ -155,4 +156,69 @@ export function auditRows(
       all ? "" : "WHERE action LIKE 'admin.%'"
     } ORDER BY id`,
   ).all() as unknown as { actor: string; action: string; detail: string | null }[];
+}
+
+/** Options for {@link rawRequest}. */
+export interface RawOptions {
+  method?: string;
+  /** The Host header, which `fetch` will not let a caller choose. */
+  host: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+}
+
+/**
+ * Sends one HTTP/1.1 request over a plain TCP connection, so the test chooses the
+ * `Host` header as a DNS-rebinding page's browser would send it.
+ */
+export async function rawRequest(
+  target: { url: string },
+  path: string,
+  options: RawOptions,
+): Promise<ApiResponse> {
+  const { hostname, port } = new URL(target.url);
+  const body = options.json === undefined ? "" : JSON.stringify(options.json);
+  const headers: Record<string, string> = {
+    host: options.host,
+    connection: "close",
+    ...(options.json === undefined ? {} : { "content-type": "application/json" }),
+    "content-length": String(new TextEncoder().encode(body).length),
+    ...options.headers,
+  };
+  const head =
+    `${options.method ?? (options.json === undefined ? "GET" : "POST")} ${path} HTTP/1.1\r\n` +
+    Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  let text = "";
+  try {
+    await conn.write(new TextEncoder().encode(head + body));
+    const decoder = new TextDecoder();
+    for await (const chunk of conn.readable) text += decoder.decode(chunk, { stream: true });
+    text += decoder.decode();
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+  const split = text.indexOf("\r\n\r\n");
+  const [statusLine, ...lines] = text.slice(0, split).split("\r\n");
+  const received = new Headers(
+    lines.map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]),
+  );
+  let rest = text.slice(split + 4);
+  if (received.get("transfer-encoding") === "chunked") {
+    let decoded = "";
+    while (true) {
+      const end = rest.indexOf("\r\n");
+      const size = parseInt(rest.slice(0, end), 16);
+      if (!size) break;
+      decoded += rest.slice(end + 2, end + 2 + size);
+      rest = rest.slice(end + 2 + size + 2);
+    }
+    rest = decoded;
+  }
+  return {
+    status: Number(statusLine.split(" ")[1]),
+    headers: received,
+    body: rest ? JSON.parse(rest) : null,
+  };
 }

@@ -117,9 +117,9 @@ export interface CliProcess {
 /** Starts `pksn ARGS` with the same Deno as the tests, reading both pipes as they fill. */
 export function spawnCli(
   args: string[],
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; serving?: boolean } = {},
 ): CliProcess {
-  const child = pksnCommand(args, { env: options.env }).spawn();
+  const child = pksnCommand(args, { env: options.env, serving: options.serving }).spawn();
   const stdout = new StreamText(child.stdout);
   const stderr = new StreamText(child.stderr);
   return {
@@ -143,16 +143,19 @@ export interface ServeProcess extends AsyncDisposable, Omit<CliProcess, "finishe
 }
 
 /**
- * Starts `pksn serve ARGS`, waits (with a timeout) until it logs where it listens
+ * Starts `pksn serve ARGS` (with the serving heap limits when `serving`), waits (with a timeout) until it logs where it listens
  * and then until it answers `GET /healthz`. The answer is the sync point: the
  * server only handles a request after its start-up code, signal handlers
  * included, has run. `answering: false` returns right after the log line.
  */
 export async function startServe(
   args: string[],
-  options: { env?: Record<string, string>; answering?: boolean } = {},
+  options: { env?: Record<string, string>; answering?: boolean; serving?: boolean } = {},
 ): Promise<ServeProcess> {
-  const { child, stdout, stderr, finished } = spawnCli(["serve", ...args], { env: options.env });
+  const { child, stdout, stderr, finished } = spawnCli(["serve", ...args], {
+    env: options.env,
+    serving: options.serving,
+  });
   let status: Deno.CommandStatus | undefined;
   const stop = async (signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> => {
     if (status === undefined) {

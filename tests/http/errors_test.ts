@@ -56,7 +56,8 @@ Deno.test("GET /v1/urls rejects an unsupported scheme with 400 invalid_url", asy
 
 Deno.test("GET /v1/urls rejects a URL without a host with 400 invalid_url", async () => {
   await using node = await startNode();
-  for (const url of ["http://", "http:///path", "https://[2001:db8::1/"]) {
+  // "http:///path" is not here: browsers read it as host "path", and so does the node.
+  for (const url of ["http://", "http://user@/path", "https://[2001:db8::1/"]) {
     const message = await assertErrorResponse(
       await fetch(`${node.url}/v1/urls?url=${encodeURIComponent(url)}`),
       400,
