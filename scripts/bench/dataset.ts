@@ -76,13 +76,19 @@ function threatFor(random: Random, verdict: string): string | undefined {
   return undefined;
 }
 
-/** Unique per record number `i` (an odd multiplier is a bijection), spread over IPv4. */
+/**
+ * Unique per record number `i` (an odd multiplier is a bijection), spread over IPv4. A /24
+ * takes its 24 bits from the product modulo 2^24, itself a bijection, so networks stay
+ * unique up to 16.7M records (the top 24 bits of the 32-bit product repeat far sooner, and
+ * an import refuses one network listed twice with different verdicts).
+ */
 function ipv4(i: number, network: boolean): string {
   const v = Math.imul(i + 1, 0x9e3779b1) >>> 0;
-  const a = v >>> 24;
-  const b = (v >>> 16) & 0xff;
-  const c = (v >>> 8) & 0xff;
-  return network ? `${a}.${b}.${c}.0/24` : `${a}.${b}.${c}.${v & 0xff}`;
+  if (network) {
+    const n = v & 0xffffff;
+    return `${n >>> 16}.${(n >>> 8) & 0xff}.${n & 0xff}.0/24`;
+  }
+  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 }
 
 interface MadeRecord {

@@ -17,6 +17,7 @@ import {
 import { FEED_FORMATS, isFeedFormat } from "../sync/importers/mod.ts";
 import { readLines } from "../text/lines.ts";
 import { UsageError } from "./args.ts";
+import { printLineErrors, repeatSummary } from "./import.ts";
 import {
   type FeedValues,
   intOption,
@@ -43,7 +44,12 @@ Options:
                       beside the folder, since the folder is served as it is)
   --from-db PATH      publish the mirror entries of this pksn database (read-only)
   --input FILE        publish the records of these files instead (repeatable);
-                      all or nothing: if any line is bad, nothing is published
+                      all or nothing: if any line is bad, nothing is published.
+                      Lines are checked as "pksn import" checks them: two lines
+                      of one file that give an object different values are bad
+                      lines; a later file's record replaces an earlier file's
+  --last-wins         of lines of one file that give an object different
+                      values, keep the last instead of publishing nothing
   --format FORMAT     of every --input: ndjson, csv, urlhaus, malwarebazaar,
                       threatfox or list (default: from each file name; .csv is
                       CSV, else NDJSON)
@@ -67,6 +73,7 @@ export const BUILD_OPTIONS = {
   "from-db": { type: "string" },
   input: { type: "string", multiple: true },
   format: { type: "string" },
+  "last-wins": { type: "boolean" },
   "snapshot-every": { type: "string" },
   "keep-deltas-days": { type: "string" },
   "expires-hours": { type: "string" },
@@ -89,6 +96,8 @@ export async function buildFeed(values: FeedValues): Promise<number> {
   if (format !== undefined && fromDb !== undefined) {
     throw new UsageError("--format applies only to --input");
   }
+  const lastWins = values["last-wins"] === true;
+  if (lastWins && fromDb !== undefined) throw new UsageError("--last-wins applies only to --input");
   if (format !== undefined && !INPUT_FORMATS.includes(format)) {
     throw new UsageError(
       `Unknown format ${quote(format)}: expected one of ${INPUT_FORMATS.join(", ")}`,
@@ -109,7 +118,7 @@ export async function buildFeed(values: FeedValues): Promise<number> {
   await using _lock = await lockBuild(statePath);
   const source = fromDb !== undefined
     ? openSourceDatabase(fromDb)
-    : await importInputs(inputs, format, dirname(statePath));
+    : await importInputs(inputs, { format, lastWins }, dirname(statePath));
   if (source === null) return 1;
   try {
     const state = openStateDatabase(statePath);
@@ -197,7 +206,7 @@ function openSourceDatabase(path: string): Source {
  */
 async function importInputs(
   inputs: string[],
-  format: string | undefined,
+  options: InputOptions,
   near: string,
 ): Promise<Source | null> {
   await Deno.mkdir(near, { recursive: true });
@@ -211,7 +220,7 @@ async function importInputs(
     migrate(db);
     let failed = false;
     for (const file of inputs) {
-      if (!(await importInput(db, file, format ?? formatFromName(file)))) failed = true;
+      if (!(await importInput(db, file, options))) failed = true;
     }
     if (!failed) return { db, close };
     console.error("Nothing published: fix the lines above and build again");
@@ -223,7 +232,19 @@ async function importInputs(
   return null;
 }
 
-async function importInput(db: DatabaseSync, file: string, format: string): Promise<boolean> {
+/** How every --input is read. */
+interface InputOptions {
+  /** The format of every input; by default each file's name picks it. */
+  format: string | undefined;
+  lastWins: boolean;
+}
+
+async function importInput(
+  db: DatabaseSync,
+  file: string,
+  options: InputOptions,
+): Promise<boolean> {
+  const format = options.format ?? formatFromName(file);
   let input: Deno.FsFile;
   try {
     if (!(await Deno.stat(file)).isFile) throw new Error("not a regular file");
@@ -235,12 +256,14 @@ async function importInput(db: DatabaseSync, file: string, format: string): Prom
     format: isFeedFormat(format) ? FEED_FORMATS[format]() : format as ImportFormat,
     origin: ORIGIN_MIRROR,
     source: basename(file),
+    lastWins: options.lastWins,
+    name: file,
   });
-  if (report.committed) return true;
-  for (const e of report.errors) console.error(`${file}:${e.line}: ${e.message}`);
-  if (report.errorCount > report.errors.length) {
-    console.error(`… and ${report.errorCount - report.errors.length} more`);
+  if (report.committed) {
+    for (const line of repeatSummary(report)) console.log(`${quote(file)}: ${line}`);
+    return true;
   }
+  printLineErrors(file, report);
   console.error(
     `${quote(file)}: ${report.errorCount} of ${Math.max(report.lines, report.errorCount)} ` +
       "lines have errors",

@@ -2,7 +2,13 @@
 import { createLogger } from "../log.ts";
 import { AppError, quote } from "../errors.ts";
 import { openStore } from "../node.ts";
-import { formatFromName, type ImportFormat, importRecords, VERDICTS } from "../reputation/mod.ts";
+import {
+  formatFromName,
+  type ImportFormat,
+  importRecords,
+  type ImportReport,
+  VERDICTS,
+} from "../reputation/mod.ts";
 import type { RecordConverter } from "../reputation/importer.ts";
 import { FEED_FORMATS, type FeedOptions, isFeedFormat } from "../sync/importers/mod.ts";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/entries.ts";
@@ -16,7 +22,11 @@ Imports reputation records into the mirror (or, with --override, into this node'
 local overrides, which win over the mirror). FILE is NDJSON (one record a line),
 CSV with a header row, or a public feed export (see --format); "-" reads standard
 input. The import is all or nothing: if any line is bad, every bad line is listed
-with its number and nothing is stored.
+with its number and nothing is stored. Values are checked as look-ups check them,
+and a URL's host must be a domain name or IP address. Two lines that give one
+object different verdicts, threats or categories are bad lines (the later one is
+listed with the earlier one's FILE:LINE) unless --last-wins is given; repeats
+with the same values are counted and the last one is kept.
 
 Record fields: type (file|url|domain|ip|cert), value, verdict
 (clean|malicious|phishing|adware|suspicious), and optionally threat, categories
@@ -38,6 +48,9 @@ Options:
   --source NAME       source for records that name none (default: the file name);
                       replaces the source name urlhaus, malwarebazaar or threatfox
   --verdict VERDICT   verdict for every entry of a list (default: malicious)
+  --last-wins         of lines that give one object different values, keep the
+                      last instead of refusing the file (ThreatFox lists one
+                      address under several ports and families)
   --data DIR          data folder (env PKSN_DATA; default ./pksn-data)
   --config FILE       JSON configuration file (env PKSN_CONFIG)
   -h, --help          show this help
@@ -51,6 +64,7 @@ export async function importCommand(args: string[]): Promise<number> {
     format: { type: "string" },
     source: { type: "string" },
     verdict: { type: "string" },
+    "last-wins": { type: "boolean" },
   });
   if (values.help) {
     console.log(IMPORT_HELP);
@@ -89,6 +103,7 @@ export async function importCommand(args: string[]): Promise<number> {
     }
   }
   const db = await openStore(config.dataDir, { cacheMiB: config.store.importCacheMiB, log });
+  const lastWins = values["last-wins"] === true;
   try {
     const started = performance.now();
     const report = await importRecords(db, readLines(input), {
@@ -96,13 +111,12 @@ export async function importCommand(args: string[]): Promise<number> {
       origin: values.override ? ORIGIN_LOCAL : ORIGIN_MIRROR,
       source: (values.source as string | undefined) ??
         (file === "-" ? "import" : file.split("/").pop()!),
+      lastWins,
+      name: file,
     });
     const seconds = (performance.now() - started) / 1000;
     if (!report.committed) {
-      for (const e of report.errors) console.error(`${file}:${e.line}: ${e.message}`);
-      if (report.errorCount > report.errors.length) {
-        console.error(`… and ${report.errorCount - report.errors.length} more`);
-      }
+      printLineErrors(file, report);
       console.error(
         `Nothing imported from ${quote(file)}: ${report.errorCount} of ${
           Math.max(report.lines, report.errorCount)
@@ -116,10 +130,53 @@ export async function importCommand(args: string[]): Promise<number> {
         values.override ? "local overrides" : "the mirror"
       } from ${quote(file)} in ${seconds.toFixed(2)} s (${rate} records/s)`,
     );
+    for (const line of repeatSummary(report)) console.log(line);
     return 0;
   } finally {
     db.close();
   }
+}
+
+/**
+ * Lists the first bad lines as FILE:LINE and, if lines conflicted, how to keep
+ * the last of each instead. `pksn feed build` prints its inputs' errors alike.
+ */
+export function printLineErrors(file: string, report: ImportReport): void {
+  for (const e of report.errors) console.error(`${file}:${e.line}: ${e.message}`);
+  if (report.errorCount > report.errors.length) {
+    console.error(`… and ${report.errorCount - report.errors.length} more`);
+  }
+  if (report.conflicts > 0) {
+    const n = report.conflicts;
+    console.error(
+      `${quote(file)}: ${n} ${n === 1 ? "line gives" : "lines give"} an earlier line's ` +
+        "object other values; --last-wins keeps the last of each",
+    );
+  }
+}
+
+/** What an import that committed did with repeated objects, one sentence a line. */
+export function repeatSummary(report: ImportReport): string[] {
+  const out: string[] = [];
+  if (report.duplicates > 0) {
+    out.push(
+      `${report.duplicates} ${
+        plural(report.duplicates)
+      } repeated an earlier line's object with the same values; the last of each was kept`,
+    );
+  }
+  if (report.conflicts > 0) {
+    out.push(
+      `${report.conflicts} ${
+        plural(report.conflicts)
+      } overrode an earlier line's verdict, threat or categories (--last-wins)`,
+    );
+  }
+  return out;
+}
+
+function plural(n: number): string {
+  return n === 1 ? "line" : "lines";
 }
 
 const LISTABLE = VERDICTS.filter((v) => v !== "unknown");

@@ -1,13 +1,16 @@
 /**
  * Importing reputation records from NDJSON or CSV into the mirror or into local
  * overrides. The whole file goes in one transaction: any bad line means nothing
- * is imported, and the report names every bad line by number.
+ * is imported, and the report names every bad line by number. Two lines that
+ * give one key different verdicts, threats or categories are a bad line too,
+ * unless the import is told that the last one wins.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { AppError, InvalidInputError, quote } from "../errors.ts";
-import { EntryRepository, type EntryRow, type Origin } from "../store/entries.ts";
+import type { EntryRow, Origin } from "../store/entries.ts";
 import { bumpGeneration } from "../store/generation.ts";
-import { keyPrefix } from "./keys.ts";
+import { ImportWriter } from "../store/import_writer.ts";
+import { ImportRows } from "./_import_rows.ts";
 import type { NumberedLine } from "../text/lines.ts";
 import { headerColumns, parseCsvLine } from "../text/csv.ts";
 import { describeIssue, recordRows, recordSchema } from "./records.ts";
@@ -49,6 +52,13 @@ export interface ImportOptions {
   source: string;
   /** How many line errors to keep in the report (all are counted). */
   maxReportedErrors?: number;
+  /**
+   * Keep the last of lines that give one key different verdicts, threats or
+   * categories, instead of failing the later ones; default false.
+   */
+  lastWins?: boolean;
+  /** Names the input where a message points at another of its lines ("FILE" gives "FILE:12"). */
+  name?: string;
 }
 
 /** A line that could not be imported. */
@@ -63,13 +73,14 @@ export interface ImportReport {
   records: number;
   keys: number;
   errorCount: number;
+  /** The first errors, in line order. */
   errors: LineError[];
   committed: boolean;
+  /** Lines that repeat an earlier line's key with the same verdict, threat and categories. */
+  duplicates: number;
+  /** Lines that give an earlier line's key other values: errors, or overrides with `lastWins`. */
+  conflicts: number;
 }
-
-// Rows are buffered, sorted by key prefix and written in batches: B-tree inserts
-// in key order touch far fewer pages than random ones.
-const BATCH_ROWS = 65_536;
 
 const CSV_FIELDS: ReadonlyMap<string, string> = new Map(
   Object.keys(recordSchema.shape).map((name) => [name.toLowerCase(), name]),
@@ -93,17 +104,24 @@ export async function importRecords(
     errorCount: 0,
     errors: [],
     committed: false,
+    duplicates: 0,
+    conflicts: 0,
   };
   const maxReported = options.maxReportedErrors ?? 100;
   const fail = (line: number, message: string): void => {
     report.errorCount++;
     if (report.errors.length < maxReported) report.errors.push({ line, message });
   };
-  const entries = new EntryRepository(db);
-  const pending: EntryRow[] = [];
   let header: Map<number, string> | undefined;
   const converter = typeof options.format === "object" ? options.format : undefined;
 
+  // Attached before the transaction and detached after it, as SQLite requires.
+  using writer = new ImportWriter(db, options.origin);
+  const batches = new ImportRows(writer, {
+    lastWins: options.lastWins ?? false,
+    name: options.name,
+    fail,
+  });
   db.exec("BEGIN IMMEDIATE");
   try {
     await readAll(lines, (number, line) => {
@@ -136,24 +154,29 @@ export async function importRecords(
       }
       const parsed = recordSchema.safeParse(raw);
       if (!parsed.success) return fail(number, describeIssue(parsed.error));
+      let rows: EntryRow[];
       try {
-        const rows = recordRows(parsed.data, options.origin, options.source);
-        report.records++;
-        report.keys += rows.length;
-        if (report.errorCount === 0) pending.push(...rows);
+        rows = recordRows(parsed.data, options.origin, options.source);
       } catch (err) {
         return fail(number, messageOf(err));
       }
-      if (pending.length >= BATCH_ROWS) writeSorted(entries, pending);
+      report.records++;
+      report.keys += rows.length;
+      // Rows are written even after an error, so that every conflict is reported.
+      batches.add(rows, number);
     }, (err) => fail(report.lines + 1, messageOf(err)));
     if (options.format === "csv" && header === undefined && report.errorCount === 0) {
       fail(1, "CSV has no header row");
     }
+    batches.finish();
+    report.duplicates = batches.duplicates;
+    report.conflicts = batches.conflicts;
+    // Conflicts are found at the end, after every line was read.
+    report.errors.sort((a, b) => a.line - b.line);
     if (report.errorCount > 0) {
       db.exec("ROLLBACK");
       return report;
     }
-    writeSorted(entries, pending);
     bumpGeneration(db, "entries");
     db.exec("COMMIT");
     report.committed = true;
@@ -183,17 +206,6 @@ async function readAll(
     if (!(err instanceof AppError)) throw err;
     onReadError(err);
   }
-}
-
-function writeSorted(entries: EntryRepository, rows: EntryRow[]): void {
-  // Sort indices by (prefix, position) packed into one float64: exact below 2^53.
-  // Measured: per-row inserts in key order beat handing SQLite one JSON array
-  // (json_each re-parses each element per column).
-  const order = new Float64Array(rows.length);
-  for (let i = 0; i < rows.length; i++) order[i] = keyPrefix(rows[i].key) * 131072 + i;
-  order.sort();
-  for (let i = 0; i < order.length; i++) entries.upsert(rows[order[i] % 131072]);
-  rows.length = 0;
 }
 
 function csvHeader(fields: string[]): Map<number, string> {

@@ -8,18 +8,34 @@ import { type EntryRow, type Origin } from "../store/entries.ts";
 import { scanDigest, scanThumbprint } from "./hash.ts";
 import { normalizeDomain } from "./domain.ts";
 import { maskTo, parseNetwork } from "./ip.ts";
-import { urlExpression } from "./url.ts";
+import { canonicalizeUrl, expressionOf } from "./url.ts";
 import { digestKeyFromHex, ipKey, textKey } from "./keys.ts";
 import { OBJECT_TYPES, VERDICT_CODE, VERDICTS } from "./types.ts";
 
 const LISTABLE_VERDICTS = VERDICTS.filter((v) => v !== "unknown") as [string, ...string[]];
 
+// Unix seconds from 1970 up to the year 3000, as a number or ISO 8601 text.
+const LATEST_SECONDS = 32503680000;
+// Date.parse alone takes "1" (2001) or "May 5"; a time needs a zone, or it would
+// be read in the importing machine's own.
+const ISO_8601 = /^\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:\d\d))?$/;
+const ISO_MESSAGE = 'expected an ISO 8601 date such as "2026-11-28" or "2026-11-28T12:00:00Z"';
+
 const timestamp = z.union([
-  z.number().int().min(0).max(32503680000),
-  z.string().refine((s) => !Number.isNaN(Date.parse(s)), {
-    message: 'expected an ISO 8601 date such as "2026-11-28" or "2026-11-28T12:00:00Z"',
-  }),
+  z.number().int().min(0).max(LATEST_SECONDS),
+  z.string().refine((s) => {
+    const ms = ISO_8601.test(s) ? Date.parse(s) : NaN;
+    return ms >= 0 && ms <= LATEST_SECONDS * 1000;
+  }, { message: ISO_MESSAGE }),
 ]);
+
+// Control, format and unassigned characters; searched for, never matched whole,
+// so the cost stays linear and the stack flat on long text.
+const NOT_PRINTABLE = /\p{C}/u;
+const printable = (max: number): z.ZodString =>
+  z.string().min(1).max(max).refine((s) => !NOT_PRINTABLE.test(s), {
+    message: "expected printable text: no control characters",
+  });
 
 /** One record line, as NDJSON carries it (CSV rows are converted to this shape). */
 export const recordSchema = z.strictObject({
@@ -31,12 +47,12 @@ export const recordSchema = z.strictObject({
   verdict: z.enum(LISTABLE_VERDICTS, {
     error: `expected one of ${LISTABLE_VERDICTS.join(", ")}`,
   }),
-  threat: z.string().min(1).max(256).optional(),
-  categories: z.array(z.string().min(1).max(64)).max(32).optional(),
+  threat: printable(256).optional(),
+  categories: z.array(printable(64)).max(32).optional(),
   ttl: z.number().int().min(0).max(2_592_000).optional(),
   firstSeen: timestamp.optional(),
   lastSeen: timestamp.optional(),
-  source: z.string().min(1).max(64).optional(),
+  source: printable(64).optional(),
 });
 
 /** A record that passed the schema. */
@@ -105,12 +121,42 @@ export function recordKeys(record: RecordInput): Uint8Array[] {
       if (record.value === undefined) {
         throw new InvalidInputError("invalid_record", `A ${record.type} record needs "value"`);
       }
-      if (record.type === "url") return [textKey("url", urlExpression(record.value))];
+      if (record.type === "url") return [textKey("url", listedUrl(record.value))];
       if (record.type === "domain") return [textKey("domain", normalizeDomain(record.value))];
       const net = parseNetwork(record.value);
       return [ipKey(maskTo(net.bytes, net.prefix), net.prefix)];
     }
   }
+}
+
+/**
+ * The expression a listed URL is stored under. A look-up canonicalises any host
+ * (an odd one just answers "unknown"), but a listed host must be a host name or
+ * an IP address: "not a url" is a broken feed line, not a listing of the host
+ * "not%20a%20url".
+ */
+function listedUrl(value: string): string {
+  const url = canonicalizeUrl(value);
+  if (!isHostName(url.host)) {
+    throw new InvalidInputError(
+      "invalid_url",
+      `Invalid URL ${quote(value)}: host ${quote(url.host)} is not a domain name or IP address`,
+    );
+  }
+  return expressionOf(url);
+}
+
+// A canonical host is lower case, punycode and escaped, so a name is labels of letters,
+// digits, "_" and "-". Unlike the domain look-up's rule, a label may start or end with "-":
+// browsers open such hosts ("foo-.blogspot.com") and feeds list them.
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
+const DOTTED_IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+function isHostName(host: string): boolean {
+  if (host.startsWith("[")) return true; // canonicalisation already parsed it as IPv6
+  // Canonicalisation writes an IPv4 host in this form; "999.1.1.1" it left as a name.
+  if (DOTTED_IPV4.test(host)) return host.split(".").every((octet) => Number(octet) <= 255);
+  return HOST_NAME.test(host);
 }
 
 /** The stored rows of a record, one per key. */
@@ -129,5 +175,21 @@ export function recordRows(
     ttl: record.ttl ?? null,
     source: record.source ?? defaultSource,
   };
-  return recordKeys(record).map((key) => ({ key, ...shared }));
+  const keys = recordKeys(record);
+  const rows: EntryRow[] = new Array(keys.length);
+  // Literal objects of one shape: cheaper than spreading `shared` into each.
+  for (let i = 0; i < keys.length; i++) {
+    rows[i] = {
+      key: keys[i],
+      origin: shared.origin,
+      verdict: shared.verdict,
+      threat: shared.threat,
+      categories: shared.categories,
+      first_seen: shared.first_seen,
+      last_seen: shared.last_seen,
+      ttl: shared.ttl,
+      source: shared.source,
+    };
+  }
+  return rows;
 }

@@ -137,7 +137,11 @@ export function urlExpressions(url: CanonicalUrl): string[] {
 
 /** Canonicalises a listed URL ("evil.example/a/") to the expression that lookups produce. */
 export function urlExpression(input: string): string {
-  const url = canonicalizeUrl(input);
+  return expressionOf(canonicalizeUrl(input));
+}
+
+/** The expression a canonical URL is listed under: host, path and a non-empty query. */
+export function expressionOf(url: CanonicalUrl): string {
   // An empty query never appears among the looked-up expressions, so it is left off here too.
   return url.host + url.path + (url.query ? `?${url.query}` : "");
 }

@@ -69,6 +69,8 @@ Deno.test("an NDJSON file record with md5, sha1 and sha256 is stored under three
       errorCount: 0,
       errors: [],
       committed: true,
+      duplicates: 0,
+      conflicts: 0,
     });
     assert.equal(count(db), 3);
     for (const hex of [MD5, SHA1, SHA256]) assert.equal(only(db, fileKey(hex)).verdict, 2);
@@ -132,16 +134,251 @@ Deno.test("domain, url and ip records are stored under their canonical keys", as
   });
 });
 
-Deno.test("a later line for the same key wins within one import", async () => {
+Deno.test("with lastWins a later line for the same key wins within one import", async () => {
   await withDb(async (db) => {
-    await importText(
+    const report = await importText(
       db,
       ndjson(
         { type: "domain", value: "evil.example", verdict: "malicious" },
         { type: "domain", value: "EVIL.example", verdict: "clean" },
       ),
+      { ...MIRROR, lastWins: true },
     );
+    assert.equal(report.committed, true);
+    assert.equal(report.conflicts, 1);
     assert.equal(only(db, textKey("domain", "evil.example")).verdict, 1);
+  });
+});
+
+Deno.test("two lines giving one key different verdicts fail the later line, naming the earlier", async () => {
+  await withDb(async (db) => {
+    const report = await importText(
+      db,
+      ndjson(
+        { type: "domain", value: "evil.example", verdict: "malicious" },
+        { type: "domain", value: "other.example", verdict: "malicious" },
+        { type: "domain", value: "EVIL.example.", verdict: "clean" },
+      ),
+      { ...MIRROR, name: "feed.ndjson" },
+    );
+    assert.equal(report.committed, false);
+    assert.equal(report.conflicts, 1);
+    assert.deepEqual(report.errors, [{
+      line: 3,
+      message: 'Conflicts with feed.ndjson:1 over domain "evil.example": ' +
+        'verdict "malicious" there, "clean" here',
+    }]);
+    assert.equal(count(db), 0);
+  });
+});
+
+Deno.test("a different threat or categories is a conflict; an unnamed input says line N", async () => {
+  await withDb(async (db) => {
+    const url = { type: "url", value: "http://evil.example/a", verdict: "phishing" };
+    const report = await importText(
+      db,
+      ndjson(
+        { ...url, threat: "Phish.A", categories: ["bank"] },
+        { ...url, threat: "Phish.B", categories: ["bank", "mail"] },
+      ),
+    );
+    assert.equal(report.committed, false);
+    assert.deepEqual(report.errors, [{
+      line: 2,
+      message: 'Conflicts with line 1 over url "evil.example/a": ' +
+        'threat "Phish.A" there, "Phish.B" here; categories "bank" there, "bank,mail" here',
+    }]);
+  });
+});
+
+Deno.test("identical repeats are counted, not refused, and the last line's dates are kept", async () => {
+  await withDb(async (db) => {
+    const line = { type: "ip", value: "192.0.2.1", verdict: "malicious", categories: ["a", "b"] };
+    const report = await importText(
+      db,
+      ndjson(
+        { ...line, lastSeen: 1_700_000_000 },
+        { ...line, value: "::ffff:192.0.2.1", categories: ["b", "a"], lastSeen: 1_800_000_000 },
+        { type: "ip", value: "192.0.2.2", verdict: "malicious" },
+      ),
+    );
+    assert.equal(report.committed, true);
+    assert.equal(report.duplicates, 1);
+    assert.equal(report.conflicts, 0);
+    assert.equal(count(db), 2);
+    assert.equal(only(db, ipKey(Uint8Array.of(192, 0, 2, 1), 32)).last_seen, 1_800_000_000);
+  });
+});
+
+Deno.test("a file record conflicting under several of its hashes is one error", async () => {
+  await withDb(async (db) => {
+    const report = await importText(
+      db,
+      ndjson(
+        { type: "file", md5: MD5, sha256: SHA256, verdict: "malicious" },
+        { type: "file", md5: MD5, sha1: SHA1, sha256: SHA256, verdict: "clean" },
+      ),
+    );
+    assert.equal(report.committed, false);
+    assert.equal(report.errorCount, 1);
+    assert.equal(report.conflicts, 1);
+    assert.equal(report.errors[0].line, 2);
+  });
+});
+
+Deno.test("a conflict with a line in an earlier batch is found, and reported with line errors in order", async () => {
+  await withDb(async (db) => {
+    async function* lines(): AsyncGenerator<NumberedLine> {
+      for (let i = 1; i <= 70_000; i++) {
+        const hex = (Math.imul(i, 0x9e3779b1) >>> 0).toString(16).padStart(32, "0");
+        yield { number: i, text: `{"type":"file","value":"${hex}","verdict":"malicious"}` };
+      }
+      const first = (Math.imul(5, 0x9e3779b1) >>> 0).toString(16).padStart(32, "0");
+      yield { number: 70_001, text: `{"type":"file","value":"${first}","verdict":"clean"}` };
+      yield { number: 70_002, text: '{"type":"file","value":"nope","verdict":"malicious"}' };
+    }
+    const report = await importRecords(db, lines(), MIRROR);
+    assert.equal(report.committed, false);
+    assert.deepEqual(report.errors.map((e) => e.line), [70_001, 70_002]);
+    assert.match(report.errors[0].message, /^Conflicts with line 5 over file "/);
+    assert.equal(count(db), 0);
+  });
+});
+
+Deno.test("repeats among many rows of one batch are found in line order", async () => {
+  await withDb(async (db) => {
+    const records: unknown[] = [];
+    for (let i = 0; i < 200; i++) {
+      records.push({ type: "domain", value: `d${i}.example`, verdict: "malicious" });
+    }
+    records.push({ type: "domain", value: "d10.example", verdict: "clean" });
+    records.push({ type: "domain", value: "d20.example", verdict: "malicious" });
+    records.push({ type: "domain", value: "d10.example", verdict: "phishing" });
+    const report = await importText(db, ndjson(...records));
+    assert.equal(report.committed, false);
+    assert.equal(report.duplicates, 1);
+    assert.equal(report.conflicts, 2);
+    assert.deepEqual(report.errors.map((e) => e.line), [201, 203]);
+    assert.match(report.errors[0].message, /^Conflicts with line 11 over domain "d10\.example"/);
+    assert.match(report.errors[1].message, /^Conflicts with line 11 over domain "d10\.example"/);
+  });
+});
+
+Deno.test("keys that only look alike to the repeat filter are neither repeats nor conflicts", async () => {
+  await withDb(async (db) => {
+    // Same first four bytes, length and last byte: the filter cannot tell them apart.
+    const hexes = Array.from(
+      { length: 300 },
+      (_, i) => `aaaaaaaa${i.toString(16).padStart(22, "0")}ff`,
+    );
+    const report = await importText(
+      db,
+      ndjson(
+        ...hexes.map((md5, i) => ({ type: "file", md5, verdict: i % 2 ? "clean" : "malicious" })),
+      ),
+    );
+    assert.equal(report.committed, true, JSON.stringify(report.errors));
+    assert.equal(report.duplicates + report.conflicts, 0);
+    assert.equal(count(db), 300);
+  });
+});
+
+Deno.test("an import leaves no scratch database attached, whether it commits or not", async () => {
+  await withDb(async (db) => {
+    const schemas = (): string[] =>
+      db.prepare("PRAGMA database_list").all().map((r) => String(r.name)).filter((n) =>
+        n !== "temp"
+      );
+    const line = { type: "domain", value: "evil.example", verdict: "malicious" };
+    assert.equal((await importText(db, ndjson(line))).committed, true);
+    assert.deepEqual(schemas(), ["main"]);
+    assert.equal(
+      (await importText(db, ndjson(line, { ...line, verdict: "clean" }))).committed,
+      false,
+    );
+    assert.deepEqual(schemas(), ["main"]);
+    assert.equal(db.isTransaction, false);
+  });
+});
+
+Deno.test("rows already stored before the import are replaced, not taken for repeats", async () => {
+  await withDb(async (db) => {
+    const line = { type: "domain", value: "evil.example", verdict: "malicious" };
+    await importText(db, ndjson(line));
+    const report = await importText(db, ndjson({ ...line, verdict: "clean" }));
+    assert.equal(report.committed, true);
+    assert.equal(report.conflicts + report.duplicates, 0);
+    assert.equal(only(db, textKey("domain", "evil.example")).verdict, 1);
+  });
+});
+
+Deno.test("a URL whose host is not a domain name or IP address is rejected at its line", async () => {
+  await withDb(async (db) => {
+    const report = await importText(
+      db,
+      ndjson(
+        { type: "url", value: "http://fine.example/", verdict: "malicious" },
+        { type: "url", value: "not a url", verdict: "malicious" },
+        { type: "url", value: "http://bad_-.example%00/", verdict: "malicious" },
+        { type: "url", value: "http://[2001:db8::1]:8080/x", verdict: "malicious" },
+        { type: "url", value: "http://0x7f.1/", verdict: "malicious" },
+        // Browsers refuse a "/" that unescaping or IDNA puts into a host.
+        { type: "url", value: "http://evil.example%2Fgood.com/", verdict: "malicious" },
+        { type: "url", value: "http://evil.example\uff0fgood.com/", verdict: "malicious" },
+        { type: "url", value: "http://evil.example/a%2Fb?q=%20", verdict: "malicious" },
+      ),
+    );
+    assert.equal(report.committed, false);
+    assert.deepEqual(report.errors.map((e) => e.line), [2, 3, 6, 7]);
+    assert.match(report.errors[2].message, /^Invalid URL "http:\/\/evil\.example%2Fgood\.com\/"/);
+    assert.match(report.errors[0].message, /^Invalid URL "not a url": /);
+    assert.match(report.errors[1].message, /host ".*" is not a domain name or IP address$/);
+    assert.equal(count(db), 0);
+  });
+});
+
+Deno.test("a URL host with a label that starts or ends with a hyphen is listed, as browsers open it", async () => {
+  await withDb(async (db) => {
+    const report = await importText(
+      db,
+      ndjson(
+        { type: "url", value: "http://foo-.blogspot.example/x", verdict: "malicious" },
+        { type: "url", value: "http://-bar.example/", verdict: "malicious" },
+        { type: "url", value: "http://999.1.1.1/", verdict: "malicious" },
+      ),
+    );
+    assert.deepEqual(report.errors.map((e) => e.line), [3], "999 is no IPv4 octet");
+    const fixed = await importText(
+      db,
+      ndjson(
+        { type: "url", value: "http://foo-.blogspot.example/x", verdict: "malicious" },
+        { type: "url", value: "http://-bar.example/", verdict: "malicious" },
+      ),
+    );
+    assert.equal(fixed.committed, true);
+    assert.equal(count(db), 2);
+  });
+});
+
+Deno.test("dates must be ISO 8601 with a zone from 1970 on, and text fields printable", async () => {
+  await withDb(async (db) => {
+    const base = { type: "domain", value: "evil.example", verdict: "malicious" };
+    const report = await importText(
+      db,
+      ndjson(
+        { ...base, firstSeen: "1" },
+        { ...base, firstSeen: "May 5, 2026" },
+        { ...base, firstSeen: "2026-05-05T12:00:00" },
+        { ...base, firstSeen: "1969-12-31" },
+        { ...base, threat: "Trojan\u0000" },
+        { ...base, categories: ["ok", "bad\u001b[31m"] },
+        { ...base, firstSeen: "2026-05-05T12:00:00+02:00", threat: "Trojan.Ok" },
+      ),
+    );
+    assert.deepEqual(report.errors.map((e) => e.line), [1, 2, 3, 4, 5, 6]);
+    assert.match(report.errors[0].message, /^"firstSeen": expected an ISO 8601 date/);
+    assert.match(report.errors[4].message, /^"threat": expected printable text/);
+    assert.match(report.errors[5].message, /^"categories\.1": expected printable text/);
   });
 });
 

@@ -33,12 +33,18 @@ async function importFeed(
   text: string,
   lookups: [ObjectType, string][] = [],
   options: FeedOptions = {},
+  importOptions: { lastWins?: boolean } = {},
 ): Promise<Imported> {
   return await withDb(async (db) => {
     const report = await importRecords(
       db,
       readLines(ReadableStream.from([new TextEncoder().encode(text)])),
-      { format: FEED_FORMATS[format](options), origin: ORIGIN_MIRROR, source: "feed-file" },
+      {
+        format: FEED_FORMATS[format](options),
+        origin: ORIGIN_MIRROR,
+        source: "feed-file",
+        ...importOptions,
+      },
     );
     const entries = new EntryRepository(db);
     const reputation = new Reputation({
@@ -416,4 +422,83 @@ Deno.test("an unparseable date in a feed is an error naming the field", async ()
   assertNothingStored(await importFeed("urlhaus", text), [
     { line: 2, message: /^"firstSeen": expected an ISO 8601 date/ },
   ]);
+});
+
+// --- values checked as look-ups check them ---
+
+Deno.test("feed values a look-up would refuse fail the import at their lines, in every format", async () => {
+  const urlhaus = [
+    URLHAUS_HEADER,
+    '"1","2026-11-28 11:50:12","http://fine.example/a","online","","malware_download","","",""',
+    '"2","2026-11-28 11:50:12","not a url","online","","malware_download","","",""',
+    '"3","2026-11-28 11:50:12","http://a%20b.example/x","online","","malware_download","","",""',
+    // A label may start or end with "-" (browsers open "foo-.blogspot.com"); "|" is no name.
+    '"4","2026-11-28 11:50:12","http://bad%7Clabel.example/","online","","malware_download","","",""',
+  ].join("\n");
+  assertNothingStored(await importFeed("urlhaus", urlhaus), [
+    { line: 3, message: /^Invalid URL "not a url": host "not%20a%20url" is not a domain name/ },
+    { line: 4, message: /^Invalid URL "http:\/\/a%20b\.example\/x": host "a%20b\.example" is not/ },
+    { line: 5, message: /host "bad\|label\.example" is not a domain name or IP address$/ },
+  ]);
+  const threatfox = [
+    '# "ioc_value","ioc_type"',
+    '"198.51.100.1:65536", "ip:port"',
+    '"[2001:db8::1]:99999", "ip:port"',
+    '"http://not a host/", "url"',
+    '"evil example", "domain"',
+    `"${EICAR_MD5}0", "md5_hash"`,
+  ].join("\n");
+  assertNothingStored(await importFeed("threatfox", threatfox), [
+    { line: 2, message: /^Invalid ip:port "198\.51\.100\.1:65536"/ },
+    { line: 3, message: /^Invalid ip:port "\[2001:db8::1\]:99999"/ },
+    { line: 4, message: /^Invalid URL "http:\/\/not a host\/": host "not%20a%20host"/ },
+    { line: 5, message: /^Invalid domain "evil example"/ },
+    { line: 6, message: /^Invalid hash "44d8.*": expected 32 \(MD5\), 40 \(SHA-1\) or 64/ },
+  ]);
+  const bazaar = [
+    "# sha256_hash,md5_hash",
+    `${EICAR_SHA256},${EICAR_MD5.slice(1)}g`,
+    `${EICAR_SHA256.slice(0, 63)},${EICAR_MD5}`,
+  ].join("\n");
+  assertNothingStored(await importFeed("malwarebazaar", bazaar), [
+    { line: 2, message: /^Invalid hash ".*": "g" at position 32 is not a hex digit$/ },
+    { line: 3, message: /^Invalid hash ".*": expected 32 \(MD5\), 40 \(SHA-1\) or 64/ },
+  ]);
+  const list = ["http://a%20b.example/", "http://%00.example/", "10.0.0.1/8", "-bad.example"]
+    .join("\n");
+  assertNothingStored(await importFeed("list", list), [
+    { line: 1, message: /^Invalid URL "http:\/\/a%20b\.example\/": host "a%20b\.example"/ },
+    { line: 2, message: /^Invalid URL "http:\/\/%00\.example\/": host "%00\.example"/ },
+    { line: 3, message: /host bits are set/ },
+    { line: 4, message: /^Invalid domain "-bad\.example"/ },
+  ]);
+});
+
+Deno.test("feed tags with control characters are left out of the categories", async () => {
+  const text = [
+    URLHAUS_HEADER,
+    '"1","2026-11-28 11:50:12","http://fine.example/a","online","","malware_download","elf,\u001b[31mred,ok","",""',
+  ].join("\n");
+  const imported = await importFeed("urlhaus", text, [["url", "http://fine.example/a"]]);
+  assert.equal(imported.report.committed, true);
+  assert.deepEqual(imported.answers[0].categories, ["elf", "ok"]);
+});
+
+Deno.test("one ThreatFox address listed under two ports for two families is a conflict; lastWins keeps the last", async () => {
+  const text = await fixture("threatfox_ports.csv");
+  const refused = await importFeed("threatfox", text);
+  assertNothingStored(refused, [{
+    line: 9,
+    message:
+      /^Conflicts with line 7 over ip "198\.51\.100\.77": threat "Cobalt Strike" there, "AsyncRAT" here$/,
+  }]);
+  assert.equal(refused.report.conflicts, 1);
+  assert.equal(refused.report.duplicates, 1);
+  const kept = await importFeed("threatfox", text, [["ip", "198.51.100.77"]], {}, {
+    lastWins: true,
+  });
+  assert.equal(kept.report.committed, true);
+  assert.equal(kept.report.conflicts, 1);
+  assert.equal(kept.stored, 2);
+  assert.equal(kept.answers[0].threat, "AsyncRAT");
 });

@@ -164,17 +164,24 @@ export function utcTimestamp(text: string | undefined): string | undefined {
 
 const MAX_CATEGORIES = 32;
 const MAX_CATEGORY_LENGTH = 64;
+const NOT_PRINTABLE = /\p{C}/u;
 
 /**
- * Comma-separated tags as record categories, de-duplicated. Tags longer than a
- * category may be, and any past the 32nd, are left out rather than failing a feed.
+ * Comma-separated tags as record categories, de-duplicated. Tags a category
+ * may not be (longer than 64 characters, or with control characters), and any
+ * past the 32nd, are left out rather than failing a feed.
  */
 export function tagList(...cells: (string | undefined)[]): string[] | undefined {
   const tags = new Set<string>();
   for (const cell of cells) {
     for (const tag of cell?.split(",") ?? []) {
       const t = tag.trim();
-      if (t && !EMPTY.has(t.toLowerCase()) && t.length <= MAX_CATEGORY_LENGTH) tags.add(t);
+      if (
+        t && !EMPTY.has(t.toLowerCase()) && t.length <= MAX_CATEGORY_LENGTH &&
+        !NOT_PRINTABLE.test(t)
+      ) {
+        tags.add(t);
+      }
     }
   }
   return tags.size ? [...tags].slice(0, MAX_CATEGORIES) : undefined;

@@ -52,18 +52,20 @@ function indicator(row: FeedRow): Record<string, string> {
 
 /** "192.0.2.1:443" and "[2001:db8::1]:443" lose the port; anything else is an error. */
 function withoutPort(value: string): string {
-  const bracketed = /^\[([^\]]+)\]:\d{1,5}$/.exec(value);
-  if (bracketed) return bracketed[1];
+  const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value);
+  if (bracketed && isPort(bracketed[2])) return bracketed[1];
   const colon = value.lastIndexOf(":");
-  if (
-    colon > 0 && !value.slice(0, colon).includes(":") && /^\d{1,5}$/.test(value.slice(colon + 1))
-  ) {
+  if (colon > 0 && !value.slice(0, colon).includes(":") && isPort(value.slice(colon + 1))) {
     return value.slice(0, colon);
   }
   throw new InvalidInputError(
     "invalid_record",
     `Invalid ip:port ${quote(value)}: expected "192.0.2.1:443" or "[2001:db8::1]:443"`,
   );
+}
+
+function isPort(text: string): boolean {
+  return /^\d{1,5}$/.test(text) && Number(text) <= 65535;
 }
 
 function verdictOf(confidence: string | undefined): string {

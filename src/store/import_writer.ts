@@ -1,0 +1,269 @@
+/**
+ * Writing one import's rows into the entry table, with a log of the key and
+ * line of each. A row whose key may have been written before (a filter's
+ * candidate) is held back in a second table; at the end those rows are read
+ * in key order next to the logged line of their key, so finding repeated keys
+ * costs disk and one scan of the log, not memory.
+ */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { EntryRow, Origin } from "./entries.ts";
+
+/** A held-back row, the line it came from and the line that wrote its key first, if any. */
+export interface HeldRow extends Omit<EntryRow, "origin"> {
+  line: number;
+  /** The logged line of the key's first row, or null if no row of the key was written. */
+  firstLine: number | null;
+}
+
+/** The values of a stored row that say what an object is. */
+export interface StoredValues {
+  verdict: number;
+  threat: string | null;
+  categories: string | null;
+}
+
+/** What became of one line that repeated keys: `message` is set for a reported conflict. */
+export interface RepeatOutcome {
+  line: number;
+  conflict: boolean;
+  message: string | null;
+}
+
+const SCHEMA = "pksn_import";
+const COLUMNS = "key, verdict, threat, categories, first_seen, last_seen, ttl, source";
+const UPSERT = "ON CONFLICT (key, origin) DO UPDATE SET verdict = excluded.verdict, " +
+  "threat = excluded.threat, categories = excluded.categories, " +
+  "first_seen = excluded.first_seen, last_seen = excluded.last_seen, " +
+  "ttl = excluded.ttl, source = excluded.source";
+// Rows per statement: one statement for 64 rows costs about half as much per
+// row as one statement each at 300k records, which pays for the log. At 4M it
+// is no faster: a statement of many rows keeps a copy of every page it changes
+// (in case it fails half-way), and by then each row changes a page of its own.
+const CHUNK = 64;
+// Memory for the scratch database's pages and for sorting the held-back rows,
+// whose budget SQLite takes from the main database's cache size.
+const SCRATCH_CACHE_MIB = 64;
+const TEMP_STORE_FILE = 1;
+
+/**
+ * The entry writes of one import. The log lives in a private temporary
+ * database that SQLite deletes on close: a file in SQLite's temporary folder
+ * (the SQLITE_TMPDIR or TMPDIR environment variable, else /var/tmp), whatever
+ * `temp_store` the connection uses. Make the writer before the import's
+ * transaction and dispose of it after: SQLite attaches and detaches databases
+ * only outside one.
+ */
+export class ImportWriter implements Disposable {
+  readonly #db: DatabaseSync;
+  readonly #origin: Origin;
+  readonly #upsert: StatementSync;
+  readonly #upsertOne: StatementSync;
+  readonly #log: StatementSync;
+  readonly #logOne: StatementSync;
+  readonly #hold: StatementSync;
+  readonly #stored: StatementSync;
+  readonly #values: unknown[] = new Array(CHUNK * 9);
+  readonly #logValues: unknown[] = new Array(CHUNK * 2);
+  #held = 0;
+
+  constructor(db: DatabaseSync, origin: Origin) {
+    this.#db = db;
+    this.#origin = origin;
+    const tempStore = readPragma(db, "temp_store");
+    // An unnamed database follows temp_store when it is attached, and only then.
+    db.exec(`PRAGMA temp_store = ${TEMP_STORE_FILE}`);
+    try {
+      db.exec(`ATTACH DATABASE '' AS ${SCHEMA}`);
+    } finally {
+      db.exec(`PRAGMA temp_store = ${tempStore}`);
+    }
+    try {
+      db.exec(`PRAGMA ${SCHEMA}.journal_mode = OFF`);
+      db.exec(`PRAGMA ${SCHEMA}.synchronous = OFF`);
+      db.exec(`PRAGMA ${SCHEMA}.cache_size = ${-1024 * SCRATCH_CACHE_MIB}`);
+      db.exec(`CREATE TABLE ${SCHEMA}.written (key BLOB NOT NULL, line INTEGER NOT NULL)`);
+      db.exec(
+        `CREATE TABLE ${SCHEMA}.held (line INTEGER NOT NULL, key BLOB NOT NULL, ` +
+          "verdict INTEGER NOT NULL, threat TEXT, categories TEXT, first_seen INTEGER, " +
+          "last_seen INTEGER, ttl INTEGER, source TEXT NOT NULL)",
+      );
+      db.exec(
+        `CREATE TABLE ${SCHEMA}.outcome (line INTEGER NOT NULL, conflict INTEGER NOT NULL, ` +
+          "message TEXT)",
+      );
+      const upsert = (rows: number): StatementSync =>
+        db.prepare(
+          `INSERT INTO main.entry (origin, ${COLUMNS}) VALUES ` +
+            `${new Array(rows).fill("(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")} ${UPSERT}`,
+        );
+      this.#upsert = upsert(CHUNK);
+      this.#upsertOne = upsert(1);
+      const log = (rows: number): StatementSync =>
+        db.prepare(
+          `INSERT INTO ${SCHEMA}.written (key, line) VALUES ` +
+            new Array(rows).fill("(?, ?)").join(", "),
+        );
+      this.#log = log(CHUNK);
+      this.#logOne = log(1);
+      this.#hold = db.prepare(
+        `INSERT INTO ${SCHEMA}.held (line, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      this.#stored = db.prepare(
+        "SELECT verdict, threat, categories FROM main.entry WHERE key = ? AND origin = ?",
+      );
+    } catch (err) {
+      db.exec(`DETACH DATABASE ${SCHEMA}`);
+      throw err;
+    }
+  }
+
+  /**
+   * Inserts or replaces rows under this import's origin, in order, and logs
+   * the key and line of each (`lines[i]` is the line of `rows[i]`).
+   */
+  write(rows: readonly EntryRow[], lines: readonly number[]): void {
+    const values = this.#values;
+    const logValues = this.#logValues;
+    const origin = this.#origin;
+    let start = 0;
+    for (; start + CHUNK <= rows.length; start += CHUNK) {
+      for (let i = 0; i < CHUNK; i++) {
+        const row = rows[start + i];
+        const at = 9 * i;
+        values[at] = origin;
+        values[at + 1] = row.key;
+        values[at + 2] = row.verdict;
+        values[at + 3] = row.threat;
+        values[at + 4] = row.categories;
+        values[at + 5] = row.first_seen;
+        values[at + 6] = row.last_seen;
+        values[at + 7] = row.ttl;
+        values[at + 8] = row.source;
+        logValues[2 * i] = row.key;
+        logValues[2 * i + 1] = lines[start + i];
+      }
+      this.#upsert.run(...values as never[]);
+      this.#log.run(...logValues as never[]);
+    }
+    for (let i = start; i < rows.length; i++) {
+      this.writeOne(rows[i]);
+      this.#logOne.run(rows[i].key, lines[i]);
+    }
+  }
+
+  /** Inserts or replaces one row under this import's origin, without logging it. */
+  writeOne(row: Omit<EntryRow, "origin">): void {
+    this.#upsertOne.run(
+      this.#origin,
+      row.key,
+      row.verdict,
+      row.threat,
+      row.categories,
+      row.first_seen,
+      row.last_seen,
+      row.ttl,
+      row.source,
+    );
+  }
+
+  /** Holds back a row whose key an earlier row of this import may have written. */
+  hold(row: EntryRow, line: number): void {
+    this.#hold.run(
+      line,
+      row.key,
+      row.verdict,
+      row.threat,
+      row.categories,
+      row.first_seen,
+      row.last_seen,
+      row.ttl,
+      row.source,
+    );
+    this.#held++;
+  }
+
+  /**
+   * Calls `each` for every held-back row, in key order and then line order,
+   * with the logged line of its key. Reads the log once, in bounded memory;
+   * call it once, after the last write.
+   */
+  forEachHeldRow(each: (row: HeldRow) => void): void {
+    if (this.#held === 0) return;
+    const db = this.#db;
+    const cacheSize = readPragma(db, "cache_size");
+    const tempStore = readPragma(db, "temp_store");
+    // The look-up and sort below spill to files only with temp_store FILE, and
+    // may use as much memory as the main cache size allows; the main cache
+    // already holds the import's pages, so they get less. temp_store stays as
+    // it was while rows are written: with FILE, every multi-row statement's
+    // journal would go to a file too (measured: over twice the system time).
+    db.exec(`PRAGMA main.cache_size = ${-1024 * SCRATCH_CACHE_MIB}`);
+    try {
+      // Refused only if the connection has temporary tables; pksn makes none,
+      // and the look-up then stays where temp_store puts it.
+      db.exec(`PRAGMA temp_store = ${TEMP_STORE_FILE}`);
+    } catch {
+      // Kept as it was.
+    }
+    try {
+      // One scan of the log picks the lines of the held keys; a join straight
+      // against the log would make SQLite index all of it first.
+      db.exec(
+        `CREATE TABLE ${SCHEMA}.first AS SELECT key, line FROM ${SCHEMA}.written ` +
+          `WHERE key IN (SELECT key FROM ${SCHEMA}.held)`,
+      );
+      db.exec(`CREATE INDEX ${SCHEMA}.first_key ON first (key)`);
+      const rows = db.prepare(
+        `SELECT h.line, h.key, h.verdict, h.threat, h.categories, h.first_seen, h.last_seen, ` +
+          `h.ttl, h.source, f.line AS firstLine FROM ${SCHEMA}.held h ` +
+          `LEFT JOIN ${SCHEMA}.first f ON f.key = h.key ORDER BY h.key, h.line`,
+      ).iterate() as Iterable<HeldRow>;
+      for (const row of rows) {
+        row.line = Number(row.line);
+        row.verdict = Number(row.verdict);
+        row.firstLine = row.firstLine === null ? null : Number(row.firstLine);
+        each(row);
+      }
+    } finally {
+      db.exec(`PRAGMA main.cache_size = ${cacheSize}`);
+      db.exec(`PRAGMA temp_store = ${tempStore}`);
+    }
+  }
+
+  /** What this import's origin holds for a key it wrote. */
+  stored(key: Uint8Array): StoredValues {
+    const row = this.#stored.get(key, this.#origin) as StoredValues | undefined;
+    if (row === undefined) throw new Error("Asked for the row of a key this import did not write");
+    return { verdict: Number(row.verdict), threat: row.threat, categories: row.categories };
+  }
+
+  /** Records what became of a line with a repeated key; a line may have several. */
+  addOutcome(outcome: RepeatOutcome): void {
+    this.#db.prepare(`INSERT INTO ${SCHEMA}.outcome (line, conflict, message) VALUES (?, ?, ?)`)
+      .run(outcome.line, outcome.conflict ? 1 : 0, outcome.message);
+  }
+
+  /** Calls `each` once a line, in line order: a conflict if any of its keys conflicted. */
+  forEachOutcome(each: (outcome: RepeatOutcome) => void): void {
+    // With max(), SQLite takes the bare column from the row that has the maximum.
+    const rows = this.#db.prepare(
+      `SELECT line, max(conflict) AS conflict, message FROM ${SCHEMA}.outcome ` +
+        "GROUP BY line ORDER BY line",
+    ).iterate() as Iterable<{ line: number; conflict: number; message: string | null }>;
+    for (const row of rows) {
+      each({ line: Number(row.line), conflict: Number(row.conflict) === 1, message: row.message });
+    }
+  }
+
+  /** Detaches the log, which deletes it; call outside a transaction. */
+  [Symbol.dispose](): void {
+    this.#db.exec(`DETACH DATABASE ${SCHEMA}`);
+  }
+}
+
+/** The main database's cache size, or the connection's temp_store. */
+function readPragma(db: DatabaseSync, name: "cache_size" | "temp_store"): number {
+  const pragma = name === "cache_size" ? "main.cache_size" : name;
+  const row = db.prepare(`PRAGMA ${pragma}`).get() as Record<string, number>;
+  return Number(row[name]);
+}
