@@ -53,8 +53,10 @@ export interface LookupItemError {
 // popular objects are asked again and again. Cleared whenever the index is
 // replaced, so it is never staler than the index itself. Bounded in bytes too:
 // every URL under a listed host is a hit, and a URL can be 8,192 characters.
+// The byte bound is estimated high (cachedBytes) and sized so that 65,536 hash
+// hits fit; only long URLs reach it.
 const HIT_CACHE_SIZE = 65_536;
-const HIT_CACHE_BYTES = 16 * 1024 * 1024;
+const HIT_CACHE_BYTES = 48 * 1024 * 1024;
 
 /** The look-up service over the store and the in-memory index. */
 export class Reputation {
@@ -226,7 +228,7 @@ export class Reputation {
  * character (the worst case of V8's string forms), plus the objects around them.
  */
 function cachedBytes(cacheKey: string, result: LookupResult): number {
-  return 2 * (cacheKey.length + result.value.length + (result.match?.value.length ?? 0)) + 512;
+  return 2 * (cacheKey.length + result.value.length + (result.match?.value.length ?? 0)) + 256;
 }
 
 function isoSeconds(seconds: number): string {
