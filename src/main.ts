@@ -1,5 +1,5 @@
 /** The `pksn` command: one entry, one subcommand per job. */
-import { AppError } from "./errors.ts";
+import { AppError } from "./core/errors.ts";
 import { UsageError } from "./cli/args.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { importCommand } from "./cli/import.ts";

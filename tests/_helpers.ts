@@ -1,10 +1,10 @@
 /** Shared test plumbing: temporary data folders, an in-process node, the CLI as a subprocess. */
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { type Config, resolveConfig } from "../src/config.ts";
-import { memoryLogger } from "../src/log.ts";
+import { type Config, resolveConfig } from "../src/core/config.ts";
+import { memoryLogger } from "../src/core/log.ts";
 import { serveNode, type ServingNode } from "../src/cli/serve.ts";
-import type { Clock } from "../src/clock.ts";
+import type { Clock } from "../src/core/clock.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { migrate } from "../src/store/migrations.ts";
 

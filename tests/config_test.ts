@@ -6,8 +6,8 @@ import {
   layerFromFlags,
   parseListen,
   resolveConfig,
-} from "../src/config.ts";
-import { ConfigError } from "../src/errors.ts";
+} from "../src/core/config.ts";
+import { ConfigError } from "../src/core/errors.ts";
 
 /** Runs fn, asserts it throws a ConfigError and returns its message. */
 function configErrorOf(fn: () => unknown): string {

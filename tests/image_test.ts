@@ -1,6 +1,6 @@
 /** The appliance files in image/ agree with pksn's own configuration rules. */
 import assert from "node:assert/strict";
-import { layerFromFile, resolveConfig } from "../src/config.ts";
+import { layerFromFile, resolveConfig } from "../src/core/config.ts";
 import { ROOT } from "./_helpers.ts";
 
 Deno.test("image/config.json passes pksn's configuration validation", async () => {

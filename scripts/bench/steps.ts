@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { DEFAULTS } from "../../src/config.ts";
+import { DEFAULTS } from "../../src/core/config.ts";
 import { checkNode, type NodeCheck, pksn, type RunningNode, startNode } from "./node.ts";
 import { memoryOf, start, waitForOk } from "./processes.ts";
 import { runWrk, type WrkOptions, type WrkResult } from "./wrk.ts";

@@ -6,15 +6,15 @@
  * which time the apply alone; the wall times include download and checks.
  */
 import { join } from "node:path";
-import { memoryLogger } from "../../src/log.ts";
-import { openStore } from "../../src/node.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { openStore } from "../../src/node/node.ts";
 import { EntryRepository, type EntryRow } from "../../src/store/entries.ts";
 import { digestKeyFromHex } from "../../src/reputation/keys.ts";
-import { initRoot } from "../../src/sync/feed_root.ts";
-import { buildVersion } from "../../src/sync/publisher.ts";
-import { generateKeyFile, parseKeyFile } from "../../src/sync/signing.ts";
-import { OP_ADD } from "../../src/sync/stream_format.ts";
-import { StreamWriter } from "../../src/sync/stream_writer.ts";
+import { initRoot } from "../../src/feed/feed_root.ts";
+import { buildVersion } from "../../src/feed/publisher.ts";
+import { generateKeyFile, parseKeyFile } from "../../src/feed/signing.ts";
+import { OP_ADD } from "../../src/feed/stream_format.ts";
+import { StreamWriter } from "../../src/feed/stream_writer.ts";
 import { serveV8Flags } from "./node.ts";
 import { memoryOf, start } from "./processes.ts";
 import { Random } from "./random.ts";

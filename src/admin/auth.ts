@@ -5,16 +5,17 @@
  */
 import { createHash } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../clock.ts";
-import type { Config } from "../config.ts";
-import { AppError, InvalidInputError, quote } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import type { Clock } from "../core/clock.ts";
+import type { Config } from "../core/config.ts";
+import { AppError, InvalidInputError, quote } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import { isoSeconds } from "../licences/mod.ts";
 import { transaction } from "../store/database.ts";
 import { AdminStore } from "./_store.ts";
 import { LoginLockout } from "./lockout.ts";
 import { AllowedOrigins } from "./origins.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./password.ts";
+import { toBase64Url } from "../core/encoding.ts";
 
 /** The admin session cookie's name. */
 export const SESSION_COOKIE = "pksn_admin";
@@ -264,8 +265,7 @@ function lockedError(username: string, ms: number): AppError {
 
 function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-    .replace(/=+$/, "");
+  return toBase64Url(bytes);
 }
 
 function sha256(text: string): Uint8Array {

@@ -4,7 +4,8 @@
  * so the cost can be raised later without breaking stored hashes.
  */
 import { timingSafeEqual } from "node:crypto";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError } from "../core/errors.ts";
+import { fromBase64, toBase64 } from "../core/encoding.ts";
 
 /** PBKDF2 rounds for new hashes (OWASP's 2023 figure for PBKDF2-HMAC-SHA-256). */
 export const PBKDF2_ITERATIONS = 600_000;
@@ -82,12 +83,4 @@ async function derive(password: string, salt: Uint8Array, iterations: number): P
     HASH_BYTES * 8,
   );
   return new Uint8Array(bits);
-}
-
-function toBase64(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes));
-}
-
-function fromBase64(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }

@@ -11,12 +11,12 @@ import type { Context, Handler, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { AppError, InvalidInputError, quote } from "../errors.ts";
+import { AppError, InvalidInputError, quote } from "../core/errors.ts";
 import { readJson } from "../http/body.ts";
 import { instrument, type InstrumentDeps } from "../http/http_metrics.ts";
 import { allowOnly } from "../http/methods.ts";
 import { NODE_MODES } from "../licences/mod.ts";
-import type { Node } from "../node.ts";
+import type { Node } from "../node/node.ts";
 import {
   type AdminAuth,
   adminExists,

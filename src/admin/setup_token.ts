@@ -5,6 +5,7 @@
  * not whoever reaches the port first.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { toHex } from "../core/encoding.ts";
 
 /** A single-use secret for `POST /admin/api/setup`. */
 export class SetupToken {
@@ -43,7 +44,7 @@ export class SetupToken {
 
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(bytes);
 }
 
 function sha256(text: string): Uint8Array {

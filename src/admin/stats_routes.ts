@@ -4,11 +4,11 @@
  * All are GET and need the admin session like every other admin route.
  */
 import type { Context, Handler, Hono } from "hono";
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../core/clock.ts";
 import { type InstrumentDeps } from "../http/http_metrics.ts";
 import { allowOnly } from "../http/methods.ts";
 import { archiveOf, dayCounts, listDays, parseDate, utcDate } from "../stats/mod.ts";
-import { AppError, quote } from "../errors.ts";
+import { AppError, quote } from "../core/errors.ts";
 import type { AdminSession } from "./auth.ts";
 
 /** What the statistics admin routes need. */

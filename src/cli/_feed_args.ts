@@ -1,6 +1,6 @@
 /** Option helpers shared by the `pksn feed` subcommands. */
-import { AppError, quote } from "../errors.ts";
-import { parseKeyFile, type SigningKey } from "../sync/signing.ts";
+import { AppError, quote } from "../core/errors.ts";
+import { parseKeyFile, type SigningKey } from "../feed/signing.ts";
 import { UsageError } from "./args.ts";
 
 /** Parsed option values as `parseCommand` returns them (repeatable ones are arrays). */

@@ -1,9 +1,9 @@
 /** `pksn admin password`: set the admin password from the shell, read from standard input. */
 import { AdminAuth } from "../admin/mod.ts";
-import { systemClock } from "../clock.ts";
-import { AppError } from "../errors.ts";
-import { createLogger } from "../log.ts";
-import { openStore } from "../node.ts";
+import { systemClock } from "../core/clock.ts";
+import { AppError } from "../core/errors.ts";
+import { createLogger } from "../core/log.ts";
+import { openStore } from "../node/node.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 import { cliActor } from "./licence_context.ts";
 

@@ -7,8 +7,8 @@ import {
   layerFromFile,
   layerFromFlags,
   resolveConfig,
-} from "../config.ts";
-import { AppError, ConfigError, quote } from "../errors.ts";
+} from "../core/config.ts";
+import { AppError, ConfigError, quote } from "../core/errors.ts";
 
 /** A wrong command line: exit code 2 and a pointer to `--help`. */
 export class UsageError extends AppError {

@@ -1,6 +1,6 @@
 /** `pksn db check`: integrity, schema version and counts of the data folder's database. */
-import { quote, StoreError } from "../errors.ts";
-import { databasePath } from "../node.ts";
+import { quote, StoreError } from "../core/errors.ts";
+import { databasePath } from "../node/node.ts";
 import { countByLead } from "../store/entries.ts";
 import { openDatabase } from "../store/database.ts";
 import { SCHEMA_VERSION, schemaVersion } from "../store/migrations.ts";

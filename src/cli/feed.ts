@@ -1,15 +1,15 @@
 /** `pksn feed …`: publishing a signed mirror feed, and carrying it to nodes offline. */
 import type { ParseArgsConfig } from "node:util";
-import { systemClock } from "../clock.ts";
-import { AppError, ConfigError, quote } from "../errors.ts";
-import { createLogger } from "../log.ts";
-import { openStore } from "../node.ts";
-import { exportBundle, openBundle } from "../sync/bundle.ts";
-import { syncPaths, type SyncRunResult } from "../sync/client.ts";
-import { readFeedRoot } from "../sync/publisher.ts";
-import { initRoot, type RoleKeys, rotateRoot } from "../sync/feed_root.ts";
-import { readShippedRoot } from "../sync/service.ts";
-import { generateKeyFile, type SigningKey } from "../sync/signing.ts";
+import { systemClock } from "../core/clock.ts";
+import { AppError, ConfigError, quote } from "../core/errors.ts";
+import { createLogger } from "../core/log.ts";
+import { openStore } from "../node/node.ts";
+import { exportBundle, openBundle } from "../mirror/bundle.ts";
+import { syncPaths, type SyncRunResult } from "../mirror/client.ts";
+import { readFeedRoot } from "../feed/publisher.ts";
+import { initRoot, type RoleKeys, rotateRoot } from "../feed/feed_root.ts";
+import { readShippedRoot } from "../mirror/service.ts";
+import { generateKeyFile, type SigningKey } from "../feed/signing.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 import { type FeedValues, intOption, readKeyFiles, requiredOption } from "./_feed_args.ts";
 import { BUILD_HELP, BUILD_OPTIONS, buildFeed } from "./feed_build.ts";

@@ -2,8 +2,8 @@
 import { basename, dirname, join, resolve } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import type { ParseArgsConfig } from "node:util";
-import { systemClock } from "../clock.ts";
-import { AppError, quote, StoreError } from "../errors.ts";
+import { systemClock } from "../core/clock.ts";
+import { AppError, quote, StoreError } from "../core/errors.ts";
 import { formatFromName, type ImportFormat, importRecords } from "../reputation/mod.ts";
 import { ORIGIN_MIRROR } from "../store/entries.ts";
 import { openDatabase } from "../store/database.ts";
@@ -13,9 +13,9 @@ import {
   buildVersion,
   MAX_MANIFEST_DELTAS,
   readFeedRoot,
-} from "../sync/publisher.ts";
-import { FEED_FORMATS, isFeedFormat } from "../sync/importers/mod.ts";
-import { readLines } from "../text/lines.ts";
+} from "../feed/publisher.ts";
+import { FEED_FORMATS, isFeedFormat } from "../feeds/formats.ts";
+import { readLines } from "../core/lines.ts";
 import { UsageError } from "./args.ts";
 import { printLineErrors, repeatSummary } from "./import.ts";
 import {

@@ -3,16 +3,20 @@
  * Without `upstream.url` the node still keeps samples, but queues nothing.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../clock.ts";
-import type { Config } from "../config.ts";
+import type { Clock } from "../core/clock.ts";
+import type { Config } from "../core/config.ts";
 import type { NodeParticipation } from "../licences/mod.ts";
-import type { Logger } from "../log.ts";
-import type { Registry } from "../metrics.ts";
-import { createHttpUpstream, type HttpUpstream } from "../proxy/mod.ts";
-import { type AcceptedStatistics, Forwarder, queueAcceptedStatistics } from "../stats/forwarder.ts";
-import { QuarantineFolder, quarantineRoot } from "../stats/quarantine.ts";
-import { SampleStore } from "../stats/samples.ts";
-import { Spool } from "../stats/spool.ts";
+import type { Logger } from "../core/log.ts";
+import type { Registry } from "../core/metrics.ts";
+import { createHttpUpstream, type HttpUpstream } from "../upstream/mod.ts";
+import {
+  type AcceptedStatistics,
+  Forwarder,
+  queueAcceptedStatistics,
+} from "../upstream/forwarder.ts";
+import { QuarantineFolder, quarantineRoot } from "../samples/quarantine.ts";
+import { SampleStore } from "../samples/samples.ts";
+import { Spool } from "../upstream/spool.ts";
 
 /** How often old samples are looked for. */
 const PRUNE_EVERY_MS = 3_600_000;

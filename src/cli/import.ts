@@ -1,7 +1,7 @@
 /** `pksn import FILE`: load reputation records into the mirror or local overrides. */
-import { createLogger } from "../log.ts";
-import { AppError, quote } from "../errors.ts";
-import { openStore } from "../node.ts";
+import { createLogger } from "../core/log.ts";
+import { AppError, quote } from "../core/errors.ts";
+import { openStore } from "../node/node.ts";
 import {
   formatFromName,
   type ImportFormat,
@@ -9,10 +9,10 @@ import {
   type ImportReport,
   VERDICTS,
 } from "../reputation/mod.ts";
-import type { RecordConverter } from "../reputation/importer.ts";
-import { FEED_FORMATS, type FeedOptions, isFeedFormat } from "../sync/importers/mod.ts";
+import type { RecordConverter } from "../feeds/import.ts";
+import { FEED_FORMATS, type FeedOptions, isFeedFormat } from "../feeds/formats.ts";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/entries.ts";
-import { readLines } from "../text/lines.ts";
+import { readLines } from "../core/lines.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 
 /** Help text of `pksn import`. */

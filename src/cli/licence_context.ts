@@ -1,9 +1,9 @@
 /** Opening what the operator commands for licences, statement and participation need. */
 import type { DatabaseSync } from "node:sqlite";
-import { systemClock } from "../clock.ts";
-import type { Config } from "../config.ts";
-import { createLogger } from "../log.ts";
-import { openStore } from "../node.ts";
+import { systemClock } from "../core/clock.ts";
+import type { Config } from "../core/config.ts";
+import { createLogger } from "../core/log.ts";
+import { openStore } from "../node/node.ts";
 import { LicenceRepository } from "../store/licences.ts";
 import {
   ensureStatement,

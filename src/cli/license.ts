@@ -1,5 +1,5 @@
 /** `pksn license …`: the licence lifecycle from the service provider's side. */
-import { AppError, quote } from "../errors.ts";
+import { AppError, quote } from "../core/errors.ts";
 import {
   CLIENT_MODES,
   type LicenceView,

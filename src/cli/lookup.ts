@@ -1,9 +1,9 @@
 /** `pksn lookup TYPE VALUE`: the API's answer, offline, straight from the data folder. */
-import { systemClock } from "../clock.ts";
-import { createLogger } from "../log.ts";
-import { databasePath, openNode } from "../node.ts";
+import { systemClock } from "../core/clock.ts";
+import { createLogger } from "../core/log.ts";
+import { databasePath, openNode } from "../node/node.ts";
 import { OBJECT_TYPES, type ObjectType } from "../reputation/mod.ts";
-import { quote, StoreError } from "../errors.ts";
+import { quote, StoreError } from "../core/errors.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 
 /** Help text of `pksn lookup`. */

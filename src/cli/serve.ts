@@ -1,17 +1,17 @@
 /** `pksn serve`: run the node's HTTP API until SIGINT or SIGTERM. */
 import { AdminAuth, SetupToken } from "../admin/mod.ts";
-import { type Clock, systemClock } from "../clock.ts";
-import { type Config, parseListen } from "../config.ts";
-import { createLogger, type Logger } from "../log.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { type Config, parseListen } from "../core/config.ts";
+import { createLogger, type Logger } from "../core/log.ts";
 import { DEMO_KEY, DEMO_LOOKUP, ensureDemoLicence, isDemo, seedDemo } from "../demo/mod.ts";
 import { createApp } from "../http/app.ts";
 import { createHttpMetrics } from "../http/http_metrics.ts";
 import { readTls, type RunningServer, startServer } from "../http/server.ts";
-import { databasePath, type Node, openNode } from "../node.ts";
+import { databasePath, type Node, openNode } from "../node/node.ts";
 import { openDatabase } from "../store/database.ts";
 import { lockDataDir } from "../store/lock.ts";
-import { syncPaths } from "../sync/client.ts";
-import { SyncService } from "../sync/service.ts";
+import { syncPaths } from "../mirror/client.ts";
+import { SyncService } from "../mirror/service.ts";
 import { openStats, type Stats } from "../stats/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand } from "./args.ts";
 import { type Forwarding, startForwarding } from "./forwarding.ts";

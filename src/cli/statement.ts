@@ -1,5 +1,5 @@
 /** `pksn statement show|load` and `pksn participation show|set`: the operator's side of KSN participation. */
-import { quote } from "../errors.ts";
+import { quote } from "../core/errors.ts";
 import { NODE_MODES, publishStatement, readStatement } from "../licences/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 import { cliActor, openLicenceContext } from "./licence_context.ts";

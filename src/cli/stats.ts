@@ -8,7 +8,7 @@ import {
   listDays,
   statsDir,
 } from "../stats/mod.ts";
-import { AppError, quote } from "../errors.ts";
+import { AppError, quote } from "../core/errors.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 
 /** Help text of `pksn stats`. */

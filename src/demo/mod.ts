@@ -7,10 +7,10 @@ import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/entries.ts";
 import { importRecords } from "../reputation/mod.ts";
-import { readLines } from "../text/lines.ts";
-import { AppError } from "../errors.ts";
+import { readLines } from "../core/lines.ts";
+import { AppError } from "../core/errors.ts";
 import type { ClientLicence } from "../licences/mod.ts";
-import type { Node } from "../node.ts";
+import type { Node } from "../node/node.ts";
 
 /** A look-up that the demo data answers, for the ready-to-paste curl. */
 export const DEMO_LOOKUP = "/v1/files/44d88612fea8a8f36de82e1278abb02f";

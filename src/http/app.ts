@@ -4,11 +4,11 @@
  */
 import { Hono } from "hono";
 import { type AdminRoutesDeps, mountAdminRoutes } from "../admin/mod.ts";
-import type { Config } from "../config.ts";
-import { errorBody, quote } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import type { Node } from "../node.ts";
-import type { SampleStore } from "../stats/samples.ts";
+import type { Config } from "../core/config.ts";
+import { errorBody, quote } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
+import type { Node } from "../node/node.ts";
+import type { SampleStore } from "../samples/samples.ts";
 import type { StatsIngest } from "../stats/mod.ts";
 import { mountBatchRoutes } from "./batch.ts";
 import { mountFeedRoutes } from "./feed.ts";

@@ -1,7 +1,7 @@
 /** `POST /v1/lookup`: many objects of any type in one request, answered in order. */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { AppError, InvalidInputError } from "../errors.ts";
+import { AppError, InvalidInputError } from "../core/errors.ts";
 import type { LookupItem, LookupResult, Reputation } from "../reputation/mod.ts";
 import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { readJson } from "./body.ts";

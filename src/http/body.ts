@@ -1,6 +1,6 @@
 /** Reading request bodies: content type, encoding, size cap and JSON, each with its own error. */
 import type { Context } from "hono";
-import { AppError, InvalidInputError, quote } from "../errors.ts";
+import { AppError, InvalidInputError, quote } from "../core/errors.ts";
 
 /**
  * Reads a JSON body of at most `limit` bytes. 415 for a non-JSON content type

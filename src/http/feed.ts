@@ -5,9 +5,9 @@
  * resume; immutable, content-addressed files may be cached for a year.
  */
 import type { Context, Hono } from "hono";
-import { AppError, quote } from "../errors.ts";
+import { AppError, quote } from "../core/errors.ts";
 import type { LicenceAuthenticator } from "../licences/mod.ts";
-import { feedPath } from "../sync/feed_files.ts";
+import { feedPath } from "../feed/feed_files.ts";
 import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { allowOnly } from "./methods.ts";
 

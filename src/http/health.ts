@@ -1,7 +1,7 @@
 /** Liveness, readiness and Prometheus metrics. None of these need a licence. */
 import type { Hono } from "hono";
 import type { DatabaseSync } from "node:sqlite";
-import { AppError } from "../errors.ts";
+import { AppError } from "../core/errors.ts";
 import { SCHEMA_VERSION, schemaVersion } from "../store/migrations.ts";
 import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { allowOnly } from "./methods.ts";

@@ -1,7 +1,7 @@
 /** The HTTP-facing metrics and the handler wrapper that records them. */
 import type { Context, Handler } from "hono";
-import type { Logger } from "../log.ts";
-import { Counter, Gauge, Histogram, Registry } from "../metrics.ts";
+import type { Logger } from "../core/log.ts";
+import { Counter, Gauge, Histogram, Registry } from "../core/metrics.ts";
 import { OBJECT_TYPES, type ReputationIndex } from "../reputation/mod.ts";
 import { errorResponse } from "./responses.ts";
 

@@ -1,6 +1,6 @@
 /** 405 answers for routes that exist but not for the request's method. */
 import type { Hono } from "hono";
-import { AppError, quote } from "../errors.ts";
+import { AppError, quote } from "../core/errors.ts";
 import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 
 /** Registers a catch-all for `path` that answers 405 with an `Allow` header. */

@@ -1,6 +1,6 @@
 /** GET look-ups of one object: `/v1/files`, `/v1/urls`, `/v1/domains`, `/v1/ips`, `/v1/certs`. */
 import type { Context, Hono } from "hono";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError } from "../core/errors.ts";
 import type { ObjectType, Reputation } from "../reputation/mod.ts";
 import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { allowOnly } from "./methods.ts";

@@ -4,7 +4,7 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { AppError, InvalidInputError } from "../errors.ts";
+import { AppError, InvalidInputError } from "../core/errors.ts";
 import {
   CLIENT_MODES,
   type LicenceAuthenticator,

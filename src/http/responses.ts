@@ -1,7 +1,7 @@
 /** The one place that turns a failure into the JSON error response. */
 import { HTTPException } from "hono/http-exception";
-import { AppError, errorBody } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { AppError, errorBody } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 
 const JSON_TYPE = "application/json";
 

@@ -4,10 +4,10 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { AppError, InvalidInputError, quote } from "../errors.ts";
+import { AppError, InvalidInputError, quote } from "../core/errors.ts";
 import type { LicenceAuthenticator } from "../licences/mod.ts";
-import { sampleTooLarge } from "../stats/quarantine.ts";
-import { sampleExtension, type SampleStore } from "../stats/samples.ts";
+import { sampleTooLarge } from "../samples/quarantine.ts";
+import { sampleExtension, type SampleStore } from "../samples/samples.ts";
 import { refuseEncoded } from "./body.ts";
 import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 import { allowOnly } from "./methods.ts";

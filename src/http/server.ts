@@ -3,9 +3,9 @@
  * connections.ts), serving each with Deno's HTTP engine, and a clean shutdown.
  */
 import type { Hono } from "hono";
-import { AppError, errorBody, quote } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import type { Registry } from "../metrics.ts";
+import { AppError, errorBody, quote } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
+import type { Registry } from "../core/metrics.ts";
 import {
   type ConnectionLimits,
   ConnectionTracker,

@@ -4,7 +4,7 @@
  * once the accepted records are on disk.
  */
 import type { Context, Hono } from "hono";
-import { AppError, InvalidInputError, quote } from "../errors.ts";
+import { AppError, InvalidInputError, quote } from "../core/errors.ts";
 import type { LicenceAuthenticator } from "../licences/mod.ts";
 import { parseIdempotencyKey, type StatsIngest } from "../stats/mod.ts";
 import { instrument, type InstrumentDeps } from "./http_metrics.ts";

@@ -1,5 +1,5 @@
 /** Requests-per-minute quotas of licences: one fixed one-minute window each. Private to licences/. */
-import { AppError } from "../errors.ts";
+import { AppError } from "../core/errors.ts";
 
 interface Window {
   start: number;

@@ -5,8 +5,8 @@
  * look-up and a few comparisons.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../clock.ts";
-import { AppError, quote } from "../errors.ts";
+import type { Clock } from "../core/clock.ts";
+import { AppError, quote } from "../core/errors.ts";
 import { bumpGeneration } from "../store/generation.ts";
 import type { LicenceRepository, LicenceWithParticipation } from "../store/licences.ts";
 import { transaction } from "../store/database.ts";

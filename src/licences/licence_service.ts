@@ -4,17 +4,17 @@
  * audited (who, what, when) without key material.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../clock.ts";
-import { AppError, InvalidInputError } from "../errors.ts";
+import type { Clock } from "../core/clock.ts";
+import { AppError, InvalidInputError } from "../core/errors.ts";
 import { transaction } from "../store/database.ts";
 import { bumpGeneration } from "../store/generation.ts";
 import { appendAudit, readAudit } from "../store/audit.ts";
 import { type LicenceRepository, type LicenceWithParticipation } from "../store/licences.ts";
-import { toHex } from "../reputation/hash.ts";
 import { isoSeconds } from "./dates.ts";
 import { generateKey, normalizeKey } from "./keys.ts";
 import { CLIENT_MODES, type ClientMode } from "./modes.ts";
 import { keyHash } from "./secret.ts";
+import { toHex } from "../core/encoding.ts";
 
 /** A licence as operators see it: never the key, only a key id derived from its hash. */
 export interface LicenceView {

@@ -4,8 +4,8 @@
  * asks before anything leaves the node.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../clock.ts";
-import { AppError, InvalidInputError, quote } from "../errors.ts";
+import type { Clock } from "../core/clock.ts";
+import { AppError, InvalidInputError, quote } from "../core/errors.ts";
 import { transaction } from "../store/database.ts";
 import { bumpGeneration } from "../store/generation.ts";
 import { appendAudit } from "../store/audit.ts";

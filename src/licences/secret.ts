@@ -7,7 +7,7 @@
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { quote, StoreError } from "../errors.ts";
+import { quote, StoreError } from "../core/errors.ts";
 import { syncDir } from "../store/files.ts";
 
 const SECRET_BYTES = 32;

@@ -1,7 +1,7 @@
 /** The KSN Statement: versioned text stored on the node, a default shipped with it. */
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError } from "../core/errors.ts";
 import { transaction } from "../store/database.ts";
 import { bumpGeneration } from "../store/generation.ts";
 import { addStatement, currentStatement } from "../store/settings.ts";

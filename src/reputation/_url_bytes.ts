@@ -1,4 +1,4 @@
-/**
+import { hexDigitValue } from "../core/encoding.ts"; /**
  * Byte work for URL canonicalisation: unescaping to a fixed point and Safe Browsing's
  * escaping, on shared buffers (parsing never yields, so one set serves every call). Private
  * to reputation/.
@@ -34,8 +34,8 @@ export function unescape(b: Uint8Array, start: number, end: number): number {
   for (let read = start; read < end; read++) {
     b[write++] = b[read];
     while (write - start >= 3 && b[write - 3] === 0x25) {
-      const high = hexValue(b[write - 2]);
-      const low = hexValue(b[write - 1]);
+      const high = hexDigitValue(b[write - 2]);
+      const low = hexDigitValue(b[write - 1]);
       if (high < 0 || low < 0) break;
       b[write - 3] = (high << 4) | low;
       write -= 2;
@@ -76,13 +76,6 @@ export function escapeInto(byte: number, lower: boolean, at: number): number {
 
 function mustEscape(byte: number): boolean {
   return byte <= 0x20 || byte >= 0x7f || byte === 0x23 || byte === 0x25;
-}
-
-/** The value of a hex digit byte, or -1. */
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  const lower = byte | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
 /** Decodes what {@link escapeInto} wrote to the escape buffer, from its start to `end`. */

@@ -1,5 +1,6 @@
 /** Hex digests: file hashes (MD5, SHA-1, SHA-256) and certificate thumbprints. */
-import { InvalidInputError, quote } from "../errors.ts";
+import { fromHex, hexDigitValue } from "../core/encoding.ts";
+import { InvalidInputError, quote } from "../core/errors.ts";
 
 /** Digest kinds by their byte length. */
 export type DigestKind = "md5" | "sha1" | "sha256";
@@ -15,13 +16,6 @@ export interface Digest {
   kind: DigestKind;
   hex: string;
   bytes: Uint8Array;
-}
-
-function hexValue(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48; // 0-9
-  const lower = code | 0x20;
-  if (lower >= 97 && lower <= 102) return lower - 87; // a-f, A-F
-  return -1;
 }
 
 /** A validated hex digest, before any bytes are decoded. */
@@ -54,7 +48,7 @@ export function scanDigest(text: string, errorCode = "invalid_hash"): ScannedDig
   let prefix = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    const v = hexValue(c);
+    const v = hexDigitValue(c);
     if (v < 0) {
       throw new InvalidInputError(
         errorCode,
@@ -69,22 +63,13 @@ export function scanDigest(text: string, errorCode = "invalid_hash"): ScannedDig
   return { kind, hex: lower ? text : text.toLowerCase(), prefix: prefix >>> 0 };
 }
 
-/** Decodes validated hex into bytes. */
-export function hexBytes(hex: string): Uint8Array {
-  const bytes = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < bytes.length; i++) {
-    bytes[i] = (hexValue(hex.charCodeAt(2 * i)) << 4) | hexValue(hex.charCodeAt(2 * i + 1));
-  }
-  return bytes;
-}
-
 /**
  * Parses a hex digest of 32, 40 or 64 characters, case-insensitively. Throws
  * `errorCode` with a message naming the input and what was expected.
  */
 export function parseDigest(text: string, errorCode = "invalid_hash"): Digest {
   const scanned = scanDigest(text, errorCode);
-  return { kind: scanned.kind, hex: scanned.hex, bytes: hexBytes(scanned.hex) };
+  return { kind: scanned.kind, hex: scanned.hex, bytes: fromHex(scanned.hex) };
 }
 
 const THUMBPRINT_SEPARATORS = /[:\s]/g;
@@ -95,7 +80,7 @@ const THUMBPRINT_SEPARATORS = /[:\s]/g;
  */
 export function parseThumbprint(text: string): Digest {
   const scanned = scanThumbprint(text);
-  return { kind: scanned.kind, hex: scanned.hex, bytes: hexBytes(scanned.hex) };
+  return { kind: scanned.kind, hex: scanned.hex, bytes: fromHex(scanned.hex) };
 }
 
 /** {@link scanDigest} for certificate thumbprints (SHA-1 or SHA-256, colons allowed). */
@@ -113,13 +98,4 @@ export function scanThumbprint(text: string): ScannedDigest {
     );
   }
   return digest;
-}
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-/** Lower-case hex of bytes. */
-export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
-  return out;
 }

@@ -3,7 +3,7 @@
  * normalisation into the canonical values the record is stored under.
  */
 import { z } from "zod";
-import { InvalidInputError, quote } from "../errors.ts";
+import { InvalidInputError, quote } from "../core/errors.ts";
 import { type EntryRow, type Origin } from "../store/entries.ts";
 import { scanDigest, scanThumbprint } from "./hash.ts";
 import { normalizeDomain } from "./domain.ts";

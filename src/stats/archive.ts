@@ -12,8 +12,8 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Clock } from "../clock.ts";
-import { quote } from "../errors.ts";
+import type { Clock } from "../core/clock.ts";
+import { quote } from "../core/errors.ts";
 import { archiveDir, archiveFile, dayFile, exists, syncDir } from "./layout.ts";
 import { removeCountFiles } from "./_counts.ts";
 import { summarize, type Summary, topThreats } from "./summary.ts";

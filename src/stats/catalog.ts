@@ -5,7 +5,7 @@
  * (counting a day with very many distinct threats uses a temporary file in the
  * folder), and every day is streamed, never read into memory whole.
  */
-import { AppError, quote } from "../errors.ts";
+import { AppError, quote } from "../core/errors.ts";
 import { archivedNdjson, fileChunks, type Manifest, readManifest } from "./archive.ts";
 import { archiveDates, archiveFile, dayFile, dayFileDates, exists } from "./layout.ts";
 import { type OtherThreats, summarize } from "./summary.ts";

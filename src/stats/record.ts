@@ -8,7 +8,7 @@
  * within a year before and a day after the node's clock.
  */
 import { z } from "zod";
-import { quote } from "../errors.ts";
+import { quote } from "../core/errors.ts";
 import { VERDICTS } from "../reputation/types.ts";
 
 /** Kinds of detection a record can report. */

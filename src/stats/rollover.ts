@@ -6,9 +6,9 @@
  * cannot be packed is logged and left in its day file; the other days, the
  * retention and the pruning go ahead, and the timer tries that day again.
  */
-import type { Clock } from "../clock.ts";
-import { AppError, quote } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import type { Clock } from "../core/clock.ts";
+import { AppError, quote } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import type { StatsReceivedRepository } from "../store/stats_received.ts";
 import { packDay } from "./archive.ts";
 import type { DailyFiles } from "./daily_files.ts";

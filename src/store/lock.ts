@@ -6,7 +6,7 @@
  * beside a serving node and coordinate through SQLite.
  */
 import { join } from "node:path";
-import { AppError, quote, StoreError } from "../errors.ts";
+import { AppError, quote, StoreError } from "../core/errors.ts";
 
 /** The lock file inside a data folder. */
 export const LOCK_FILE = "pksn.lock";

@@ -5,7 +5,7 @@
  */
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
-import { AppError, quote } from "../errors.ts";
+import { AppError, quote } from "../core/errors.ts";
 
 /** One file to put into an archive. */
 export interface TarInput {

@@ -1,13 +1,13 @@
 /** Plumbing for the admin tests: a node with the admin API on loopback, and its requests. */
 import assert from "node:assert/strict";
 import { AdminAuth, SetupToken } from "../../src/admin/mod.ts";
-import type { ConfigLayer } from "../../src/config.ts";
-import { resolveConfig } from "../../src/config.ts";
+import type { ConfigLayer } from "../../src/core/config.ts";
+import { resolveConfig } from "../../src/core/config.ts";
 import { createApp } from "../../src/http/app.ts";
 import { createHttpMetrics } from "../../src/http/http_metrics.ts";
 import { startServer } from "../../src/http/server.ts";
-import { memoryLogger } from "../../src/log.ts";
-import { type Node, openNode } from "../../src/node.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { type Node, openNode } from "../../src/node/node.ts";
 import { fakeClock, tempDir } from "../_helpers.ts";
 
 /** A password that meets the policy. */

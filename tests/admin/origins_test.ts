@@ -1,8 +1,8 @@
 /** The admin API's allowed origins: the listen address's own, `admin.allowedOrigins`, and Host checks. */
 import assert from "node:assert/strict";
 import { AllowedOrigins } from "../../src/admin/mod.ts";
-import { resolveConfig } from "../../src/config.ts";
-import { ConfigError } from "../../src/errors.ts";
+import { resolveConfig } from "../../src/core/config.ts";
+import { ConfigError } from "../../src/core/errors.ts";
 import { assertError, PASSWORD, rawRequest, startAdminNode } from "./_admin.ts";
 
 function origins(configured: string[], listening?: string): AllowedOrigins {

@@ -7,7 +7,7 @@ import {
   PBKDF2_ITERATIONS,
   verifyPassword,
 } from "../../src/admin/mod.ts";
-import { AppError } from "../../src/errors.ts";
+import { AppError } from "../../src/core/errors.ts";
 import { api, auditRows, logIn, setUp, startAdminNode } from "./_admin.ts";
 
 const FORMAT = /^pbkdf2-sha256\$600000\$([A-Za-z0-9+/]{22}==)\$([A-Za-z0-9+/]{43}=)$/;

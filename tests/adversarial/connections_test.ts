@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { Registry } from "../../src/metrics.ts";
+import { Registry } from "../../src/core/metrics.ts";
 import { startServer } from "../../src/http/server.ts";
 import type { ConnectionLimits } from "../../src/http/connections.ts";
 import { startTestNode } from "../_helpers.ts";

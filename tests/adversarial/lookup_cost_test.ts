@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { DEMO_KEY } from "../../src/demo/mod.ts";
 import { createHttpMetrics } from "../../src/http/http_metrics.ts";
 import { mountBatchRoutes } from "../../src/http/batch.ts";
-import { memoryLogger } from "../../src/log.ts";
+import { memoryLogger } from "../../src/core/log.ts";
 import { startTestNode } from "../_helpers.ts";
 
 const AUTH = { authorization: `Bearer ${DEMO_KEY}` };

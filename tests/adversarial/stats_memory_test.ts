@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { AdminAuth } from "../../src/admin/mod.ts";
-import { DEFAULTS } from "../../src/config.ts";
-import { memoryLogger } from "../../src/log.ts";
-import { openStore } from "../../src/node.ts";
+import { DEFAULTS } from "../../src/core/config.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { openStore } from "../../src/node/node.ts";
 import { archiveFile, dayFile, statsDir, utcDate } from "../../src/stats/mod.ts";
 import { api, logIn, PASSWORD } from "../admin/_admin.ts";
 import { StreamText } from "../cli/_cli.ts";

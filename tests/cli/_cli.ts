@@ -1,10 +1,10 @@
 /** Plumbing for the CLI tests: seeding a data folder in-process and `pksn serve` as a child. */
 import assert from "node:assert/strict";
-import { memoryLogger } from "../../src/log.ts";
-import { openStore } from "../../src/node.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { openStore } from "../../src/node/node.ts";
 import { importRecords } from "../../src/reputation/mod.ts";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../../src/store/entries.ts";
-import { readLines } from "../../src/text/lines.ts";
+import { readLines } from "../../src/core/lines.ts";
 import { pksnCommand, runCli } from "../_helpers.ts";
 
 /**

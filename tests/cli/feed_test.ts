@@ -1,11 +1,11 @@
 /** `pksn feed`: keys, root, builds from feed files and databases, and offline bundles, as a user runs them. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { databasePath } from "../../src/node.ts";
+import { databasePath } from "../../src/node/node.ts";
 import { openDatabase } from "../../src/store/database.ts";
-import { computeMirrorChecksum } from "../../src/sync/apply.ts";
-import { readMirrorState } from "../../src/sync/mirror_state.ts";
-import { generateKeyFile } from "../../src/sync/signing.ts";
+import { computeMirrorChecksum } from "../../src/feed/apply.ts";
+import { readMirrorState } from "../../src/feed/mirror_state.ts";
+import { generateKeyFile } from "../../src/feed/signing.ts";
 import { type CliResult, ROOT, runCli, tempDir } from "../_helpers.ts";
 import { assertNoStackTrace, seedDataDir } from "./_cli.ts";
 

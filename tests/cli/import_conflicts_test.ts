@@ -1,7 +1,7 @@
 /** Conflicting lines in `pksn import` of feed exports and in `pksn feed build --input`. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { generateKeyFile } from "../../src/sync/signing.ts";
+import { generateKeyFile } from "../../src/feed/signing.ts";
 import { type CliResult, ROOT, runCli, tempDir } from "../_helpers.ts";
 import { assertNoStackTrace } from "./_cli.ts";
 

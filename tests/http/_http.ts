@@ -1,9 +1,9 @@
 /** Plumbing for the HTTP tests: nodes with extra records, requests, and the error shape. */
 import assert from "node:assert/strict";
-import type { ConfigLayer } from "../../src/config.ts";
+import type { ConfigLayer } from "../../src/core/config.ts";
 import { importRecords } from "../../src/reputation/mod.ts";
 import { type Origin, ORIGIN_LOCAL, ORIGIN_MIRROR } from "../../src/store/entries.ts";
-import { readLines } from "../../src/text/lines.ts";
+import { readLines } from "../../src/core/lines.ts";
 import { startTestNode, type TestNode } from "../_helpers.ts";
 
 /** EICAR test file hashes, as the demo data set lists them. */

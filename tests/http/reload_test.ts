@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { importRecords } from "../../src/reputation/mod.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
-import { readLines } from "../../src/text/lines.ts";
+import { readLines } from "../../src/core/lines.ts";
 import type { TestNode } from "../_helpers.ts";
 import { getJson, startNode, unknownResult } from "./_http.ts";
 

@@ -1,6 +1,6 @@
 /** Plumbing for the licence tests: a node with licence checks on, licences, requests. */
 import assert from "node:assert/strict";
-import type { ConfigLayer } from "../../src/config.ts";
+import type { ConfigLayer } from "../../src/core/config.ts";
 import type { ClientMode, NewLicence } from "../../src/licences/mod.ts";
 import { fakeClock, startTestNode, type TestNode } from "../_helpers.ts";
 

@@ -13,8 +13,8 @@ import {
   publishStatement,
   type UpstreamTraffic,
 } from "../../src/licences/mod.ts";
-import { memoryLogger } from "../../src/log.ts";
-import { openStore } from "../../src/node.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { openStore } from "../../src/node/node.ts";
 import { fakeClock, runCli, tempDir } from "../_helpers.ts";
 import { addLicence, bearer, request, startAuthNode } from "./_licences.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { InvalidInputError } from "../../src/errors.ts";
-import { parseDigest, parseThumbprint, toHex } from "../../src/reputation/hash.ts";
+import { InvalidInputError } from "../../src/core/errors.ts";
+import { parseDigest, parseThumbprint } from "../../src/reputation/hash.ts";
+import { toHex } from "../../src/core/encoding.ts";
 
 const MD5 = "44d88612fea8a8f36de82e1278abb02f";
 const SHA1 = "3395856ce81f2b7382dee72602f798b642f14140";

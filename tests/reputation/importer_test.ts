@@ -11,10 +11,10 @@ import {
   type ImportOptions,
   importRecords,
   type ImportReport,
-} from "../../src/reputation/importer.ts";
+} from "../../src/feeds/import.ts";
 import { digestKey, ipKey, textKey } from "../../src/reputation/keys.ts";
 import { parseDigest } from "../../src/reputation/hash.ts";
-import { type NumberedLine, readLines } from "../../src/text/lines.ts";
+import { type NumberedLine, readLines } from "../../src/core/lines.ts";
 import { withDb } from "../_helpers.ts";
 
 const MD5 = "44d88612fea8a8f36de82e1278abb02f";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InvalidInputError, quote } from "../../src/errors.ts";
+import { InvalidInputError, quote } from "../../src/core/errors.ts";
 import {
   formatIp,
   formatNetwork,

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import type { DatabaseSync } from "node:sqlite";
-import { InvalidInputError } from "../../src/errors.ts";
+import { InvalidInputError } from "../../src/core/errors.ts";
 import { EntryRepository, ORIGIN_LOCAL, ORIGIN_MIRROR } from "../../src/store/entries.ts";
-import { importRecords } from "../../src/reputation/importer.ts";
+import { importRecords } from "../../src/feeds/import.ts";
 import { type IndexHolder, Reputation } from "../../src/reputation/lookup.ts";
 import { buildIndex } from "../../src/reputation/reputation_index.ts";
-import { readLines } from "../../src/text/lines.ts";
+import { readLines } from "../../src/core/lines.ts";
 import { withDb } from "../_helpers.ts";
 
 const MD5 = "44d88612fea8a8f36de82e1278abb02f";

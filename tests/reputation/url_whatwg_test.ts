@@ -5,7 +5,7 @@
  * that change the host) and against Deno's own `URL`, which implements the standard.
  */
 import assert from "node:assert/strict";
-import { quote } from "../../src/errors.ts";
+import { quote } from "../../src/core/errors.ts";
 import { canonicalizeUrl } from "../../src/reputation/url.ts";
 
 // [behaviour, input, canonical URL]

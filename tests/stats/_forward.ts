@@ -5,14 +5,14 @@
 import type { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { ensureStatement, type NodeMode, NodeParticipation } from "../../src/licences/mod.ts";
-import { memoryLogger } from "../../src/log.ts";
-import { Registry } from "../../src/metrics.ts";
-import { openStore } from "../../src/node.ts";
-import { HttpUpstream, type Upstream } from "../../src/proxy/mod.ts";
-import { Forwarder, type Timers } from "../../src/stats/forwarder.ts";
-import { QuarantineFolder } from "../../src/stats/quarantine.ts";
-import { SampleStore } from "../../src/stats/samples.ts";
-import { Spool } from "../../src/stats/spool.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { Registry } from "../../src/core/metrics.ts";
+import { openStore } from "../../src/node/node.ts";
+import { HttpUpstream, type Upstream } from "../../src/upstream/mod.ts";
+import { Forwarder, type Timers } from "../../src/upstream/forwarder.ts";
+import { QuarantineFolder } from "../../src/samples/quarantine.ts";
+import { SampleStore } from "../../src/samples/samples.ts";
+import { Spool } from "../../src/upstream/spool.ts";
 import { fakeClock, tempDir } from "../_helpers.ts";
 
 /** The licence key the rig's forwarder presents to the fake parent. */

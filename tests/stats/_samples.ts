@@ -1,5 +1,5 @@
 /** Plumbing for the sample tests: a node with licences on, a client key, uploads. */
-import type { ConfigLayer } from "../../src/config.ts";
+import type { ConfigLayer } from "../../src/core/config.ts";
 import type { ClientMode } from "../../src/licences/mod.ts";
 import {
   acceptStatement,

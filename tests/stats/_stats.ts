@@ -1,10 +1,10 @@
 /** Plumbing for the statistics tests: a licensed node, records, and posting batches. */
 import assert from "node:assert/strict";
 import type { DatabaseSync } from "node:sqlite";
-import { type Config, type ConfigLayer, DEFAULTS } from "../../src/config.ts";
+import { type Config, type ConfigLayer, DEFAULTS } from "../../src/core/config.ts";
 import type { ClientMode } from "../../src/licences/mod.ts";
-import { memoryLogger } from "../../src/log.ts";
-import { openStore } from "../../src/node.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { openStore } from "../../src/node/node.ts";
 import { dayFile, openStats, type Stats } from "../../src/stats/mod.ts";
 import { fakeClock, runTool, tempDir } from "../_helpers.ts";
 import {

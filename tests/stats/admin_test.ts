@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { AdminAuth } from "../../src/admin/mod.ts";
-import { DEFAULTS } from "../../src/config.ts";
-import { memoryLogger } from "../../src/log.ts";
+import { DEFAULTS } from "../../src/core/config.ts";
+import { memoryLogger } from "../../src/core/log.ts";
 import { archiveFile } from "../../src/stats/mod.ts";
 import { api, assertError, logIn, PASSWORD } from "../admin/_admin.ts";
 import { type AuthNode, noon, record, startStatsNode } from "./_stats.ts";

@@ -4,10 +4,10 @@
  * when the node starts again.
  */
 import assert from "node:assert/strict";
-import { systemClock } from "../../src/clock.ts";
-import { resolveConfig } from "../../src/config.ts";
-import { memoryLogger } from "../../src/log.ts";
-import { openNode } from "../../src/node.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import { resolveConfig } from "../../src/core/config.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { openNode } from "../../src/node/node.ts";
 import { dayFile, exportDay, statsDir, utcDate } from "../../src/stats/mod.ts";
 import { tempDir } from "../_helpers.ts";
 import { startServe } from "../cli/_cli.ts";

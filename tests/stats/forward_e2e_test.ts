@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { serveNode, type ServingNode } from "../../src/cli/serve.ts";
-import { systemClock } from "../../src/clock.ts";
-import { type ConfigLayer, resolveConfig } from "../../src/config.ts";
-import { memoryLogger } from "../../src/log.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import { type ConfigLayer, resolveConfig } from "../../src/core/config.ts";
+import { memoryLogger } from "../../src/core/log.ts";
 import { tempDir } from "../_helpers.ts";
 import { eventually } from "../licences/_licences.ts";
 import { record } from "./_stats.ts";

@@ -1,8 +1,8 @@
 /** The upstream spool: bounded, durable, observable. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { StatisticsReceipt, Upstream } from "../../src/proxy/mod.ts";
-import { queueAcceptedStatistics } from "../../src/stats/forwarder.ts";
+import type { StatisticsReceipt, Upstream } from "../../src/upstream/mod.ts";
+import { queueAcceptedStatistics } from "../../src/upstream/forwarder.ts";
 import { openRig, startFakeParent, statisticsBatch, streamOf } from "./_forward.ts";
 
 Deno.test("a full spool turns new batches away with a counter and a warning, and still delivers the earlier ones", async () => {

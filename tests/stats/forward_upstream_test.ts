@@ -6,8 +6,8 @@ import {
   HttpUpstream,
   parseRetryAfter,
   UpstreamError,
-} from "../../src/proxy/mod.ts";
-import { MAX_BACKOFF_MS, retryDelayMs } from "../../src/stats/backoff.ts";
+} from "../../src/upstream/mod.ts";
+import { MAX_BACKOFF_MS, retryDelayMs } from "../../src/core/backoff.ts";
 import { tempDir } from "../_helpers.ts";
 import { makeCertificate } from "../_tls.ts";
 import { FakeParent, NODE_KEY, startFakeParent, statisticsBatch } from "./_forward.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { DEFAULTS } from "../../src/config.ts";
-import { memoryLogger } from "../../src/log.ts";
-import { openStore } from "../../src/node.ts";
+import { DEFAULTS } from "../../src/core/config.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { openStore } from "../../src/node/node.ts";
 import { type AcceptedBatch, dayFile, openStats } from "../../src/stats/mod.ts";
 import { fakeClock, tempDir } from "../_helpers.ts";
 import { DAY1, dayRecords, postStats, record, startStatsNode, statsClient } from "./_stats.ts";

@@ -1,9 +1,9 @@
 /** Storing a sample: a broken body is the client's fault, a failed write the node's. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AppError } from "../../src/errors.ts";
-import { memoryLogger } from "../../src/log.ts";
-import { QuarantineFolder, type TempFile } from "../../src/stats/quarantine.ts";
+import { AppError } from "../../src/core/errors.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { QuarantineFolder, type TempFile } from "../../src/samples/quarantine.ts";
 import { tempDir } from "../_helpers.ts";
 import { bytesOf, filesUnder, sampleNode, upload } from "./_samples.ts";
 

@@ -1,7 +1,7 @@
 /** `POST /v1/samples`: who may submit, what is checked, what ends up on disk. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { sampleExtension } from "../../src/stats/samples.ts";
+import { sampleExtension } from "../../src/samples/samples.ts";
 import { assertError, assertUnauthorized, bearer } from "../licences/_licences.ts";
 import { sha256Hex } from "./_forward.ts";
 import { bytesOf, filesUnder, request, sampleNode, upload } from "./_samples.ts";

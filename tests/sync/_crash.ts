@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { databasePath } from "../../src/node.ts";
+import { databasePath } from "../../src/node/node.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { type CliProcess, spawnCli } from "../cli/_cli.ts";
 import { runCli, tempDir } from "../_helpers.ts";

@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { memoryLogger } from "../../src/log.ts";
-import { openStore } from "../../src/node.ts";
-import { canonicalJson } from "../../src/sync/canonical_json.ts";
-import { TIMESTAMP_FILE, writeFileAtomic } from "../../src/sync/feed_files.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { openStore } from "../../src/node/node.ts";
+import { canonicalJson } from "../../src/feed/canonical_json.ts";
+import { TIMESTAMP_FILE, writeFileAtomic } from "../../src/feed/feed_files.ts";
 import {
   type DeltaRef,
   type FileRef,
@@ -19,14 +19,14 @@ import {
   signEnvelope,
   type Timestamp,
   timestampSchema,
-} from "../../src/sync/metadata.ts";
-import { readMirrorState } from "../../src/sync/mirror_state.ts";
-import type { SigningKey } from "../../src/sync/signing.ts";
-import type { StreamHeader } from "../../src/sync/stream_format.ts";
-import { bufferSource, StreamReader } from "../../src/sync/stream_reader.ts";
-import { StreamWriter } from "../../src/sync/stream_writer.ts";
-import { SyncError } from "../../src/sync/sync_error.ts";
-import type { Config } from "../../src/config.ts";
+} from "../../src/feed/metadata.ts";
+import { readMirrorState } from "../../src/feed/mirror_state.ts";
+import type { SigningKey } from "../../src/feed/signing.ts";
+import type { StreamHeader } from "../../src/feed/stream_format.ts";
+import { bufferSource, StreamReader } from "../../src/feed/stream_reader.ts";
+import { StreamWriter } from "../../src/feed/stream_writer.ts";
+import { SyncError } from "../../src/feed/sync_error.ts";
+import type { Config } from "../../src/core/config.ts";
 import { tempDir, type TestNode } from "../_helpers.ts";
 import {
   addLicence,

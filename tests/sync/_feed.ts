@@ -6,15 +6,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { memoryLogger } from "../../src/log.ts";
-import { openStore } from "../../src/node.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { openStore } from "../../src/node/node.ts";
 import { importRecords } from "../../src/reputation/mod.ts";
 import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
-import { readLines } from "../../src/text/lines.ts";
-import { initRoot, rotateRoot } from "../../src/sync/feed_root.ts";
-import { type BuildReport, buildVersion } from "../../src/sync/publisher.ts";
-import type { SigningKey } from "../../src/sync/signing.ts";
-import type { Config } from "../../src/config.ts";
+import { readLines } from "../../src/core/lines.ts";
+import { initRoot, rotateRoot } from "../../src/feed/feed_root.ts";
+import { type BuildReport, buildVersion } from "../../src/feed/publisher.ts";
+import type { SigningKey } from "../../src/feed/signing.ts";
+import type { Config } from "../../src/core/config.ts";
 import { fakeClock, startTestNode, tempDir, type TestNode } from "../_helpers.ts";
 import { newKey } from "./_publisher.ts";
 

@@ -6,22 +6,22 @@ import { importRecords } from "../../src/reputation/mod.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { migrate } from "../../src/store/migrations.ts";
-import { applyDelta, applySnapshot } from "../../src/sync/apply.ts";
-import { feedPath, TIMESTAMP_FILE } from "../../src/sync/feed_files.ts";
-import { initRoot } from "../../src/sync/feed_root.ts";
-import type { Manifest } from "../../src/sync/metadata.ts";
-import { readMirrorState } from "../../src/sync/mirror_state.ts";
+import { applyDelta, applySnapshot } from "../../src/feed/apply.ts";
+import { feedPath, TIMESTAMP_FILE } from "../../src/feed/feed_files.ts";
+import { initRoot } from "../../src/feed/feed_root.ts";
+import type { Manifest } from "../../src/feed/metadata.ts";
+import { readMirrorState } from "../../src/feed/mirror_state.ts";
 import {
   type BuildOptions,
   type BuildReport,
   buildVersion,
   readCurrent,
   readFeedRoot,
-} from "../../src/sync/publisher.ts";
-import { generateKeyFile, parseKeyFile, type SigningKey } from "../../src/sync/signing.ts";
-import { fileSource, StreamReader } from "../../src/sync/stream_reader.ts";
-import { SyncError } from "../../src/sync/sync_error.ts";
-import { readLines } from "../../src/text/lines.ts";
+} from "../../src/feed/publisher.ts";
+import { generateKeyFile, parseKeyFile, type SigningKey } from "../../src/feed/signing.ts";
+import { fileSource, StreamReader } from "../../src/feed/stream_reader.ts";
+import { SyncError } from "../../src/feed/sync_error.ts";
+import { readLines } from "../../src/core/lines.ts";
 
 /** 2026-11-28 12:00 UTC, the tests' "now". */
 export const START = Date.UTC(2026, 10, 28, 12, 0, 0);

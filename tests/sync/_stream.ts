@@ -12,7 +12,7 @@ import {
   type Hash64,
   rowHash,
   StateChecksum,
-} from "../../src/sync/checksum.ts";
+} from "../../src/feed/checksum.ts";
 import {
   type Attributes,
   attributeText,
@@ -24,10 +24,10 @@ import {
   OP_UPDATE,
   type StreamHeader,
   type StreamKind,
-} from "../../src/sync/stream_format.ts";
-import { bufferSource, type ByteSource, StreamReader } from "../../src/sync/stream_reader.ts";
-import { StreamWriter } from "../../src/sync/stream_writer.ts";
-import { SyncError } from "../../src/sync/sync_error.ts";
+} from "../../src/feed/stream_format.ts";
+import { bufferSource, type ByteSource, StreamReader } from "../../src/feed/stream_reader.ts";
+import { StreamWriter } from "../../src/feed/stream_writer.ts";
+import { SyncError } from "../../src/feed/sync_error.ts";
 
 export const encoder = new TextEncoder();
 // ---------------------------------------------------------------------------------------------

@@ -4,12 +4,12 @@ import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
-import { memoryLogger } from "../../src/log.ts";
-import { computeMirrorChecksum } from "../../src/sync/apply.ts";
-import { exportBundle, openBundle } from "../../src/sync/bundle.ts";
-import { syncOnce, type SyncRunResult } from "../../src/sync/client.ts";
-import { rootFile } from "../../src/sync/feed_files.ts";
-import { rotateRoot } from "../../src/sync/feed_root.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { computeMirrorChecksum } from "../../src/feed/apply.ts";
+import { exportBundle, openBundle } from "../../src/mirror/bundle.ts";
+import { syncOnce, type SyncRunResult } from "../../src/mirror/client.ts";
+import { rootFile } from "../../src/feed/feed_files.ts";
+import { rotateRoot } from "../../src/feed/feed_root.ts";
 import { tempDir } from "../_helpers.ts";
 import {
   createFeed,

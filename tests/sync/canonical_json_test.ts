@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { canonicalBytes, canonicalJson } from "../../src/sync/canonical_json.ts";
+import { canonicalBytes, canonicalJson } from "../../src/feed/canonical_json.ts";
 
 Deno.test("canonicalJson sorts object keys at every depth", () => {
   const value = { b: 1, a: { d: [{ z: 1, y: 2 }], c: null } };

@@ -6,8 +6,8 @@ import {
   murmur3,
   rowHash,
   StateChecksum,
-} from "../../src/sync/checksum.ts";
-import { attributeText } from "../../src/sync/stream_format.ts";
+} from "../../src/feed/checksum.ts";
+import { attributeText } from "../../src/feed/stream_format.ts";
 import { digestKeyFromHex, ipKey, textKey } from "../../src/reputation/keys.ts";
 import { EICAR_ATTRS, MD5 } from "./_stream.ts";
 

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { memoryLogger } from "../../src/log.ts";
-import { databasePath, openStore } from "../../src/node.ts";
+import { memoryLogger } from "../../src/core/log.ts";
+import { databasePath, openStore } from "../../src/node/node.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { type CliResult, runCli, tempDir } from "../_helpers.ts";
 import {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { nextPollSeconds, type ScheduleInput } from "../../src/sync/schedule.ts";
+import { nextPollSeconds, type ScheduleInput } from "../../src/mirror/schedule.ts";
 import type { TestNode } from "../_helpers.ts";
 import {
   FeedServer,

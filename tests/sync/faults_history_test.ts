@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { computeMirrorChecksum } from "../../src/sync/apply.ts";
-import { readMirrorState } from "../../src/sync/mirror_state.ts";
+import { computeMirrorChecksum } from "../../src/feed/apply.ts";
+import { readMirrorState } from "../../src/feed/mirror_state.ts";
 import { fakeClock } from "../_helpers.ts";
 import {
   FeedServer,

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { EntryRepository, ORIGIN_MIRROR } from "../../src/store/entries.ts";
-import { importRecords, type ImportReport } from "../../src/reputation/importer.ts";
+import { importRecords, type ImportReport } from "../../src/feeds/import.ts";
 import { Reputation } from "../../src/reputation/lookup.ts";
 import { buildIndex } from "../../src/reputation/reputation_index.ts";
 import type { LookupResult, ObjectType } from "../../src/reputation/types.ts";
-import { readLines } from "../../src/text/lines.ts";
-import { FEED_FORMATS, type FeedOptions, inferType } from "../../src/sync/importers/mod.ts";
-import { splitFeedCsv, utcTimestamp } from "../../src/sync/importers/_csv_feed.ts";
+import { readLines } from "../../src/core/lines.ts";
+import { FEED_FORMATS, type FeedOptions, inferType } from "../../src/feeds/formats.ts";
+import { splitFeedCsv, utcTimestamp } from "../../src/feeds/_csv_feed.ts";
 import { withDb } from "../_helpers.ts";
 
 const FEEDS = new URL("../testdata/feeds/", import.meta.url);

@@ -13,9 +13,10 @@ import {
   timestampSchema,
   verifyNextRoot,
   verifyRole,
-} from "../../src/sync/metadata.ts";
-import { type SigningKey, toBase64 } from "../../src/sync/signing.ts";
-import { SyncError } from "../../src/sync/sync_error.ts";
+} from "../../src/feed/metadata.ts";
+import type { SigningKey } from "../../src/feed/signing.ts";
+import { toBase64 } from "../../src/core/encoding.ts";
+import { SyncError } from "../../src/feed/sync_error.ts";
 import { newKey } from "./_publisher.ts";
 
 const [ROOT_A, ROOT_B, ROOT_C, TS_A, TS_B] = await Promise.all(

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import type { Manifest } from "../../src/sync/metadata.ts";
-import { readMirrorState } from "../../src/sync/mirror_state.ts";
+import type { Manifest } from "../../src/feed/metadata.ts";
+import { readMirrorState } from "../../src/feed/mirror_state.ts";
 import { tempDir } from "../_helpers.ts";
 import {
   applyFromTree,

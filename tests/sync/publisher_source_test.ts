@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { computeMirrorChecksum } from "../../src/sync/apply.ts";
+import { computeMirrorChecksum } from "../../src/feed/apply.ts";
 import { tempDir } from "../_helpers.ts";
 import {
   applyFromTree,

@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { computeMirrorChecksum } from "../../src/sync/apply.ts";
-import { TIMESTAMP_FILE } from "../../src/sync/feed_files.ts";
-import { readMirrorState } from "../../src/sync/mirror_state.ts";
-import { initRoot, rotateRoot } from "../../src/sync/feed_root.ts";
-import type { Manifest } from "../../src/sync/metadata.ts";
-import { readCurrent, readFeedRoot } from "../../src/sync/publisher.ts";
-import { SyncError } from "../../src/sync/sync_error.ts";
+import { computeMirrorChecksum } from "../../src/feed/apply.ts";
+import { TIMESTAMP_FILE } from "../../src/feed/feed_files.ts";
+import { readMirrorState } from "../../src/feed/mirror_state.ts";
+import { initRoot, rotateRoot } from "../../src/feed/feed_root.ts";
+import type { Manifest } from "../../src/feed/metadata.ts";
+import { readCurrent, readFeedRoot } from "../../src/feed/publisher.ts";
+import { SyncError } from "../../src/feed/sync_error.ts";
 import { tempDir } from "../_helpers.ts";
 import { copyTree } from "./_feed.ts";
 import {

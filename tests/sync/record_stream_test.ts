@@ -4,7 +4,7 @@ import { digestKeyFromHex, fnv1a, ipKey, textKey } from "../../src/reputation/ke
 import { maskTo, parseNetwork } from "../../src/reputation/ip.ts";
 import { recordRows, recordSchema } from "../../src/reputation/records.ts";
 import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
-import { attributeHash, EMPTY_CHECKSUM } from "../../src/sync/checksum.ts";
+import { attributeHash, EMPTY_CHECKSUM } from "../../src/feed/checksum.ts";
 import {
   type Attributes,
   attributeText,
@@ -17,15 +17,15 @@ import {
   OP_REMOVE,
   OP_UPDATE,
   type StreamKind,
-} from "../../src/sync/stream_format.ts";
+} from "../../src/feed/stream_format.ts";
 import {
   bufferSource,
   type ByteSource,
   fileSource,
   StreamReader,
-} from "../../src/sync/stream_reader.ts";
-import { StreamWriter } from "../../src/sync/stream_writer.ts";
-import { SyncError } from "../../src/sync/sync_error.ts";
+} from "../../src/feed/stream_reader.ts";
+import { StreamWriter } from "../../src/feed/stream_writer.ts";
+import { SyncError } from "../../src/feed/sync_error.ts";
 import { tempDir } from "../_helpers.ts";
 import {
   ADWARE,

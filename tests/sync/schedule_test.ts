@@ -4,9 +4,13 @@
  * a serving node that syncs by itself after start.
  */
 import assert from "node:assert/strict";
-import { type Freshness, freshnessOf, mirrorModeFor } from "../../src/sync/freshness.ts";
-import { type MirrorState, readMirrorState, type SyncStatus } from "../../src/sync/mirror_state.ts";
-import { firstPollSeconds, nextPollSeconds, type ScheduleInput } from "../../src/sync/schedule.ts";
+import { type Freshness, freshnessOf, mirrorModeFor } from "../../src/mirror/freshness.ts";
+import { type MirrorState, readMirrorState, type SyncStatus } from "../../src/feed/mirror_state.ts";
+import {
+  firstPollSeconds,
+  nextPollSeconds,
+  type ScheduleInput,
+} from "../../src/mirror/schedule.ts";
 import { fileRecords, md5Of, startFollowing, T0, verdictOf } from "./_feed.ts";
 
 const LOW = (): number => 0;

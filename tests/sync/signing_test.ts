@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
-import { InvalidInputError } from "../../src/errors.ts";
+import { InvalidInputError } from "../../src/core/errors.ts";
 import {
-  fromBase64,
   generateKeyFile,
   type KeyFile,
   keyIdOf,
   parseKeyFile,
   sha256Hex,
   sign,
-  toBase64,
   verify,
-} from "../../src/sync/signing.ts";
+} from "../../src/feed/signing.ts";
+import { fromBase64, toBase64 } from "../../src/core/encoding.ts";
 
 const encoder = new TextEncoder();
 

@@ -3,8 +3,8 @@
  * first full sync, delta syncs and a three-tier chain origin → core → edge.
  */
 import assert from "node:assert/strict";
-import { computeMirrorChecksum } from "../../src/sync/apply.ts";
-import { readMirrorState } from "../../src/sync/mirror_state.ts";
+import { computeMirrorChecksum } from "../../src/feed/apply.ts";
+import { readMirrorState } from "../../src/feed/mirror_state.ts";
 import { fileRecords, md5Of, startFollowing, startThreeTiers, syncOf, verdictOf } from "./_feed.ts";
 
 Deno.test("a child's first sync applies the full snapshot and answers from it", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { InvalidInputError } from "../../src/errors.ts";
-import { headerColumns, parseCsvLine } from "../../src/text/csv.ts";
+import { InvalidInputError } from "../../src/core/errors.ts";
+import { headerColumns, parseCsvLine } from "../../src/core/csv.ts";
 
 function csvError(line: string): InvalidInputError {
   try {

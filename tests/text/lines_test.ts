@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { InvalidInputError } from "../../src/errors.ts";
-import { type NumberedLine, readLines } from "../../src/text/lines.ts";
+import { InvalidInputError } from "../../src/core/errors.ts";
+import { type NumberedLine, readLines } from "../../src/core/lines.ts";
 
 const encoder = new TextEncoder();
 

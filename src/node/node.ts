@@ -1,0 +1,206 @@
+/**
+ * The node assembled: the data folder, the database (migrated), the in-memory
+ * index and look-up service, and the licence components. `serve`, the offline
+ * CLI commands and the tests all open a node the same way.
+ */
+import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import type { Clock } from "../core/clock.ts";
+import type { Config } from "../core/config.ts";
+import { quote, StoreError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
+import { openDatabase } from "../store/database.ts";
+import { tightenDataDir } from "../store/data_dir.ts";
+import { EntryRepository } from "../store/entries.ts";
+import { type GenerationName, readGenerations } from "../store/generation.ts";
+import { LicenceRepository } from "../store/licences.ts";
+import { migrate } from "../store/migrations.ts";
+import { type IndexHolder, Reputation, type ReputationIndex } from "../reputation/mod.ts";
+import { IndexKeeper } from "../reputation/index_keeper.ts";
+import type { MirrorModeHolder } from "../mirror/freshness.ts";
+import {
+  ensureStatement,
+  LicenceAuthenticator,
+  LicenceService,
+  loadOrCreateSecret,
+  NodeParticipation,
+} from "../licences/mod.ts";
+
+/** The database file inside a data folder. */
+export function databasePath(dataDir: string): string {
+  return join(dataDir, "pksn.db");
+}
+
+/** An open node. */
+export interface Node {
+  readonly config: Config;
+  readonly db: DatabaseSync;
+  readonly reputation: Reputation;
+  readonly index: IndexHolder;
+  readonly licences: LicenceService;
+  readonly auth: LicenceAuthenticator;
+  readonly participation: NodeParticipation;
+  /** How look-ups use the synced mirror; the sync service sets it. */
+  readonly mirrorMode: MirrorModeHolder;
+  /** Rebuilds the index from the database and swaps it in. */
+  refreshIndex(): Promise<ReputationIndex>;
+  /**
+   * Catches up with writes by other processes (or connections): rebuilds the
+   * index, forgets cached licences or re-reads settings, as the change counters
+   * say. Returns what changed.
+   */
+  refreshIfChanged(): Promise<GenerationName[]>;
+  close(): void;
+}
+
+/** What {@link openNode} needs. */
+export interface NodeDeps {
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * Creates the data folder if needed and opens its database, migrated to the
+ * current schema.
+ */
+export async function openStore(
+  dataDir: string,
+  options: { cacheMiB: number; log: Logger },
+): Promise<DatabaseSync> {
+  try {
+    await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new StoreError(
+      `Cannot create data folder ${quote(dataDir)}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  await tightenDataDir(dataDir, options.log);
+  const path = databasePath(dataDir);
+  const db = openDatabase(path, { cacheMiB: options.cacheMiB });
+  try {
+    const applied = migrate(db);
+    if (applied.length) {
+      options.log.info(`Migrated database to version ${applied.at(-1)}`, { path });
+    }
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** Opens the store, builds the index and wires the look-up and licence services. */
+export async function openNode(config: Config, deps: NodeDeps): Promise<Node> {
+  const { clock, log } = deps;
+  const db = await openStore(config.dataDir, { cacheMiB: config.store.cacheMiB, log });
+  let builder: DatabaseSync | undefined;
+  try {
+    const secret = await loadOrCreateSecret(config.dataDir, db);
+    await ensureStatement(db, clock.now());
+    builder = openDatabase(databasePath(config.dataDir), { cacheMiB: 8 });
+    const keeper = await IndexKeeper.open(builder, clock);
+    const mirrorMode: MirrorModeHolder = { mode: "current" };
+    const reputation = new Reputation({
+      entries: new EntryRepository(db),
+      index: keeper.holder,
+      ttl: { unknown: config.lookup.unknownTtl, default: config.lookup.defaultTtl },
+      mirrorMode,
+    });
+    const licenceRows = new LicenceRepository(db);
+    const participation = new NodeParticipation(db, clock);
+    const auth = new LicenceAuthenticator({
+      db,
+      licences: licenceRows,
+      secret,
+      clock,
+      participation,
+    });
+    const licences = new LicenceService({ db, licences: licenceRows, secret, clock });
+    return assemble({
+      config,
+      db,
+      builder,
+      keeper,
+      reputation,
+      licences,
+      auth,
+      participation,
+      mirrorMode,
+      log,
+    });
+  } catch (err) {
+    builder?.close();
+    db.close();
+    throw err;
+  }
+}
+
+function assemble(parts: {
+  config: Config;
+  db: DatabaseSync;
+  builder: DatabaseSync;
+  keeper: IndexKeeper;
+  reputation: Reputation;
+  licences: LicenceService;
+  auth: LicenceAuthenticator;
+  participation: NodeParticipation;
+  mirrorMode: MirrorModeHolder;
+  log: Logger;
+}): Node {
+  const { db, builder, keeper, auth, participation, log } = parts;
+  const dataVersion = db.prepare("PRAGMA data_version");
+  const changes = db.prepare("SELECT total_changes() AS n");
+  // data_version moves when another connection commits; total_changes when this one writes.
+  const stamp = (): string =>
+    `${(dataVersion.get() as { data_version: number }).data_version}/${
+      (changes.get() as { n: number }).n
+    }`;
+  let seenStamp = stamp();
+  let seen = readGenerations(db);
+  let closed = false;
+  return {
+    config: parts.config,
+    db,
+    reputation: parts.reputation,
+    index: keeper.holder,
+    licences: parts.licences,
+    auth,
+    participation,
+    mirrorMode: parts.mirrorMode,
+    async refreshIndex(): Promise<ReputationIndex> {
+      // Read the counter first: the build then includes at least those writes,
+      // so the reload timer need not build the same index again.
+      // Marked seen before the build starts, so a reload check during the build
+      // does not queue a second, identical one.
+      seen = { ...seen, entries: readGenerations(db).entries };
+      return await keeper.refresh();
+    },
+    async refreshIfChanged(): Promise<GenerationName[]> {
+      const now = stamp();
+      if (now === seenStamp) return [];
+      seenStamp = now;
+      const current = readGenerations(db);
+      const changed = (Object.keys(current) as GenerationName[]).filter((n) =>
+        current[n] !== seen[n]
+      );
+      seen = current;
+      if (changed.includes("settings")) participation.reload();
+      if (changed.includes("licences")) auth.invalidate();
+      if (changed.includes("entries")) {
+        const built = await keeper.refresh();
+        log.info("Reloaded reputation index", {
+          keys: built.prefixes.size,
+          millis: built.buildMillis,
+        });
+      }
+      return changed;
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      if (builder.isOpen) builder.close();
+      if (db.isOpen) db.close();
+    },
+  };
+}
