@@ -1,16 +1,18 @@
 /** The `pksn` command: one entry, one subcommand per job. */
-import { AppError } from "./core/errors.ts";
-import { UsageError } from "./cli/args.ts";
-import { serveCommand } from "./cli/serve.ts";
-import { importCommand } from "./cli/import.ts";
-import { lookupCommand } from "./cli/lookup.ts";
-import { dbCheckCommand } from "./cli/db_check.ts";
-import { licenseCommand } from "./cli/license.ts";
-import { participationCommand, statementCommand } from "./cli/statement.ts";
-import { adminCommand } from "./cli/admin.ts";
-import { statsCommand } from "./cli/stats.ts";
-import { feedCommand } from "./cli/feed.ts";
-import { syncCommand } from "./cli/sync.ts";
+import { AppError, type ErrorKind, UsageError } from "./core/mod.ts";
+import {
+  adminCommand,
+  dbCheckCommand,
+  feedCommand,
+  importCommand,
+  licenseCommand,
+  lookupCommand,
+  participationCommand,
+  serveCommand,
+  statementCommand,
+  statsCommand,
+  syncCommand,
+} from "./cli/mod.ts";
 
 const HELP = `Usage: pksn COMMAND [options]
 
@@ -91,16 +93,15 @@ export async function main(args: string[]): Promise<number> {
     if (writesPrivateFiles(command, rest)) restrictNewFiles();
     return await run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`pksn: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof AppError) {
-      console.error(`pksn: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    if (!(err instanceof AppError)) throw err;
+    console.error(`pksn: ${err.message}`);
+    return exitCodeOf(err.kind);
   }
+}
+
+/** The one place an outcome becomes an exit code: 2 for a wrong command line, else 1. */
+function exitCodeOf(kind: ErrorKind): number {
+  return kind === "usage" ? 2 : 1;
 }
 
 if (import.meta.main) {

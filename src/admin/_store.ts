@@ -1,6 +1,6 @@
 /** SQL for the admin account, its sessions and the audit entries they write. No rules, only rows. */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { appendAudit } from "../store/audit.ts";
+import { appendAudit } from "../store/mod.ts";
 
 /** An admin session row. */
 export interface AdminSessionRow {

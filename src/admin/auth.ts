@@ -5,17 +5,21 @@
  */
 import { createHash } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
-import type { Config } from "../core/config.ts";
-import { AppError, InvalidInputError, quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
+import {
+  AppError,
+  type Clock,
+  type Config,
+  InvalidInputError,
+  type Logger,
+  quote,
+  toBase64Url,
+} from "../core/mod.ts";
 import { isoSeconds } from "../licences/mod.ts";
-import { transaction } from "../store/database.ts";
+import { transaction } from "../store/mod.ts";
 import { AdminStore } from "./_store.ts";
 import { LoginLockout } from "./lockout.ts";
 import { AllowedOrigins } from "./origins.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./password.ts";
-import { toBase64Url } from "../core/encoding.ts";
 
 /** The admin session cookie's name. */
 export const SESSION_COOKIE = "pksn_admin";
@@ -154,7 +158,7 @@ export class AdminAuth {
           seconds: lockMs / 1000,
         });
       }
-      throw new AppError(401, "login_failed", "Wrong username or password");
+      throw new AppError("unauthorized", "login_failed", "Wrong username or password");
     }
     this.#lockout.succeed(username);
     const sessionId = randomId();
@@ -248,18 +252,22 @@ function loggableName(
 
 /** 409 `admin_exists`: the first-run setup is over. */
 export function adminExists(): AppError {
-  return new AppError(409, "admin_exists", "An admin account already exists: log in instead");
+  return new AppError(
+    "conflict",
+    "admin_exists",
+    "An admin account already exists: log in instead",
+  );
 }
 
 function lockedError(username: string, ms: number): AppError {
   const seconds = Math.ceil(ms / 1000);
   return new AppError(
-    429,
+    "rate_limited",
     "login_locked",
     `Too many failed logins for ${
       USERNAME.test(username) ? quote(username) : "this username"
     }: try again in ${seconds} s`,
-    { headers: { "Retry-After": String(seconds) } },
+    { retryAfter: seconds },
   );
 }
 

@@ -3,7 +3,7 @@
  * consecutive failures the username is locked for 30 s, doubling with each
  * further failure up to 15 min. A success resets the count.
  */
-import type { Clock } from "../core/clock.ts";
+import type { Clock } from "../core/mod.ts";
 
 /** The first lock's length. */
 export const BASE_LOCK_MS = 30_000;

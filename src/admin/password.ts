@@ -4,8 +4,7 @@
  * so the cost can be raised later without breaking stored hashes.
  */
 import { timingSafeEqual } from "node:crypto";
-import { InvalidInputError } from "../core/errors.ts";
-import { fromBase64, toBase64 } from "../core/encoding.ts";
+import { fromBase64, InvalidInputError, toBase64 } from "../core/mod.ts";
 
 /** PBKDF2 rounds for new hashes (OWASP's 2023 figure for PBKDF2-HMAC-SHA-256). */
 export const PBKDF2_ITERATIONS = 600_000;

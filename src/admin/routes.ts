@@ -11,12 +11,10 @@ import type { Context, Handler, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { AppError, InvalidInputError, quote } from "../core/errors.ts";
-import { readJson } from "../http/body.ts";
-import { instrument, type InstrumentDeps } from "../http/http_metrics.ts";
-import { allowOnly } from "../http/methods.ts";
+import { AppError, InvalidInputError, quote } from "../core/mod.ts";
+import { allowOnly, instrument, type InstrumentDeps, readJson } from "../http/mod.ts";
 import { NODE_MODES } from "../licences/mod.ts";
-import type { Node } from "../node/node.ts";
+import type { Node } from "../node/mod.ts";
 import {
   type AdminAuth,
   adminExists,
@@ -74,7 +72,7 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
       if (auth.hasAccount()) throw adminExists();
       if (deps.setup === null || !deps.setup.matches(body.token)) {
         throw new AppError(
-          403,
+          "forbidden",
           "setup_token_invalid",
           "Setup token is wrong or already used: use the token from this run's log",
         );
@@ -82,7 +80,7 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
       checkAccount(body.username, body.password);
       // Used up before the slow hashing, so two requests cannot both get through.
       if (!deps.setup.consume(body.token)) {
-        throw new AppError(403, "setup_token_invalid", "Setup token is already used");
+        throw new AppError("forbidden", "setup_token_invalid", "Setup token is already used");
       }
       await auth.setPassword(body.username, body.password, { actor: "setup", firstOnly: true });
       return c.json({ username: body.username }, 201, NO_STORE);
@@ -191,7 +189,11 @@ function withSession(
     const id = getCookie(c, SESSION_COOKIE);
     const session = id === undefined ? null : auth.session(id);
     if (session === null) {
-      throw new AppError(401, "admin_auth_required", "Admin login required: POST /admin/api/login");
+      throw new AppError(
+        "unauthorized",
+        "admin_auth_required",
+        "Admin login required: POST /admin/api/login",
+      );
     }
     if (STATE_CHANGING.has(c.req.method)) {
       const token = c.req.header("x-csrf-token");
@@ -217,7 +219,7 @@ function requireAllowedOrigin(c: Context, origins: AllowedOrigins): void {
   const host = c.req.header("host") ?? new URL(c.req.url).host;
   if (!origins.allowsHost(host)) {
     throw new AppError(
-      403,
+      "forbidden",
       "host_not_allowed",
       `Admin request refused: host ${
         quote(host)
@@ -235,7 +237,7 @@ function requireAllowedOrigin(c: Context, origins: AllowedOrigins): void {
 }
 
 function csrfFailed(message: string): AppError {
-  return new AppError(403, "csrf_failed", message);
+  return new AppError("forbidden", "csrf_failed", message);
 }
 
 function sameSecret(a: string, b: string): boolean {

@@ -5,7 +5,7 @@
  * not whoever reaches the port first.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { toHex } from "../core/encoding.ts";
+import { toHex } from "../core/mod.ts";
 
 /** A single-use secret for `POST /admin/api/setup`. */
 export class SetupToken {

@@ -4,11 +4,9 @@
  * All are GET and need the admin session like every other admin route.
  */
 import type { Context, Handler, Hono } from "hono";
-import type { Clock } from "../core/clock.ts";
-import { type InstrumentDeps } from "../http/http_metrics.ts";
-import { allowOnly } from "../http/methods.ts";
+import { AppError, type Clock, quote } from "../core/mod.ts";
+import { allowOnly, type InstrumentDeps } from "../http/mod.ts";
 import { archiveOf, dayCounts, listDays, parseDate, utcDate } from "../stats/mod.ts";
-import { AppError, quote } from "../core/errors.ts";
 import type { AdminSession } from "./auth.ts";
 
 /** What the statistics admin routes need. */
@@ -53,7 +51,7 @@ export function mountStatsAdminRoutes(
       const date = parseDate(c.req.param("date") ?? "");
       if (date >= utcDate(clock.now())) {
         throw new AppError(
-          404,
+          "not_found",
           "stats_not_found",
           `No statistics archive for ${
             quote(date)

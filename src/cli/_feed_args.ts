@@ -1,6 +1,6 @@
 /** Option helpers shared by the `pksn feed` subcommands. */
-import { AppError, quote } from "../core/errors.ts";
-import { parseKeyFile, type SigningKey } from "../feed/signing.ts";
+import { quote, readNamedFile } from "../core/mod.ts";
+import { parseKeyFile, type SigningKey } from "../feed/mod.ts";
 import { UsageError } from "./args.ts";
 
 /** Parsed option values as `parseCommand` returns them (repeatable ones are arrays). */
@@ -56,16 +56,7 @@ export async function readKeyFiles(
   }
   const keys: SigningKey[] = [];
   for (const path of paths) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (err) {
-      throw new AppError(
-        400,
-        "unreadable",
-        `Cannot read key file ${quote(path)}: ${(err as Error).message}`,
-      );
-    }
+    const text = await readNamedFile(path, "key file", { kind: "invalid", code: "unreadable" });
     const key = await parseKeyFile(text, `Key file ${quote(path)}`);
     if (keys.some((k) => k.keyid === key.keyid)) {
       throw new UsageError(`Key file ${quote(path)} holds a key given already for --${name}`);

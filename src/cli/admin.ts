@@ -1,9 +1,7 @@
 /** `pksn admin password`: set the admin password from the shell, read from standard input. */
 import { AdminAuth } from "../admin/mod.ts";
-import { systemClock } from "../core/clock.ts";
-import { AppError } from "../core/errors.ts";
-import { createLogger } from "../core/log.ts";
-import { openStore } from "../node/node.ts";
+import { AppError, createLogger, systemClock } from "../core/mod.ts";
+import { openStore } from "../node/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 import { cliActor } from "./licence_context.ts";
 
@@ -91,7 +89,7 @@ async function readNewPassword(): Promise<string> {
     if (lines.length > 2 && lines.at(-1) === "") lines.pop();
     if (lines.length !== 2 || lines[0] === "" || lines[1] === "") {
       throw new AppError(
-        400,
+        "invalid",
         "password_input",
         "Expected the new password twice on standard input, one line each",
       );
@@ -99,7 +97,7 @@ async function readNewPassword(): Promise<string> {
     [first, second] = lines;
   }
   if (first !== second) {
-    throw new AppError(400, "password_mismatch", "The two passwords do not match");
+    throw new AppError("invalid", "password_mismatch", "The two passwords do not match");
   }
   return first;
 }
@@ -116,7 +114,7 @@ async function promptHidden(prompt: string): Promise<string> {
       if (n === null) break;
       for (const byte of buffer.subarray(0, n)) {
         if (byte === 0x0d || byte === 0x0a || byte === 0x04) break reading;
-        if (byte === 0x03) throw new AppError(400, "cancelled", "Cancelled");
+        if (byte === 0x03) throw new AppError("invalid", "cancelled", "Cancelled");
         if (byte === 0x7f || byte === 0x08) {
           // Drop the last character with its UTF-8 continuation bytes.
           while (bytes.length && (bytes.at(-1)! & 0xc0) === 0x80) bytes.pop();

@@ -6,17 +6,14 @@ import {
   layerFromEnv,
   layerFromFile,
   layerFromFlags,
+  readNamedFile,
   resolveConfig,
-} from "../core/config.ts";
-import { AppError, ConfigError, quote } from "../core/errors.ts";
+  UsageError,
+} from "../core/mod.ts";
 
-/** A wrong command line: exit code 2 and a pointer to `--help`. */
-export class UsageError extends AppError {
-  constructor(message: string) {
-    super(400, "usage", message);
-    this.name = "UsageError";
-  }
-}
+const CONFIG_FAILURE = { kind: "internal", code: "config_invalid" } as const;
+
+export { UsageError };
 
 /** Options every command that touches the data folder accepts. */
 export const DATA_OPTIONS = {
@@ -51,14 +48,7 @@ export async function loadConfig(
   const layers: ConfigLayer[] = [];
   const path = flags.config ?? (env.PKSN_CONFIG || undefined);
   if (path !== undefined) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (err) {
-      throw new ConfigError(
-        `Cannot read configuration file ${quote(path)}: ${(err as Error).message}`,
-      );
-    }
+    const text = await readNamedFile(path, "configuration file", CONFIG_FAILURE);
     layers.push(layerFromFile(text, path));
   }
   layers.push(layerFromEnv(env));

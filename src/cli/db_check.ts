@@ -1,11 +1,8 @@
 /** `pksn db check`: integrity, schema version and counts of the data folder's database. */
-import { quote, StoreError } from "../core/errors.ts";
-import { databasePath } from "../node/node.ts";
-import { countByLead } from "../store/entries.ts";
-import { openDatabase } from "../store/database.ts";
-import { SCHEMA_VERSION, schemaVersion } from "../store/migrations.ts";
-import { OBJECT_TYPES } from "../reputation/mod.ts";
-import { TYPE_BYTE } from "../reputation/keys.ts";
+import { quote, StoreError } from "../core/mod.ts";
+import { databasePath } from "../node/mod.ts";
+import { countByLead, openDatabase, SCHEMA_VERSION, schemaVersion } from "../store/mod.ts";
+import { OBJECT_TYPES, TYPE_BYTE } from "../reputation/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand } from "./args.ts";
 
 /** Help text of `pksn db check`. */

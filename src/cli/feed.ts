@@ -1,15 +1,22 @@
 /** `pksn feed …`: publishing a signed mirror feed, and carrying it to nodes offline. */
 import type { ParseArgsConfig } from "node:util";
-import { systemClock } from "../core/clock.ts";
-import { AppError, ConfigError, quote } from "../core/errors.ts";
-import { createLogger } from "../core/log.ts";
-import { openStore } from "../node/node.ts";
-import { exportBundle, openBundle } from "../mirror/bundle.ts";
-import { syncPaths, type SyncRunResult } from "../mirror/client.ts";
-import { readFeedRoot } from "../feed/publisher.ts";
-import { initRoot, type RoleKeys, rotateRoot } from "../feed/feed_root.ts";
-import { readShippedRoot } from "../mirror/service.ts";
-import { generateKeyFile, type SigningKey } from "../feed/signing.ts";
+import { AppError, ConfigError, createLogger, quote, systemClock } from "../core/mod.ts";
+import { openStore } from "../node/mod.ts";
+import {
+  exportBundle,
+  openBundle,
+  readShippedRoot,
+  syncPaths,
+  type SyncRunResult,
+} from "../mirror/mod.ts";
+import {
+  generateKeyFile,
+  initRoot,
+  readFeedRoot,
+  type RoleKeys,
+  rotateRoot,
+  type SigningKey,
+} from "../feed/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 import { type FeedValues, intOption, readKeyFiles, requiredOption } from "./_feed_args.ts";
 import { BUILD_HELP, BUILD_OPTIONS, buildFeed } from "./feed_build.ts";
@@ -170,7 +177,7 @@ export async function feedCommand(args: string[]): Promise<number> {
     // A missing folder or a permission is the operator's to fix: one line, no stack trace.
     if (FILE_ERRORS.some((kind) => err instanceof kind)) {
       const message = `Cannot finish "feed ${sub}": ${(err as Error).message}`;
-      throw new AppError(500, "file_error", message, { cause: err });
+      throw new AppError("internal", "file_error", message, { cause: err });
     }
     throw err;
   }
@@ -196,7 +203,7 @@ async function keygen(values: FeedValues): Promise<number> {
     const why = err instanceof Deno.errors.AlreadyExists
       ? "it exists already; a key file is never overwritten"
       : (err as Error).message;
-    throw new AppError(400, "unwritable", `Cannot write key file ${quote(out)}: ${why}`);
+    throw new AppError("invalid", "unwritable", `Cannot write key file ${quote(out)}: ${why}`);
   }
   console.log(key.keyid);
   return 0;

@@ -2,20 +2,16 @@
 import { basename, dirname, join, resolve } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import type { ParseArgsConfig } from "node:util";
-import { systemClock } from "../core/clock.ts";
-import { AppError, quote, StoreError } from "../core/errors.ts";
-import { formatFromName, type ImportFormat, importRecords } from "../reputation/mod.ts";
-import { ORIGIN_MIRROR } from "../store/entries.ts";
-import { openDatabase } from "../store/database.ts";
-import { migrate } from "../store/migrations.ts";
+import { AppError, quote, readLines, StoreError, systemClock } from "../core/mod.ts";
 import {
-  type BuildReport,
-  buildVersion,
-  MAX_MANIFEST_DELTAS,
-  readFeedRoot,
-} from "../feed/publisher.ts";
-import { FEED_FORMATS, isFeedFormat } from "../feeds/formats.ts";
-import { readLines } from "../core/lines.ts";
+  FEED_FORMATS,
+  formatFromName,
+  type ImportFormat,
+  importRecords,
+  isFeedFormat,
+} from "../feeds/mod.ts";
+import { migrate, openDatabase, ORIGIN_MIRROR } from "../store/mod.ts";
+import { type BuildReport, buildVersion, MAX_MANIFEST_DELTAS, readFeedRoot } from "../feed/mod.ts";
 import { UsageError } from "./args.ts";
 import { printLineErrors, repeatSummary } from "./import.ts";
 import {
@@ -250,7 +246,11 @@ async function importInput(
     if (!(await Deno.stat(file)).isFile) throw new Error("not a regular file");
     input = await Deno.open(file, { read: true });
   } catch (err) {
-    throw new AppError(400, "unreadable", `Cannot read ${quote(file)}: ${(err as Error).message}`);
+    throw new AppError(
+      "invalid",
+      "unreadable",
+      `Cannot read ${quote(file)}: ${(err as Error).message}`,
+    );
   }
   const report = await importRecords(db, readLines(input.readable), {
     format: isFeedFormat(format) ? FEED_FORMATS[format]() : format as ImportFormat,

@@ -3,20 +3,17 @@
  * Without `upstream.url` the node still keeps samples, but queues nothing.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
-import type { Config } from "../core/config.ts";
+import type { Clock, Config, Logger, Registry } from "../core/mod.ts";
 import type { NodeParticipation } from "../licences/mod.ts";
-import type { Logger } from "../core/log.ts";
-import type { Registry } from "../core/metrics.ts";
-import { createHttpUpstream, type HttpUpstream } from "../upstream/mod.ts";
 import {
   type AcceptedStatistics,
+  createHttpUpstream,
   Forwarder,
+  type HttpUpstream,
   queueAcceptedStatistics,
-} from "../upstream/forwarder.ts";
-import { QuarantineFolder, quarantineRoot } from "../samples/quarantine.ts";
-import { SampleStore } from "../samples/samples.ts";
-import { Spool } from "../upstream/spool.ts";
+} from "../upstream/mod.ts";
+import { QuarantineFolder, quarantineRoot, SampleStore } from "../samples/mod.ts";
+import { Spool } from "../store/mod.ts";
 
 /** How often old samples are looked for. */
 const PRUNE_EVERY_MS = 3_600_000;

@@ -1,18 +1,18 @@
 /** `pksn import FILE`: load reputation records into the mirror or local overrides. */
-import { createLogger } from "../core/log.ts";
-import { AppError, quote } from "../core/errors.ts";
-import { openStore } from "../node/node.ts";
+import { AppError, createLogger, quote, readLines } from "../core/mod.ts";
+import { openStore } from "../node/mod.ts";
 import {
+  FEED_FORMATS,
+  type FeedOptions,
   formatFromName,
   type ImportFormat,
   importRecords,
   type ImportReport,
-  VERDICTS,
-} from "../reputation/mod.ts";
-import type { RecordConverter } from "../feeds/import.ts";
-import { FEED_FORMATS, type FeedOptions, isFeedFormat } from "../feeds/formats.ts";
-import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/entries.ts";
-import { readLines } from "../core/lines.ts";
+  isFeedFormat,
+  type RecordConverter,
+} from "../feeds/mod.ts";
+import { VERDICTS } from "../reputation/mod.ts";
+import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 
 /** Help text of `pksn import`. */
@@ -90,13 +90,17 @@ export async function importCommand(args: string[]): Promise<number> {
   } else {
     try {
       if (!(await Deno.stat(file)).isFile) {
-        throw new AppError(400, "not_a_file", `Cannot read ${quote(file)}: not a regular file`);
+        throw new AppError(
+          "invalid",
+          "not_a_file",
+          `Cannot read ${quote(file)}: not a regular file`,
+        );
       }
       input = (await Deno.open(file)).readable;
     } catch (err) {
       if (err instanceof AppError) throw err;
       throw new AppError(
-        400,
+        "invalid",
         "unreadable",
         `Cannot read ${quote(file)}: ${(err as Error).message}`,
       );

@@ -1,10 +1,8 @@
 /** Opening what the operator commands for licences, statement and participation need. */
 import type { DatabaseSync } from "node:sqlite";
-import { systemClock } from "../core/clock.ts";
-import type { Config } from "../core/config.ts";
-import { createLogger } from "../core/log.ts";
-import { openStore } from "../node/node.ts";
-import { LicenceRepository } from "../store/licences.ts";
+import { type Config, createLogger, systemClock } from "../core/mod.ts";
+import { openStore } from "../node/mod.ts";
+import { LicenceRepository } from "../store/mod.ts";
 import {
   ensureStatement,
   LicenceService,

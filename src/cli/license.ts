@@ -1,5 +1,5 @@
 /** `pksn license …`: the licence lifecycle from the service provider's side. */
-import { AppError, quote } from "../core/errors.ts";
+import { AppError, quote } from "../core/mod.ts";
 import {
   CLIENT_MODES,
   type LicenceView,
@@ -181,7 +181,7 @@ export async function licenseCommand(args: string[]): Promise<number> {
         // addMany says "Line N: ..."; name the file as the other import errors do.
         if (!(err instanceof AppError)) throw err;
         throw new AppError(
-          err.status,
+          err.kind,
           err.code,
           `${
             err.message.replace(/^Line (\d+): /, `${positionals[0]}:$1: `)

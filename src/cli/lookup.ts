@@ -1,9 +1,7 @@
 /** `pksn lookup TYPE VALUE`: the API's answer, offline, straight from the data folder. */
-import { systemClock } from "../core/clock.ts";
-import { createLogger } from "../core/log.ts";
-import { databasePath, openNode } from "../node/node.ts";
+import { createLogger, quote, StoreError, systemClock } from "../core/mod.ts";
+import { databasePath, openNode } from "../node/mod.ts";
 import { OBJECT_TYPES, type ObjectType } from "../reputation/mod.ts";
-import { quote, StoreError } from "../core/errors.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 
 /** Help text of `pksn lookup`. */

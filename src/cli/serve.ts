@@ -1,17 +1,19 @@
 /** `pksn serve`: run the node's HTTP API until SIGINT or SIGTERM. */
-import { AdminAuth, SetupToken } from "../admin/mod.ts";
-import { type Clock, systemClock } from "../core/clock.ts";
-import { type Config, parseListen } from "../core/config.ts";
-import { createLogger, type Logger } from "../core/log.ts";
+import { AdminAuth, mountAdminRoutes, SetupToken } from "../admin/mod.ts";
+import {
+  type Clock,
+  type Config,
+  createLogger,
+  type Logger,
+  parseListen,
+  systemClock,
+} from "../core/mod.ts";
 import { DEMO_KEY, DEMO_LOOKUP, ensureDemoLicence, isDemo, seedDemo } from "../demo/mod.ts";
-import { createApp } from "../http/app.ts";
-import { createHttpMetrics } from "../http/http_metrics.ts";
-import { readTls, type RunningServer, startServer } from "../http/server.ts";
-import { databasePath, type Node, openNode } from "../node/node.ts";
-import { openDatabase } from "../store/database.ts";
-import { lockDataDir } from "../store/lock.ts";
-import { syncPaths } from "../mirror/client.ts";
-import { SyncService } from "../mirror/service.ts";
+import { createApp } from "../api/mod.ts";
+import { createHttpMetrics, readTls, type RunningServer, startServer } from "../http/mod.ts";
+import { databasePath, type Node, openNode } from "../node/mod.ts";
+import { lockDataDir, openDatabase } from "../store/mod.ts";
+import { syncPaths, SyncService } from "../mirror/mod.ts";
 import { openStats, type Stats } from "../stats/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand } from "./args.ts";
 import { type Forwarding, startForwarding } from "./forwarding.ts";
@@ -102,12 +104,20 @@ export async function serveNode(
     const secure = config.tls.cert !== null;
     const admin = new AdminAuth({ db: node.db, clock, config: config.admin, secure, log });
     const setup = admin.hasAccount() ? null : new SetupToken();
+    const statsDir = stats.dir;
     const app = createApp({
       config,
       node,
       metrics,
       log,
-      admin: { auth: admin, setup, node, stats: { dir: stats.dir, clock } },
+      routers: [(app, instrumentDeps) =>
+        mountAdminRoutes(app, {
+          ...instrumentDeps,
+          auth: admin,
+          setup,
+          node,
+          stats: { dir: statsDir, clock },
+        })],
       samples: forwarding.samples,
       stats: stats.ingest,
       sync: sync ? () => sync!.report() : undefined,

@@ -1,8 +1,8 @@
 /** `pksn statement show|load` and `pksn participation show|set`: the operator's side of KSN participation. */
-import { quote } from "../core/errors.ts";
 import { NODE_MODES, publishStatement, readStatement } from "../licences/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 import { cliActor, openLicenceContext } from "./licence_context.ts";
+import { readNamedFile } from "../core/mod.ts";
 
 /** Help text of `pksn statement`. */
 export const STATEMENT_HELP = `Usage: pksn statement show | load FILE [options]
@@ -60,12 +60,7 @@ export async function statementCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === "load" && positionals.length === 1) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(positionals[0]);
-    } catch (err) {
-      throw new UsageError(`Cannot read ${quote(positionals[0])}: ${(err as Error).message}`);
-    }
+    const text = await readNamedFile(positionals[0], "", { kind: "usage", code: "usage" });
     const version = publishStatement(ctx.db, text, Date.now());
     ctx.participation.reload();
     console.log(

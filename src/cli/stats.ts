@@ -8,7 +8,7 @@ import {
   listDays,
   statsDir,
 } from "../stats/mod.ts";
-import { AppError, quote } from "../core/errors.ts";
+import { AppError, quote } from "../core/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 
 /** Help text of `pksn stats`. */
@@ -137,7 +137,7 @@ async function writeExport(dir: string, date: string, out: string | undefined): 
     target = await Deno.open(temporary, { write: true, create: true, truncate: true });
   } catch (err) {
     throw new AppError(
-      500,
+      "internal",
       "export_failed",
       `Cannot write ${quote(temporary)}: ${(err as Error).message}`,
     );
@@ -154,7 +154,7 @@ async function writeExport(dir: string, date: string, out: string | undefined): 
     await Deno.remove(temporary).catch(() => {});
     if (err instanceof AppError) throw err;
     throw new AppError(
-      500,
+      "internal",
       "export_failed",
       `Cannot write ${quote(out)}: ${(err as Error).message}`,
     );
@@ -174,7 +174,7 @@ async function exportTo(
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError(
-      500,
+      "internal",
       "export_failed",
       `Cannot export statistics of ${quote(date)}: ${(err as Error).message}`,
     );

@@ -3,15 +3,17 @@
  * syncing has gone, or re-verify the mirror's checksum against its rows.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Config } from "../core/config.ts";
-import { createLogger, type Logger } from "../core/log.ts";
-import type { FeedSource } from "../mirror/feed_source.ts";
-import { systemClock } from "../core/clock.ts";
-import { ConfigError, quote } from "../core/errors.ts";
-import { databasePath, openStore } from "../node/node.ts";
-import { computeMirrorChecksum } from "../feed/apply.ts";
-import { readMirrorState } from "../feed/mirror_state.ts";
-import { SyncService } from "../mirror/service.ts";
+import {
+  type Config,
+  ConfigError,
+  createLogger,
+  type Logger,
+  quote,
+  systemClock,
+} from "../core/mod.ts";
+import { type FeedSource, SyncService } from "../mirror/mod.ts";
+import { databasePath, openStore } from "../node/mod.ts";
+import { computeMirrorChecksum, readMirrorState } from "../feed/mod.ts";
 import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
 
 /** Help text of `pksn sync`. */

@@ -1,36 +1,81 @@
 /**
- * The one error family of pksn. Everything that can fail for a reason a caller
- * should see throws an {@link AppError}; the HTTP layer turns it into the single
- * JSON error shape `{"error":{"code","message"}}` and the CLI into one line on stderr.
+ * The one error family of pksn. Everything that can fail for a reason a caller should see
+ * throws an {@link AppError}: a stable `code` clients and scripts branch on, a `kind` that says
+ * what sort of failure it is, and details such as `retryAfter`. No error knows HTTP: http/
+ * maps a kind to a status and headers and answers `{"error":{"code","message"}}`; main.ts
+ * maps a kind to an exit code and prints one line on stderr.
  */
 
-/** A failure with an HTTP status, a stable machine-readable code and a human message. */
+/** What sort of failure an error is. */
+export type ErrorKind =
+  /** The input is malformed (a request, a file, a flag's value). */
+  | "invalid"
+  /** The command line itself is wrong: exit code 2 and a pointer to `--help`. */
+  | "usage"
+  /** No credentials, or credentials that are not accepted. */
+  | "unauthorized"
+  /** Credentials accepted, but they do not allow this. */
+  | "forbidden"
+  | "not_found"
+  /** The resource exists, but not with this method. */
+  | "not_allowed"
+  /** The request conflicts with the current state. */
+  | "conflict"
+  | "too_large"
+  /** A body in a type or encoding the node does not take. */
+  | "unsupported"
+  /** A byte range outside the resource. */
+  | "out_of_range"
+  | "rate_limited"
+  /** A place to keep data is full. */
+  | "full"
+  /** A service this node depends on (a parent, a feed) failed. */
+  | "upstream"
+  /** The node cannot do this now (its database, a lock); trying later may work. */
+  | "unavailable"
+  /** The node's own fault or configuration. */
+  | "internal";
+
+/** What an error may carry besides its message, for the transport to turn into headers. */
+export interface ErrorDetails {
+  /** Seconds before the caller may retry. */
+  retryAfter?: number;
+  /** The methods the resource allows (for `not_allowed`). */
+  allow?: readonly string[];
+  /** The caller must present a licence key as a bearer token (for `unauthorized`). */
+  bearer?: boolean;
+  /** The length of the resource a byte range missed (for `out_of_range`). */
+  size?: number;
+}
+
+/** A failure with a kind, a stable machine-readable code and a human message. */
 export class AppError extends Error {
-  /** HTTP status the failure maps to. */
-  readonly status: number;
+  /** What sort of failure this is. */
+  readonly kind: ErrorKind;
   /** Stable snake_case code that clients can branch on. */
   readonly code: string;
-  /** Extra response headers (for example `Allow` on 405). */
-  readonly headers: Readonly<Record<string, string>>;
+  /** What the transport may turn into headers. */
+  readonly details: Readonly<ErrorDetails>;
 
   constructor(
-    status: number,
+    kind: ErrorKind,
     code: string,
     message: string,
-    options: { cause?: unknown; headers?: Record<string, string> } = {},
+    options: ErrorDetails & { cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "AppError";
-    this.status = status;
+    this.kind = kind;
     this.code = code;
-    this.headers = options.headers ?? {};
+    const { cause: _, ...details } = options;
+    this.details = details;
   }
 }
 
-/** Input from outside (a request, a file, a flag) is malformed: HTTP 400. */
+/** Input from outside (a request, a file, a flag) is malformed. */
 export class InvalidInputError extends AppError {
   constructor(code: string, message: string, options: { cause?: unknown } = {}) {
-    super(400, code, message, options);
+    super("invalid", code, message, options);
     this.name = "InvalidInputError";
   }
 }
@@ -38,7 +83,7 @@ export class InvalidInputError extends AppError {
 /** Configuration is invalid: the process cannot start. */
 export class ConfigError extends AppError {
   constructor(message: string, options: { cause?: unknown } = {}) {
-    super(500, "config_invalid", message, options);
+    super("internal", "config_invalid", message, options);
     this.name = "ConfigError";
   }
 }
@@ -46,8 +91,16 @@ export class ConfigError extends AppError {
 /** The database cannot be opened, migrated or written. */
 export class StoreError extends AppError {
   constructor(message: string, options: { cause?: unknown } = {}) {
-    super(503, "store_unavailable", message, options);
+    super("unavailable", "store_unavailable", message, options);
     this.name = "StoreError";
+  }
+}
+
+/** A wrong command line: exit code 2 and a pointer to `--help`. */
+export class UsageError extends AppError {
+  constructor(message: string) {
+    super("usage", "usage", message);
+    this.name = "UsageError";
   }
 }
 

@@ -5,12 +5,11 @@
  */
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/entries.ts";
-import { importRecords } from "../reputation/mod.ts";
-import { readLines } from "../core/lines.ts";
-import { AppError } from "../core/errors.ts";
+import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/mod.ts";
+import { importRecords } from "../feeds/mod.ts";
+import { AppError, readLines } from "../core/mod.ts";
 import type { ClientLicence } from "../licences/mod.ts";
-import type { Node } from "../node/node.ts";
+import type { Node } from "../node/mod.ts";
 
 /** A look-up that the demo data answers, for the ready-to-paste curl. */
 export const DEMO_LOOKUP = "/v1/files/44d88612fea8a8f36de82e1278abb02f";

@@ -15,8 +15,7 @@
  * mirror at the old version.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { transaction } from "../store/database.ts";
-import { bumpGeneration, readGenerations } from "../store/generation.ts";
+import { bumpGeneration, readGenerations, transaction } from "../store/mod.ts";
 import { rowHash, StateChecksum } from "./checksum.ts";
 import type { ApplyOptions } from "./apply.ts";
 import { keyHex, ROW_FIELDS as FIELDS, type RowArray, RowHasher } from "./mirror_tables.ts";

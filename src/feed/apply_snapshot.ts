@@ -7,9 +7,7 @@
  * next run.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { transaction } from "../store/database.ts";
-import { ORIGIN_LOCAL } from "../store/entries.ts";
-import { bumpGeneration } from "../store/generation.ts";
+import { bumpGeneration, ORIGIN_LOCAL, transaction } from "../store/mod.ts";
 import { rowHash, StateChecksum } from "./checksum.ts";
 import type { ApplyOptions } from "./apply.ts";
 import {

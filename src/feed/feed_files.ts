@@ -4,8 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import { quote } from "../core/errors.ts";
-import { syncDir } from "../store/files.ts";
+import { quote } from "../core/mod.ts";
+import { syncDir } from "../store/mod.ts";
 import type { FileRef } from "./metadata.ts";
 import { SyncError } from "./sync_error.ts";
 
@@ -103,4 +103,4 @@ export function feedPath(root: string, name: string): string {
   return join(root, name);
 }
 
-export { pathExists } from "../store/files.ts";
+export { pathExists } from "../store/mod.ts";

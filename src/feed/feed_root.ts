@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import type { SigningKey } from "./signing.ts";
-import { toBase64 } from "../core/encoding.ts";
+import { toBase64 } from "../core/mod.ts";
 import { readTextIfExists, ROOT_FILE, rootFile, writeFileAtomic } from "./feed_files.ts";
 import {
   checkSchema,

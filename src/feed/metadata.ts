@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { canonicalBytes } from "./canonical_json.ts";
 import { keyIdOf, sign, type SigningKey, verify } from "./signing.ts";
-import { fromBase64 } from "../core/encoding.ts";
+import { fromBase64 } from "../core/mod.ts";
 import { SyncError } from "./sync_error.ts";
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex digits");

@@ -8,7 +8,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { attributeHash, type Hash64, rowHash, StateChecksum } from "./checksum.ts";
 import { type Attributes, attributeText } from "./stream_format.ts";
 import { SyncError } from "./sync_error.ts";
-import { toHex } from "../core/encoding.ts";
+import { toHex } from "../core/mod.ts";
 
 /** Where a snapshot is built before it is swapped in. */
 export const NEXT_TABLE = "entry_next";

@@ -5,14 +5,13 @@
  * writer between them cannot make the snapshot disagree with the delta.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { TYPE_BYTE } from "../reputation/keys.ts";
-import type { ObjectType } from "../reputation/types.ts";
+import { type ObjectType, TYPE_BYTE } from "../reputation/mod.ts";
 import { RowHasher } from "./apply.ts";
 import { EMPTY_CHECKSUM, StateChecksum } from "./checksum.ts";
 import { compareKeys, keyProblem, OP_ADD, OP_REMOVE, OP_UPDATE } from "./stream_format.ts";
 import { StreamWriter } from "./stream_writer.ts";
 import { SyncError } from "./sync_error.ts";
-import type { EntryRow } from "../store/entries.ts";
+import type { EntryRow } from "../store/mod.ts";
 
 /** A mirror row as the publisher reads it: the stored row without its origin. */
 type Row = Omit<EntryRow, "origin">;

@@ -5,7 +5,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { quote } from "../core/errors.ts";
+import { quote } from "../core/mod.ts";
 import { applyDelta, applySnapshot } from "./apply.ts";
 import {
   checkFile,

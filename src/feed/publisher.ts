@@ -10,7 +10,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { dirname, join } from "node:path";
-import { syncDir } from "../store/files.ts";
+import { syncDir } from "../store/mod.ts";
 import { RowHasher } from "./apply.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import { TIMESTAMP_FILE, writeFileAtomic } from "./feed_files.ts";

@@ -4,8 +4,7 @@
  * files (`pksn feed keygen`) that only the publisher holds.
  */
 import { z } from "zod";
-import { InvalidInputError } from "../core/errors.ts";
-import { fromBase64, toBase64, toHex } from "../core/encoding.ts";
+import { fromBase64, InvalidInputError, toBase64, toHex } from "../core/mod.ts";
 
 const ED25519 = { name: "Ed25519" } as const;
 

@@ -6,7 +6,7 @@
  * bytes plus about four. This module holds the format's constants, types and
  * rules; stream_writer.ts encodes and stream_reader.ts decodes.
  */
-import { fnv1a } from "../reputation/keys.ts";
+import { fnv1a } from "../reputation/mod.ts";
 import { attributeHash, type Hash64 } from "./checksum.ts";
 import { SyncError } from "./sync_error.ts";
 

@@ -18,7 +18,7 @@ import {
   type StreamHeader,
 } from "./stream_format.ts";
 import { SyncError } from "./sync_error.ts";
-import { toHex } from "../core/encoding.ts";
+import { toHex } from "../core/mod.ts";
 
 /** Where a reader's bytes come from: fills `into` and returns how many it wrote (0 at the end). */
 export type ByteSource = (into: Uint8Array) => number;

@@ -16,7 +16,7 @@ import {
   type StreamKind,
 } from "./stream_format.ts";
 import { SyncError } from "./sync_error.ts";
-import { fromHex } from "../core/encoding.ts";
+import { fromHex } from "../core/mod.ts";
 
 /** Growable output in 1 MiB blocks. */
 class Output {

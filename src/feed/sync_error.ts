@@ -2,7 +2,7 @@
  * The failure of a sync step, with a stable code that goes into the log line
  * and the `pksn_sync_failures_total{reason}` metric.
  */
-import { AppError } from "../core/errors.ts";
+import { AppError } from "../core/mod.ts";
 
 /** Why a sync step failed; the node keeps serving the version it has. */
 export class SyncError extends AppError {
@@ -14,7 +14,7 @@ export class SyncError extends AppError {
     message: string,
     options: { cause?: unknown; retryAfterSeconds?: number | null } = {},
   ) {
-    super(502, code, message, { cause: options.cause });
+    super("upstream", code, message, { cause: options.cause });
     this.name = "SyncError";
     this.retryAfterSeconds = options.retryAfterSeconds ?? null;
   }

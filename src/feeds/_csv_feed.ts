@@ -2,9 +2,8 @@
  * The shared reader of abuse.ch CSV exports: `#` comment lines, a header row
  * that is itself a comment, double-quoted fields, and columns read by name.
  */
-import { InvalidInputError, quote } from "../core/errors.ts";
+import { headerColumns, InvalidInputError, quote } from "../core/mod.ts";
 import { HeaderError, type RecordConverter } from "./import.ts";
-import { headerColumns } from "../core/csv.ts";
 
 /** One data row, read by column name. */
 export interface FeedRow {

@@ -4,11 +4,9 @@
  * the end each held row is compared with the row that stands for its key, and
  * counted as a repeat or reported as a conflict.
  */
-import { quote } from "../core/errors.ts";
-import type { EntryRow } from "../store/entries.ts";
-import type { HeldRow, ImportWriter, StoredValues } from "../store/import_writer.ts";
-import { decodeKey, keyPrefix } from "../reputation/keys.ts";
-import { VERDICTS } from "../reputation/types.ts";
+import { quote } from "../core/mod.ts";
+import type { EntryRow, HeldRow, ImportWriter, StoredValues } from "../store/mod.ts";
+import { decodeKey, keyPrefix, VERDICTS } from "../reputation/mod.ts";
 
 /** What {@link ImportRows} needs besides the writer. */
 export interface ImportRowsOptions {

@@ -1,5 +1,5 @@
 /** Options every feed converter accepts. */
-import type { Verdict } from "../reputation/types.ts";
+import type { Verdict } from "../reputation/mod.ts";
 
 /** Options for a feed converter; each format documents which it uses. */
 export interface FeedOptions {

@@ -6,14 +6,17 @@
  * unless the import is told that the last one wins.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { AppError, InvalidInputError, quote } from "../core/errors.ts";
-import type { EntryRow, Origin } from "../store/entries.ts";
-import { bumpGeneration } from "../store/generation.ts";
-import { ImportWriter } from "../store/import_writer.ts";
+import {
+  AppError,
+  headerColumns,
+  InvalidInputError,
+  type NumberedLine,
+  parseCsvLine,
+  quote,
+} from "../core/mod.ts";
+import { bumpGeneration, type EntryRow, ImportWriter, type Origin } from "../store/mod.ts";
 import { ImportRows } from "./_import_rows.ts";
-import type { NumberedLine } from "../core/lines.ts";
-import { headerColumns, parseCsvLine } from "../core/csv.ts";
-import { describeIssue, recordRows, recordSchema } from "../reputation/records.ts";
+import { describeIssue, recordRows, recordSchema } from "../reputation/mod.ts";
 
 /** Input formats `import` reads. */
 export type ImportFormat = "ndjson" | "csv";
@@ -214,7 +217,7 @@ function csvHeader(fields: string[]): Map<number, string> {
     const field = CSV_FIELDS.get(name);
     if (field === undefined) {
       throw new AppError(
-        400,
+        "invalid",
         "invalid_csv",
         `Unknown CSV column ${quote(name)}; allowed: ${[...CSV_FIELDS.values()].join(", ")}`,
       );
@@ -223,7 +226,11 @@ function csvHeader(fields: string[]): Map<number, string> {
   }
   for (const required of ["type", "verdict"]) {
     if (![...header.values()].includes(required)) {
-      throw new AppError(400, "invalid_csv", `CSV header lacks the ${quote(required)} column`);
+      throw new AppError(
+        "invalid",
+        "invalid_csv",
+        `CSV header lacks the ${quote(required)} column`,
+      );
     }
   }
   return header;

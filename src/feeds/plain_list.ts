@@ -1,7 +1,7 @@
 /** Plain lists: one hash, domain, IP address or network, or URL a line, with `#` comments. */
-import { InvalidInputError, quote } from "../core/errors.ts";
+import { InvalidInputError, quote } from "../core/mod.ts";
 import type { RecordConverter } from "./import.ts";
-import type { ObjectType } from "../reputation/types.ts";
+import type { ObjectType } from "../reputation/mod.ts";
 import type { FeedOptions } from "./_options.ts";
 
 const HEX_DIGEST = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/i;

@@ -1,6 +1,6 @@
 /** Reading request bodies: content type, encoding, size cap and JSON, each with its own error. */
 import type { Context } from "hono";
-import { AppError, InvalidInputError, quote } from "../core/errors.ts";
+import { AppError, InvalidInputError, quote } from "../core/mod.ts";
 
 /**
  * Reads a JSON body of at most `limit` bytes. 415 for a non-JSON content type
@@ -12,7 +12,7 @@ export async function readJson(c: Context, limit: number): Promise<unknown> {
   const mediaType = type?.split(";", 1)[0].trim().toLowerCase();
   if (mediaType !== "application/json") {
     throw new AppError(
-      415,
+      "unsupported",
       "unsupported_media_type",
       `Unsupported content type ${quote(type ?? "(none)")}: expected "application/json"`,
     );
@@ -83,12 +83,12 @@ export function refuseEncoded(headers: Headers): void {
   const codings = encoding.split(",").map((coding) => coding.trim().toLowerCase());
   if (codings.every((coding) => coding === "identity" || coding === "")) return;
   throw new AppError(
-    415,
+    "unsupported",
     "unsupported_content_encoding",
     `Unsupported content encoding ${quote(encoding)}: send the body uncompressed`,
   );
 }
 
 function tooLarge(limit: number): AppError {
-  return new AppError(413, "body_too_large", `Request body is larger than ${limit} bytes`);
+  return new AppError("too_large", "body_too_large", `Request body is larger than ${limit} bytes`);
 }

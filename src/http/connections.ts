@@ -5,7 +5,7 @@
  * accepts connections itself and serves each one with Deno's own HTTP engine
  * (`serveHttpOnConnection`), which answers exactly as `Deno.serve` does.
  */
-import { Counter, Gauge, type Registry } from "../core/metrics.ts";
+import { Counter, Gauge, type Registry } from "../core/mod.ts";
 
 /** The limits, in the units of the `server` config section. */
 export interface ConnectionLimits {

@@ -1,7 +1,6 @@
 /** The HTTP-facing metrics and the handler wrapper that records them. */
 import type { Context, Handler } from "hono";
-import type { Logger } from "../core/log.ts";
-import { Counter, Gauge, Histogram, Registry } from "../core/metrics.ts";
+import { Counter, Gauge, Histogram, type Logger, Registry } from "../core/mod.ts";
 import { OBJECT_TYPES, type ReputationIndex } from "../reputation/mod.ts";
 import { errorResponse } from "./responses.ts";
 

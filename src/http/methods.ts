@@ -1,6 +1,6 @@
 /** 405 answers for routes that exist but not for the request's method. */
 import type { Hono } from "hono";
-import { AppError, quote } from "../core/errors.ts";
+import { AppError, quote } from "../core/mod.ts";
 import { instrument, type InstrumentDeps } from "./http_metrics.ts";
 
 /** Registers a catch-all for `path` that answers 405 with an `Allow` header. */
@@ -10,15 +10,16 @@ export function allowOnly(
   methods: readonly string[],
   deps: InstrumentDeps,
 ): void {
-  const allow = methods.includes("GET") ? [...methods, "HEAD"].join(", ") : methods.join(", ");
+  const allowed = methods.includes("GET") ? [...methods, "HEAD"] : [...methods];
+  const allow = allowed.join(", ");
   app.all(
     path,
     instrument(path, deps, function methodNotAllowed(c): never {
       throw new AppError(
-        405,
+        "not_allowed",
         "method_not_allowed",
         `Method ${quote(c.req.method)} is not allowed on ${quote(c.req.path)}: use ${allow}`,
-        { headers: { Allow: allow } },
+        { allow: allowed },
       );
     }),
   );

@@ -3,9 +3,14 @@
  * connections.ts), serving each with Deno's HTTP engine, and a clean shutdown.
  */
 import type { Hono } from "hono";
-import { AppError, errorBody, quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import type { Registry } from "../core/metrics.ts";
+import {
+  AppError,
+  errorBody,
+  type Logger,
+  quote,
+  readNamedFile,
+  type Registry,
+} from "../core/mod.ts";
 import {
   type ConnectionLimits,
   ConnectionTracker,
@@ -32,22 +37,12 @@ export interface TlsPem {
 
 /** Reads the PEM files named in the config; errors name the file. */
 export async function readTls(paths: { cert: string; key: string }): Promise<TlsPem> {
-  const read = async (path: string, what: string): Promise<string> => {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (err) {
-      throw new AppError(
-        500,
-        "tls_invalid",
-        `Cannot read TLS ${what} ${quote(path)}: ${(err as Error).message}`,
-      );
-    }
-    if (!text.includes("-----BEGIN ")) {
-      throw new AppError(500, "tls_invalid", `TLS ${what} ${quote(path)} is not PEM`);
-    }
-    return text;
-  };
+  const read = (path: string, what: string): Promise<string> =>
+    readNamedFile(path, `TLS ${what}`, {
+      kind: "internal",
+      code: "tls_invalid",
+      pem: `TLS ${what}`,
+    });
   return { cert: await read(paths.cert, "certificate"), key: await read(paths.key, "key") };
 }
 
@@ -257,7 +252,7 @@ function listenError(options: ServerOptions, err: unknown): AppError {
     ? `TLS certificate or key rejected: ${(err as Error).message}`
     : (err as Error).message;
   return new AppError(
-    500,
+    "internal",
     "listen_failed",
     `Cannot listen on ${quote(`${options.hostname}:${options.port}`)}: ${why}`,
     { cause: err },

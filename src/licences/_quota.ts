@@ -1,5 +1,5 @@
 /** Requests-per-minute quotas of licences: one fixed one-minute window each. Private to licences/. */
-import { AppError } from "../core/errors.ts";
+import { AppError } from "../core/mod.ts";
 
 interface Window {
   start: number;
@@ -25,10 +25,10 @@ export class QuotaWindows {
     if (++window.count > perMinute) {
       const retry = Math.max(1, Math.ceil((window.start + 60_000 - nowMs) / 1000));
       throw new AppError(
-        429,
+        "rate_limited",
         "rate_limited",
         `Licence quota of ${perMinute} requests per minute is used up; retry in ${retry} s`,
-        { headers: { "Retry-After": String(retry) } },
+        { retryAfter: retry },
       );
     }
   }

@@ -5,12 +5,14 @@
  * look-up and a few comparisons.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
-import { AppError, quote } from "../core/errors.ts";
-import { bumpGeneration } from "../store/generation.ts";
-import type { LicenceRepository, LicenceWithParticipation } from "../store/licences.ts";
-import { transaction } from "../store/database.ts";
-import { appendAudit } from "../store/audit.ts";
+import { AppError, type Clock, quote } from "../core/mod.ts";
+import {
+  appendAudit,
+  bumpGeneration,
+  type LicenceRepository,
+  type LicenceWithParticipation,
+  transaction,
+} from "../store/mod.ts";
 import { isoSeconds } from "./dates.ts";
 import { KeyCache } from "./_key_cache.ts";
 import { QuotaWindows } from "./_quota.ts";
@@ -47,9 +49,7 @@ export interface AuthDeps {
 }
 
 function unauthorized(code: string, message: string): AppError {
-  return new AppError(401, code, message, {
-    headers: { "WWW-Authenticate": 'Bearer realm="pksn"' },
-  });
+  return new AppError("unauthorized", code, message, { bearer: true });
 }
 
 /** Checks licence keys, quotas and participation. */
@@ -128,7 +128,7 @@ export class LicenceAuthenticator {
     const licence = this.authenticate(headers);
     if (licence.mode === null || licence.mode === "none") {
       throw new AppError(
-        403,
+        "forbidden",
         "participation_required",
         "Choose a participation mode first: read GET /v1/statement, then POST /v1/participation " +
           'with {"mode": ..., "statementVersion": N}',
@@ -137,7 +137,7 @@ export class LicenceAuthenticator {
     const current = this.#deps.participation.statementVersion;
     if (licence.statementVersion !== current) {
       throw new AppError(
-        403,
+        "forbidden",
         "participation_required",
         `KSN Statement version ${current} has not been accepted: read GET /v1/statement, then ` +
           `POST /v1/participation with "statementVersion": ${current}`,
@@ -156,7 +156,7 @@ export class LicenceAuthenticator {
     const licence = this.authenticate(headers);
     if (licence.mode !== "with-statistics") {
       throw new AppError(
-        403,
+        "forbidden",
         `${what}_not_enabled`,
         `${what === "statistics" ? "Statistics are" : "Samples are"} accepted only in ` +
           `participation mode "with-statistics"; this licence's mode is ${
@@ -167,7 +167,7 @@ export class LicenceAuthenticator {
     const current = this.#deps.participation.statementVersion;
     if (licence.statementVersion !== current) {
       throw new AppError(
-        403,
+        "forbidden",
         "participation_required",
         `KSN Statement version ${current} has not been accepted: read GET /v1/statement, then ` +
           "POST /v1/participation",
@@ -187,7 +187,7 @@ export class LicenceAuthenticator {
   ): ClientLicence {
     if (!licence.modes.includes(mode)) {
       throw new AppError(
-        403,
+        "forbidden",
         "mode_not_allowed",
         `Participation mode ${quote(mode)} is not allowed for this licence: allowed ${
           licence.modes.join(", ")
@@ -203,7 +203,7 @@ export class LicenceAuthenticator {
     const current = this.#deps.participation.statementVersion;
     if (mode !== "none" && statementVersion !== current) {
       throw new AppError(
-        409,
+        "conflict",
         "statement_not_accepted",
         `Participation mode ${
           quote(mode)

@@ -1,5 +1,5 @@
 /** Dates and durations as operators type them. */
-import { InvalidInputError, quote } from "../core/errors.ts";
+import { InvalidInputError, quote } from "../core/mod.ts";
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DURATION = /^(\d+)\s*(d|h|m|s)$/;

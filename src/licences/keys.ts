@@ -1,5 +1,5 @@
 /** Licence keys: their accepted form and generation of strong new ones. */
-import { InvalidInputError } from "../core/errors.ts";
+import { InvalidInputError } from "../core/mod.ts";
 
 // Crockford's base32: no I, L, O, U, so a key read aloud or retyped survives.
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

@@ -2,9 +2,7 @@
  * A customer's licence keys as a CSV file (the service provider's bulk
  * registration), and the small value parsers the CLI shares with it.
  */
-import { InvalidInputError, quote } from "../core/errors.ts";
-import { headerColumns, parseCsvLine } from "../core/csv.ts";
-import { readLines } from "../core/lines.ts";
+import { headerColumns, InvalidInputError, parseCsvLine, quote, readLines } from "../core/mod.ts";
 import { parseDate } from "./dates.ts";
 import type { NewLicence } from "./licence_service.ts";
 import { CLIENT_MODES, type ClientMode } from "./modes.ts";

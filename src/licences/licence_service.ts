@@ -4,17 +4,19 @@
  * audited (who, what, when) without key material.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
-import { AppError, InvalidInputError } from "../core/errors.ts";
-import { transaction } from "../store/database.ts";
-import { bumpGeneration } from "../store/generation.ts";
-import { appendAudit, readAudit } from "../store/audit.ts";
-import { type LicenceRepository, type LicenceWithParticipation } from "../store/licences.ts";
+import { AppError, type Clock, InvalidInputError, toHex } from "../core/mod.ts";
+import {
+  appendAudit,
+  bumpGeneration,
+  type LicenceRepository,
+  type LicenceWithParticipation,
+  readAudit,
+  transaction,
+} from "../store/mod.ts";
 import { isoSeconds } from "./dates.ts";
 import { generateKey, normalizeKey } from "./keys.ts";
 import { CLIENT_MODES, type ClientMode } from "./modes.ts";
 import { keyHash } from "./secret.ts";
-import { toHex } from "../core/encoding.ts";
 
 /** A licence as operators see it: never the key, only a key id derived from its hash. */
 export interface LicenceView {
@@ -93,7 +95,7 @@ export class LicenceService {
     const key = input.key === undefined ? generateKey() : normalizeKey(input.key);
     const hash = keyHash(this.#deps.secret, key);
     if (this.#deps.licences.byHash(hash)) {
-      throw new AppError(409, "license_exists", "This licence key is already registered");
+      throw new AppError("conflict", "license_exists", "This licence key is already registered");
     }
     const modes = [...new Set(input.modes ?? CLIENT_MODES)];
     const id = this.#deps.licences.insert({
@@ -133,7 +135,7 @@ export class LicenceService {
     return transaction(this.#deps.db, () => {
       const row = this.#resolve(ref);
       if (row.state === "revoked") {
-        throw new AppError(409, "license_revoked", `Licence ${row.id} is already revoked`);
+        throw new AppError("conflict", "license_revoked", `Licence ${row.id} is already revoked`);
       }
       this.#deps.licences.update({ ...row, state: "revoked", revoked_at: this.#now() });
       this.#audit(actor, "licence.revoke", row.id, {
@@ -160,14 +162,14 @@ export class LicenceService {
       const old = this.#byKey(oldKey);
       if (old.state === "revoked") {
         throw new AppError(
-          409,
+          "conflict",
           "license_revoked",
           `Licence ${old.id} is revoked; it cannot be rotated`,
         );
       }
       if (old.replaced_by !== null) {
         throw new AppError(
-          409,
+          "conflict",
           "license_rotated",
           `Licence ${old.id} was already rotated to licence ${old.replaced_by}`,
         );
@@ -205,14 +207,15 @@ export class LicenceService {
           const key = licence.key === undefined ? undefined : normalizeKey(licence.key);
           if (key !== undefined) {
             if (seen.has(key)) {
-              throw new AppError(409, "license_exists", "Key appears twice in the file");
+              throw new AppError("conflict", "license_exists", "Key appears twice in the file");
             }
             seen.add(key);
           }
           return this.#view(this.#insert({ ...licence, key }, actor).id);
         } catch (err) {
           if (err instanceof AppError) {
-            throw new AppError(err.status, err.code, `Line ${line}: ${err.message}`, {
+            throw new AppError(err.kind, err.code, `Line ${line}: ${err.message}`, {
+              ...err.details,
               cause: err,
             });
           }
@@ -243,7 +246,9 @@ export class LicenceService {
     const trimmed = ref.trim().replace(/^#/, "");
     if (/^\d+$/.test(trimmed)) {
       const row = this.#deps.licences.byId(Number(trimmed));
-      if (!row) throw new AppError(404, "license_not_found", `No licence with id ${trimmed}`);
+      if (!row) {
+        throw new AppError("not_found", "license_not_found", `No licence with id ${trimmed}`);
+      }
       return row;
     }
     return this.#byKey(ref);
@@ -252,7 +257,11 @@ export class LicenceService {
   #byKey(key: string): LicenceWithParticipation {
     const row = this.#deps.licences.byHash(keyHash(this.#deps.secret, normalizeKey(key)));
     if (!row) {
-      throw new AppError(404, "license_not_found", "No licence is registered with this key");
+      throw new AppError(
+        "not_found",
+        "license_not_found",
+        "No licence is registered with this key",
+      );
     }
     return row;
   }

@@ -4,12 +4,8 @@
  * asks before anything leaves the node.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
-import { AppError, InvalidInputError, quote } from "../core/errors.ts";
-import { transaction } from "../store/database.ts";
-import { bumpGeneration } from "../store/generation.ts";
-import { appendAudit } from "../store/audit.ts";
-import { getSetting, setSetting } from "../store/settings.ts";
+import { AppError, type Clock, InvalidInputError, quote } from "../core/mod.ts";
+import { appendAudit, bumpGeneration, getSetting, setSetting, transaction } from "../store/mod.ts";
 import { NODE_MODES, type NodeMode, UPSTREAM_ALLOWED, type UpstreamTraffic } from "./modes.ts";
 import { readStatement, type Statement } from "./statement.ts";
 
@@ -103,7 +99,7 @@ export class NodeParticipation {
       const accepted = getSetting(this.#db, ACCEPTED_SETTING);
       if (mode !== "do-not-participate" && accepted !== String(current)) {
         throw new AppError(
-          409,
+          "conflict",
           "statement_not_accepted",
           `Participation mode ${quote(mode)} requires accepting the current KSN Statement ` +
             `(version ${current}) first`,

@@ -7,8 +7,8 @@
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { quote, StoreError } from "../core/errors.ts";
-import { syncDir } from "../store/files.ts";
+import { quote, StoreError } from "../core/mod.ts";
+import { syncDir } from "../store/mod.ts";
 
 const SECRET_BYTES = 32;
 

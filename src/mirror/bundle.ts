@@ -9,24 +9,26 @@
 import tar from "tar-stream";
 import { createReadStream } from "node:fs";
 import { dirname, join } from "node:path";
-import { quote } from "../core/errors.ts";
-import { type TarInput, writeTar } from "../store/tar.ts";
-import { syncDir } from "../store/files.ts";
+import { quote } from "../core/mod.ts";
+import { syncDir, type TarInput, writeTar } from "../store/mod.ts";
 import {
   checkFile,
   feedPath,
+  type FileRef,
   MAX_MANIFEST_BYTES,
   MAX_METADATA_BYTES,
+  parseEnvelope,
+  readCurrent,
+  readFeedRoot,
   readTextIfExists,
   ROOT_FILE,
   rootFile,
+  SyncError,
   TIMESTAMP_FILE,
-} from "../feed/feed_files.ts";
+  timestampSchema,
+} from "../feed/mod.ts";
 import type { FeedSource } from "./feed_source.ts";
-import { type FileRef, parseEnvelope, timestampSchema } from "../feed/metadata.ts";
-import { readCurrent, readFeedRoot } from "../feed/publisher.ts";
 import { type BundleDir, makeBundleDir } from "./staging.ts";
-import { SyncError } from "../feed/sync_error.ts";
 
 /** What {@link exportBundle} wrote. */
 export interface BundleReport {

@@ -8,35 +8,36 @@
  */
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import { applyDelta, applySnapshot, dropUnfinishedApply } from "../feed/apply.ts";
-import { deltaChain, deltasAfterSnapshot, FALL_BACK } from "./delta_plan.ts";
+import { type Logger, quote } from "../core/mod.ts";
 import {
-  MAX_MANIFEST_BYTES,
-  MAX_METADATA_BYTES,
-  readTextIfExists,
-  TIMESTAMP_FILE,
-} from "../feed/feed_files.ts";
-import type { FeedSource } from "./feed_source.ts";
-import {
+  applyDelta,
+  applySnapshot,
   type DeltaRef,
+  dropUnfinishedApply,
   type FileRef,
+  fileSource,
   isExpired,
   type Manifest,
   manifestSchema,
+  MAX_MANIFEST_BYTES,
+  MAX_METADATA_BYTES,
   parseEnvelope,
   parseJson,
+  readMirrorState,
+  readSyncStatus,
+  readTextIfExists,
   type SnapshotRef,
+  StreamReader,
+  SyncError,
+  TIMESTAMP_FILE,
   timestampSchema,
   verifyRole,
-} from "../feed/metadata.ts";
-import { readMirrorState, readSyncStatus } from "../feed/mirror_state.ts";
+} from "../feed/mod.ts";
+import { deltaChain, deltasAfterSnapshot, FALL_BACK } from "./delta_plan.ts";
+import type { FeedSource } from "./feed_source.ts";
 import { currentRoot } from "./root_chain.ts";
 import { publishServed } from "./served_tree.ts";
 import { pruneStaging, removeLeftoverBundles } from "./staging.ts";
-import { fileSource, StreamReader } from "../feed/stream_reader.ts";
-import { SyncError } from "../feed/sync_error.ts";
 import { verifiedCopy } from "./verified_copy.ts";
 
 /** The folders a node keeps for syncing, under its data folder. */

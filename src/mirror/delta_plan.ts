@@ -2,9 +2,8 @@
  * How a run gets from the mirror's version to the manifest's: the delta chain,
  * and when the full snapshot may replace it.
  */
-import type { Logger } from "../core/log.ts";
-import type { DeltaRef, Manifest } from "../feed/metadata.ts";
-import { SyncError } from "../feed/sync_error.ts";
+import type { Logger } from "../core/mod.ts";
+import { type DeltaRef, type Manifest, SyncError } from "../feed/mod.ts";
 
 /** Failures of the delta path that the snapshot can still work around. */
 export const FALL_BACK: ReadonlySet<string> = new Set([

@@ -3,7 +3,7 @@
  * parent node's /feed/) or an offline bundle. Sources only move bytes; the
  * client verifies everything they return.
  */
-import type { FileRef } from "../feed/metadata.ts";
+import type { FileRef } from "../feed/mod.ts";
 
 /** A feed tree, read by relative names. */
 export interface FeedSource {

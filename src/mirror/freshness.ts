@@ -3,7 +3,7 @@
  * signed expiry of the version held has passed: the publisher (or something
  * between) has stopped vouching for it.
  */
-import type { MirrorState, SyncStatus } from "../feed/mirror_state.ts";
+import type { MirrorState, SyncStatus } from "../feed/mod.ts";
 
 /** `unsynced`: no version applied yet. */
 export type Freshness = "unsynced" | "fresh" | "stale" | "frozen";

@@ -2,12 +2,9 @@
  * The feed over HTTP. Data files are downloaded with `Range` resume into a
  * `.part` file, never past their signed length; metadata reads stop at a cap.
  */
-import { quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import { parseRetryAfter } from "../upstream/client.ts";
+import { type Logger, parseRetryAfter, quote } from "../core/mod.ts";
 import type { FeedSource } from "./feed_source.ts";
-import type { FileRef } from "../feed/metadata.ts";
-import { SyncError } from "../feed/sync_error.ts";
+import { type FileRef, SyncError } from "../feed/mod.ts";
 
 // URLs and staging paths run long, and their ends (the file names) are the parts that tell.
 const quoteLong = (text: string): string => quote(text, 400);

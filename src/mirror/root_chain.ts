@@ -4,26 +4,23 @@
  * (root.N+1.json, each signed by the keys of the one before).
  */
 import { join } from "node:path";
-import { quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import {
-  MAX_METADATA_BYTES,
-  readTextIfExists,
-  ROOT_FILE,
-  rootFile,
-  writeFileAtomic,
-} from "../feed/feed_files.ts";
-import type { FeedSource } from "./feed_source.ts";
+import { type Logger, quote } from "../core/mod.ts";
 import {
   isExpired,
+  MAX_METADATA_BYTES,
   parseEnvelope,
+  readTextIfExists,
   type Root,
+  ROOT_FILE,
+  rootFile,
   rootSchema,
+  SyncError,
   verifyNextRoot,
   verifyRole,
-} from "../feed/metadata.ts";
+  writeFileAtomic,
+} from "../feed/mod.ts";
+import type { FeedSource } from "./feed_source.ts";
 import { publishRoot } from "./served_tree.ts";
-import { SyncError } from "../feed/sync_error.ts";
 
 // Root versions followed in one run: a hostile root.json cannot keep a run fetching.
 const MAX_ROOT_STEPS = 64;

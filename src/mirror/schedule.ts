@@ -3,6 +3,7 @@
  * back-off with a cap after failures, never sooner than the publisher's minimum
  * wait or the server's `Retry-After`.
  */
+import { backoffCeiling } from "../core/mod.ts";
 
 /** The inputs of {@link nextPollSeconds}. */
 export interface ScheduleInput {
@@ -25,8 +26,7 @@ export function nextPollSeconds(input: ScheduleInput, random: () => number): num
     wait = input.intervalSeconds * spread;
   } else {
     const base = Math.min(30, input.intervalSeconds);
-    const exponent = Math.min(input.consecutiveFailures - 1, 30);
-    wait = Math.min(input.maxBackoffSeconds, base * 2 ** exponent) * spread;
+    wait = backoffCeiling(input.consecutiveFailures, base, input.maxBackoffSeconds) * spread;
   }
   wait = Math.max(wait, input.minPollSeconds);
   if (input.retryAfterSeconds !== null) wait = Math.max(wait, input.retryAfterSeconds);

@@ -4,27 +4,24 @@
  * chain, and the timestamp exactly as signed, published last.
  */
 import { join } from "node:path";
-import { quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
+import { type Logger, quote } from "../core/mod.ts";
 import {
   checkFile,
   feedPath,
-  pathExists,
-  readTextIfExists,
-  ROOT_FILE,
-  rootFile,
-  TIMESTAMP_FILE,
-  writeFileAtomic,
-} from "../feed/feed_files.ts";
-import {
   type FileRef,
   type Manifest,
   manifestSchema,
   parseEnvelope,
   parseJson,
+  pathExists,
+  readTextIfExists,
+  ROOT_FILE,
+  rootFile,
   rootSchema,
+  TIMESTAMP_FILE,
   timestampSchema,
-} from "../feed/metadata.ts";
+  writeFileAtomic,
+} from "../feed/mod.ts";
 
 /** What {@link publishServed} needs. */
 export interface ServedTreeDeps {

@@ -4,25 +4,30 @@
  * and schedules the next poll.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
-import type { Config } from "../core/config.ts";
-import { ConfigError, quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import { Counter, Gauge, type Registry } from "../core/metrics.ts";
+import {
+  type Clock,
+  type Config,
+  ConfigError,
+  Counter,
+  Gauge,
+  type Logger,
+  readCaCert,
+  readNamedFile,
+  type Registry,
+} from "../core/mod.ts";
 import { syncOnce, type SyncRunResult } from "./client.ts";
 import type { FeedSource } from "./feed_source.ts";
 import { type Freshness, freshnessOf, mirrorModeFor, type MirrorModeHolder } from "./freshness.ts";
 import { HttpFeedSource } from "./http_source.ts";
-import { readCaCert } from "../upstream/client.ts";
 import {
   type MirrorState,
   readMirrorState,
   readSyncStatus,
+  SyncError,
   type SyncStatus,
   writeSyncStatus,
-} from "../feed/mirror_state.ts";
+} from "../feed/mod.ts";
 import { firstPollSeconds, nextPollSeconds } from "./schedule.ts";
-import { SyncError } from "../feed/sync_error.ts";
 
 /** The mirror and sync figures `/v1/node` and `/metrics` report. */
 export interface SyncReport {
@@ -59,15 +64,8 @@ const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 
 const iso = (ms: number | null): string | null => ms === null ? null : new Date(ms).toISOString();
 
 /** Reads the shipped root file named by `sync.root`. */
-export async function readShippedRoot(path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (err) {
-    throw new ConfigError(
-      `Cannot read sync.root ${quote(path)}: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+export function readShippedRoot(path: string): Promise<string> {
+  return readNamedFile(path, "sync.root", { kind: "internal", code: "config_invalid" });
 }
 
 /** Runs syncs, one at a time, now or on a schedule. */

@@ -5,8 +5,7 @@
  * left behind is removed.
  */
 import { join } from "node:path";
-import { quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
+import { type Logger, quote } from "../core/mod.ts";
 
 const BUNDLE_PREFIX = "bundle-";
 // Held locked by the process using the bundle folder it sits in.

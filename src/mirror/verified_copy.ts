@@ -4,11 +4,9 @@
  * into the staging folder (resumed from a partial one).
  */
 import { join } from "node:path";
-import { quote } from "../core/errors.ts";
-import { checkFile, feedPath, pathExists } from "../feed/feed_files.ts";
+import { quote } from "../core/mod.ts";
+import { checkFile, feedPath, type FileRef, pathExists, SyncError } from "../feed/mod.ts";
 import type { FeedSource } from "./feed_source.ts";
-import type { FileRef } from "../feed/metadata.ts";
-import { SyncError } from "../feed/sync_error.ts";
 
 /** Where {@link verifiedCopy} looks and downloads. */
 export interface CopyPlaces {

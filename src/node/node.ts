@@ -5,19 +5,23 @@
  */
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
-import type { Config } from "../core/config.ts";
-import { quote, StoreError } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import { openDatabase } from "../store/database.ts";
-import { tightenDataDir } from "../store/data_dir.ts";
-import { EntryRepository } from "../store/entries.ts";
-import { type GenerationName, readGenerations } from "../store/generation.ts";
-import { LicenceRepository } from "../store/licences.ts";
-import { migrate } from "../store/migrations.ts";
-import { type IndexHolder, Reputation, type ReputationIndex } from "../reputation/mod.ts";
-import { IndexKeeper } from "../reputation/index_keeper.ts";
-import type { MirrorModeHolder } from "../mirror/freshness.ts";
+import { type Clock, type Config, type Logger, quote, StoreError } from "../core/mod.ts";
+import {
+  EntryRepository,
+  type GenerationName,
+  LicenceRepository,
+  migrate,
+  openDatabase,
+  readGenerations,
+  tightenDataDir,
+} from "../store/mod.ts";
+import {
+  type IndexHolder,
+  IndexKeeper,
+  Reputation,
+  type ReputationIndex,
+} from "../reputation/mod.ts";
+import type { MirrorModeHolder } from "../mirror/mod.ts";
 import {
   ensureStatement,
   LicenceAuthenticator,

@@ -1,8 +1,9 @@
-import { hexDigitValue } from "../core/encoding.ts"; /**
+/**
  * Byte work for URL canonicalisation: unescaping to a fixed point and Safe Browsing's
  * escaping, on shared buffers (parsing never yields, so one set serves every call). Private
  * to reputation/.
  */
+import { hexDigitValue } from "../core/mod.ts";
 
 const HEX = "0123456789ABCDEF";
 const HEX_BYTES = new TextEncoder().encode(HEX);

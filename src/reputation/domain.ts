@@ -1,6 +1,6 @@
 /** Domain names: normalisation and the parents that may list them. */
 import { domainToASCII } from "node:url";
-import { InvalidInputError, quote } from "../core/errors.ts";
+import { InvalidInputError, quote } from "../core/mod.ts";
 
 const ASCII_NAME =
   /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;

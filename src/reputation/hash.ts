@@ -1,6 +1,5 @@
 /** Hex digests: file hashes (MD5, SHA-1, SHA-256) and certificate thumbprints. */
-import { fromHex, hexDigitValue } from "../core/encoding.ts";
-import { InvalidInputError, quote } from "../core/errors.ts";
+import { fromHex, hexDigitValue, InvalidInputError, quote } from "../core/mod.ts";
 
 /** Digest kinds by their byte length. */
 export type DigestKind = "md5" | "sha1" | "sha256";

@@ -3,7 +3,7 @@
  * long read transaction never holds up look-ups) and runs one build at a time.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
+import type { Clock } from "../core/mod.ts";
 import type { IndexHolder } from "./lookup.ts";
 import { buildIndex, type ReputationIndex } from "./reputation_index.ts";
 

@@ -4,7 +4,7 @@
  * URL canonicalisation needs. Parsers walk character codes instead of splitting, because
  * they run for every request.
  */
-import { InvalidInputError, quote } from "../core/errors.ts";
+import { InvalidInputError, quote } from "../core/mod.ts";
 
 /** Address family: 4 or 6. */
 export type IpFamily = 4 | 6;

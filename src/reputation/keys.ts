@@ -7,7 +7,7 @@
  */
 import type { ObjectType } from "./types.ts";
 import { formatIp, formatNetwork, type IpFamily } from "./ip.ts";
-import { toHex } from "../core/encoding.ts";
+import { toHex } from "../core/mod.ts";
 
 /** Type byte of each object type. */
 export const TYPE_BYTE: Readonly<Record<ObjectType, number>> = {

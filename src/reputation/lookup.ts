@@ -3,8 +3,8 @@
  * specificity, skip candidates the in-memory index rules out, and let the first
  * local override win, else the most specific mirror entry.
  */
-import { AppError, InvalidInputError, quote } from "../core/errors.ts";
-import { type EntryRepository, type EntryRow, ORIGIN_LOCAL } from "../store/entries.ts";
+import { AppError, InvalidInputError, quote } from "../core/mod.ts";
+import { type EntryRepository, type EntryRow, ORIGIN_LOCAL } from "../store/mod.ts";
 import { scanDigest, type ScannedDigest, scanThumbprint } from "./hash.ts";
 import { normalizeDomain } from "./domain.ts";
 import { formatIp, formatNetwork, parseNetwork } from "./ip.ts";

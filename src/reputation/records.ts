@@ -3,8 +3,8 @@
  * normalisation into the canonical values the record is stored under.
  */
 import { z } from "zod";
-import { InvalidInputError, quote } from "../core/errors.ts";
-import { type EntryRow, type Origin } from "../store/entries.ts";
+import { InvalidInputError, quote } from "../core/mod.ts";
+import type { EntryRow, Origin } from "../store/mod.ts";
 import { scanDigest, scanThumbprint } from "./hash.ts";
 import { normalizeDomain } from "./domain.ts";
 import { maskTo, parseNetwork } from "./ip.ts";

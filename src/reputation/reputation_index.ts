@@ -5,7 +5,7 @@
  * see a half-built index.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { countByLead, distinctKeyTails, scanKeyPrefixes } from "../store/entries.ts";
+import { countByLead, distinctKeyTails, scanKeyPrefixes } from "../store/mod.ts";
 import { PrefixIndex } from "./prefix_index.ts";
 import { TYPE_BYTE } from "./keys.ts";
 import { OBJECT_TYPES, type ObjectType } from "./types.ts";

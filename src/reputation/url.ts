@@ -8,7 +8,7 @@
  * valid text. Every step is linear in the input, which is capped at 8,192 characters.
  */
 import { domainToASCII } from "node:url";
-import { InvalidInputError, quote } from "../core/errors.ts";
+import { InvalidInputError, quote } from "../core/mod.ts";
 import { formatIp, type IpAddress, parseIp, parseUrlHostIpv4 } from "./ip.ts";
 import {
   decodeAscii,

@@ -8,9 +8,8 @@
  */
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import { AppError, InvalidInputError, quote, StoreError } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import { syncDir } from "../store/files.ts";
+import { AppError, InvalidInputError, type Logger, quote, StoreError } from "../core/mod.ts";
+import { syncDir } from "../store/mod.ts";
 
 /** An upload written to a temporary file and hashed. */
 export interface TempSample {
@@ -181,7 +180,7 @@ async function* bodyChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uin
 /** The 413 for a sample over `stats.maxSampleBytes`. */
 export function sampleTooLarge(limit: number): AppError {
   return new AppError(
-    413,
+    "too_large",
     "sample_too_large",
     `Sample is larger than ${limit} bytes (stats.maxSampleBytes)`,
   );

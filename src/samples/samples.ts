@@ -7,14 +7,25 @@
  * never deleted to make room; retention frees space.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
-import { AppError, InvalidInputError, quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import type { SampleMeta } from "../upstream/mod.ts";
-import { transaction } from "../store/database.ts";
+import {
+  AppError,
+  type Clock,
+  fromHex,
+  InvalidInputError,
+  type Logger,
+  quote,
+  toHex,
+} from "../core/mod.ts";
+import { type Spool, transaction } from "../store/mod.ts";
 import type { QuarantineFolder, TempSample } from "./quarantine.ts";
-import type { Spool } from "../upstream/spool.ts";
-import { fromHex, toHex } from "../core/encoding.ts";
+
+/** What a sample carries besides its bytes, as sent to the parent node. */
+export interface SampleMeta {
+  /** The file name's extension without the dot ("exe"), never a path. */
+  extension: string | null;
+  /** The threat name the client detected, when it gave one. */
+  detection: string | null;
+}
 
 /** What a client sent besides the bytes, already checked at the edge. */
 export interface SampleInput {
@@ -187,7 +198,7 @@ export class SampleStore {
     if (this.#exists.get(key) !== undefined) return { ...answer, duplicate: true };
     if (this.usedBytes() + temp.size > maxTotalBytes) {
       throw new AppError(
-        507,
+        "full",
         "quarantine_full",
         `Quarantine is full (stats.quarantineMaxBytes ${maxTotalBytes}): sample not stored; ` +
           "older samples leave after stats.sampleRetentionDays",

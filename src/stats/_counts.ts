@@ -10,7 +10,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
-import { quote, StoreError } from "../core/errors.ts";
+import { quote, StoreError } from "../core/mod.ts";
 
 /** Keys held in memory before they are added to the temporary file. */
 export const MAX_MEMORY_KEYS = 20_000;

@@ -12,12 +12,11 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Clock } from "../core/clock.ts";
-import { quote } from "../core/errors.ts";
+import { type Clock, quote } from "../core/mod.ts";
 import { archiveDir, archiveFile, dayFile, exists, syncDir } from "./layout.ts";
 import { removeCountFiles } from "./_counts.ts";
 import { summarize, type Summary, topThreats } from "./summary.ts";
-import { archiveDamaged, readTar, writeTar } from "../store/tar.ts";
+import { archiveDamaged, readTar, writeTar } from "../store/mod.ts";
 
 const ARCHIVE_LABEL = "Statistics archive";
 

@@ -5,7 +5,7 @@
  * (counting a day with very many distinct threats uses a temporary file in the
  * folder), and every day is streamed, never read into memory whole.
  */
-import { AppError, quote } from "../core/errors.ts";
+import { AppError, quote } from "../core/mod.ts";
 import { archivedNdjson, fileChunks, type Manifest, readManifest } from "./archive.ts";
 import { archiveDates, archiveFile, dayFile, dayFileDates, exists } from "./layout.ts";
 import { type OtherThreats, summarize } from "./summary.ts";
@@ -131,7 +131,7 @@ export async function archiveOf(dir: string, date: string): Promise<string> {
   const path = archiveFile(dir, date);
   if (!(await exists(path))) {
     throw new AppError(
-      404,
+      "not_found",
       "stats_not_found",
       `No statistics archive for ${quote(date)}: days are packed after they end (UTC)`,
     );
@@ -140,7 +140,7 @@ export async function archiveOf(dir: string, date: string): Promise<string> {
 }
 
 function notFound(date: string): AppError {
-  return new AppError(404, "stats_not_found", `No statistics for ${quote(date)}`);
+  return new AppError("not_found", "stats_not_found", `No statistics for ${quote(date)}`);
 }
 
 /** Passes bytes through up to the last newline: a line being written is left out. */

@@ -5,8 +5,7 @@
  * its `fdatasync` run is written with the next one (group commit), which keeps
  * the cost of durability per batch small under load.
  */
-import type { Clock } from "../core/clock.ts";
-import { quote, StoreError } from "../core/errors.ts";
+import { type Clock, quote, StoreError } from "../core/mod.ts";
 import { dayFile, dayFileDates, exists, syncDir, utcDate } from "./layout.ts";
 import type { StatsRecord } from "./record.ts";
 

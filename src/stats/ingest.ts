@@ -3,10 +3,8 @@
  * the good ones are written durably, and a batch sent again with the same
  * idempotency key is answered from the first time instead of being stored twice.
  */
-import type { Clock } from "../core/clock.ts";
-import { InvalidInputError, quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import type { StatsReceivedRepository } from "../store/stats_received.ts";
+import { type Clock, InvalidInputError, type Logger, quote } from "../core/mod.ts";
+import type { StatsReceivedRepository } from "../store/mod.ts";
 import type { DailyFiles } from "./daily_files.ts";
 import { checkRecord, type RecordCheck, type StatsRecord } from "./record.ts";
 import type { StatsMetrics } from "./stats_metrics.ts";

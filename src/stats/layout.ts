@@ -4,7 +4,7 @@
  * ones. Dates are UTC days of when the node received the records.
  */
 import { join } from "node:path";
-import { InvalidInputError, quote } from "../core/errors.ts";
+import { InvalidInputError, quote } from "../core/mod.ts";
 
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.ndjson$/;
 const ARCHIVE_FILE = /^(\d{4}-\d{2}-\d{2})\.tar$/;
@@ -74,4 +74,4 @@ async function datesIn(dir: string, pattern: RegExp): Promise<string[]> {
   return dates.sort();
 }
 
-export { pathExists as exists, syncDir } from "../store/files.ts";
+export { pathExists as exists, syncDir } from "../store/mod.ts";

@@ -3,11 +3,8 @@
  * day and packed into one TAR archive per day once the day has ended.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
-import type { Config } from "../core/config.ts";
-import type { Logger } from "../core/log.ts";
-import type { Registry } from "../core/metrics.ts";
-import { StatsReceivedRepository } from "../store/stats_received.ts";
+import type { Clock, Config, Logger, Registry } from "../core/mod.ts";
+import { StatsReceivedRepository } from "../store/mod.ts";
 import { removeTemporaries } from "./archive.ts";
 import { DailyFiles, repairTornLines } from "./daily_files.ts";
 import { type OnAccepted, StatsIngest } from "./ingest.ts";

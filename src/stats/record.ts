@@ -8,8 +8,8 @@
  * within a year before and a day after the node's clock.
  */
 import { z } from "zod";
-import { quote } from "../core/errors.ts";
-import { VERDICTS } from "../reputation/types.ts";
+import { quote } from "../core/mod.ts";
+import { VERDICTS } from "../reputation/mod.ts";
 
 /** Kinds of detection a record can report. */
 export const DETECTION_TYPES = ["file", "url", "mail", "network", "behaviour", "other"] as const;

@@ -6,10 +6,8 @@
  * cannot be packed is logged and left in its day file; the other days, the
  * retention and the pruning go ahead, and the timer tries that day again.
  */
-import type { Clock } from "../core/clock.ts";
-import { AppError, quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import type { StatsReceivedRepository } from "../store/stats_received.ts";
+import { AppError, type Clock, type Logger, quote } from "../core/mod.ts";
+import type { StatsReceivedRepository } from "../store/mod.ts";
 import { packDay } from "./archive.ts";
 import type { DailyFiles } from "./daily_files.ts";
 import { archiveDir, archiveFile, dayFileDates, utcDate } from "./layout.ts";

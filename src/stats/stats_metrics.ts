@@ -1,5 +1,5 @@
 /** Prometheus counters of the statistics pipeline. */
-import { Counter, type Registry } from "../core/metrics.ts";
+import { Counter, type Registry } from "../core/mod.ts";
 
 /** Counters ingestion, repair, rollover and retention update. */
 export interface StatsMetrics {

@@ -5,7 +5,7 @@
  * {@link TOP_THREATS} most frequent threats are listed, the rest summed up.
  */
 import { createHash } from "node:crypto";
-import { readLines } from "../core/lines.ts";
+import { readLines } from "../core/mod.ts";
 import { BoundedCounts, byCountThenName } from "./_counts.ts";
 
 /** Threats listed by name in a summary; the others are summed up in `otherThreats`. */

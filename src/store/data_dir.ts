@@ -5,8 +5,7 @@
  * (or a copy, or a restore) left open to others, each time a command opens it.
  */
 import { join } from "node:path";
-import { quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
+import { type Logger, quote } from "../core/mod.ts";
 
 // Group and other permission bits: none of them may stay set.
 const SHARED_BITS = 0o077;

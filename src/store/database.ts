@@ -1,6 +1,6 @@
 /** Opening the node's SQLite database with the pragmas every connection needs. */
 import { DatabaseSync } from "node:sqlite";
-import { quote, StoreError } from "../core/errors.ts";
+import { quote, StoreError } from "../core/mod.ts";
 
 /** Options for {@link openDatabase}. */
 export interface OpenOptions {

@@ -6,7 +6,7 @@
  * beside a serving node and coordinate through SQLite.
  */
 import { join } from "node:path";
-import { AppError, quote, StoreError } from "../core/errors.ts";
+import { AppError, quote, StoreError } from "../core/mod.ts";
 
 /** The lock file inside a data folder. */
 export const LOCK_FILE = "pksn.lock";
@@ -37,7 +37,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     if (!await file.tryLock(true)) {
       const holder = await readHolder(path);
       throw new AppError(
-        409,
+        "conflict",
         "data_dir_in_use",
         `Cannot serve data folder ${quote(dataDir)}: ${
           holder === null ? "another pksn serve" : `pksn serve with PID ${holder}`

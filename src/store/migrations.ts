@@ -4,7 +4,7 @@
  * leaves the database exactly at its old version.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { StoreError } from "../core/errors.ts";
+import { StoreError } from "../core/mod.ts";
 import { transaction } from "./database.ts";
 
 /** One schema step. */

@@ -5,7 +5,7 @@
  */
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
-import { AppError, quote } from "../core/errors.ts";
+import { AppError, quote } from "../core/mod.ts";
 
 /** One file to put into an archive. */
 export interface TarInput {
@@ -151,5 +151,5 @@ async function feed(
 
 /** 500 `archive_damaged`: an archive that cannot be read as pksn wrote it. */
 export function archiveDamaged(label: string, path: string, why: string): AppError {
-  return new AppError(500, "archive_damaged", `${label} ${quote(path)} is damaged: ${why}`);
+  return new AppError("internal", "archive_damaged", `${label} ${quote(path)} is damaged: ${why}`);
 }

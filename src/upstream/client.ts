@@ -3,16 +3,12 @@
  * `POST /v1/stats` and `POST /v1/samples` with this node's licence key. Every
  * failure is an {@link UpstreamError} that says whether a retry can help.
  */
-import { AppError, ConfigError, quote } from "../core/errors.ts";
+import type { SampleMeta } from "../samples/mod.ts";
+import { AppError, ConfigError, parseRetryAfter, quote, readCaCert } from "../core/mod.ts";
+
+export { parseRetryAfter };
 
 /** What travels with a sample besides its bytes. */
-export interface SampleMeta {
-  /** The file name's extension without the dot ("exe"), never a path. */
-  extension: string | null;
-  /** The threat name the client detected, when it gave one. */
-  detection: string | null;
-}
-
 /** What the parent said about a statistics batch it took (its `POST /v1/stats` answer). */
 export interface StatisticsReceipt {
   /** Records it refused (they will be refused again: retrying cannot help), when it said. */
@@ -47,7 +43,7 @@ export class UpstreamError extends AppError {
       cause?: unknown;
     },
   ) {
-    super(502, "upstream_failed", message, { cause: options.cause });
+    super("upstream", "upstream_failed", message, { cause: options.cause });
     this.name = "UpstreamError";
     this.retryable = options.retryable;
     this.retryAfterSeconds = options.retryAfterSeconds ?? null;
@@ -58,20 +54,6 @@ export class UpstreamError extends AppError {
 /** Whether an HTTP status from the parent is worth retrying. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
-}
-
-// The IMF-fixdate form every HTTP/1.1 sender must use: "Sun, 06 Nov 1994 08:49:37 GMT".
-const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-
-/** Reads `Retry-After` (seconds or an HTTP date) as whole seconds from `nowMs`, or null. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | null {
-  if (value === null) return null;
-  const text = value.trim();
-  if (/^\d{1,9}$/.test(text)) return Number(text);
-  if (!HTTP_DATE.test(text)) return null;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
 /** Options for {@link HttpUpstream}. */
@@ -204,25 +186,6 @@ function detail(text: string): string {
   }
   const plain = text.trim().slice(0, 200);
   return plain ? `: ${plain}` : "";
-}
-
-/**
- * Reads a PEM file of CA certificates to trust; `what` names it in errors
- * ("upstream CA certificate", "sync.caCert").
- */
-export async function readCaCert(path: string, what: string): Promise<string> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    throw new ConfigError(`Cannot read ${what} ${quote(path)}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  if (!text.includes("-----BEGIN ")) {
-    throw new ConfigError(`The ${what} ${quote(path)} is not PEM`);
-  }
-  return text;
 }
 
 /**

@@ -5,15 +5,19 @@
  * failure. An entry leaves the spool only when the parent has it, so nothing is
  * lost across an outage or a restart; the idempotency key makes retries safe.
  */
-import type { Clock } from "../core/clock.ts";
+import {
+  type Clock,
+  Counter,
+  type Logger,
+  MAX_BACKOFF_MS,
+  type Registry,
+  retryDelayMs,
+  toHex,
+} from "../core/mod.ts";
 import type { NodeParticipation, UpstreamTraffic } from "../licences/mod.ts";
-import type { Logger } from "../core/log.ts";
-import { Counter, type Registry } from "../core/metrics.ts";
-import type { SampleMeta, Upstream } from "./mod.ts";
-import { MAX_BACKOFF_MS, retryDelayMs } from "../core/backoff.ts";
-import { CorruptSampleError } from "../samples/samples.ts";
-import { type Spool, SPOOL_KINDS, type SpoolEntry, type SpoolKind } from "./spool.ts";
-import { toHex } from "../core/encoding.ts";
+import type { Upstream } from "./mod.ts";
+import { CorruptSampleError, type SampleMeta } from "../samples/mod.ts";
+import { type Spool, SPOOL_KINDS, type SpoolEntry, type SpoolKind } from "../store/mod.ts";
 
 /** Timers as a dependency, so tests decide when the loop runs. */
 export interface Timers {

@@ -5,8 +5,9 @@ export {
   type HttpUpstreamOptions,
   isRetryableStatus,
   parseRetryAfter,
-  type SampleMeta,
   type StatisticsReceipt,
   type Upstream,
   UpstreamError,
 } from "./client.ts";
+export { Forwarder, queueAcceptedStatistics } from "./forwarder.ts";
+export type { AcceptedStatistics } from "./forwarder.ts";

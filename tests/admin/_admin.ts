@@ -1,9 +1,9 @@
 /** Plumbing for the admin tests: a node with the admin API on loopback, and its requests. */
 import assert from "node:assert/strict";
-import { AdminAuth, SetupToken } from "../../src/admin/mod.ts";
+import { AdminAuth, mountAdminRoutes, SetupToken } from "../../src/admin/mod.ts";
 import type { ConfigLayer } from "../../src/core/config.ts";
 import { resolveConfig } from "../../src/core/config.ts";
-import { createApp } from "../../src/http/app.ts";
+import { createApp } from "../../src/api/app.ts";
 import { createHttpMetrics } from "../../src/http/http_metrics.ts";
 import { startServer } from "../../src/http/server.ts";
 import { memoryLogger } from "../../src/core/log.ts";
@@ -50,7 +50,15 @@ export async function startAdminNode(
   });
   const setup = auth.hasAccount() ? null : new SetupToken();
   const metrics = createHttpMetrics(() => node.index.current);
-  const app = createApp({ config, node, metrics, log, admin: { auth, setup, node } });
+  const app = createApp({
+    config,
+    node,
+    metrics,
+    log,
+    routers: [
+      (app, instrumentDeps) => mountAdminRoutes(app, { ...instrumentDeps, auth, setup, node }),
+    ],
+  });
   const server = startServer(app, { hostname: "127.0.0.1", port: 0 });
   auth.origins.listening(server.url);
   return {

@@ -9,6 +9,7 @@ import {
 } from "../../src/admin/mod.ts";
 import { AppError } from "../../src/core/errors.ts";
 import { api, auditRows, logIn, setUp, startAdminNode } from "./_admin.ts";
+import { statusOf } from "../../src/http/mod.ts";
 
 const FORMAT = /^pbkdf2-sha256\$600000\$([A-Za-z0-9+/]{22}==)\$([A-Za-z0-9+/]{43}=)$/;
 
@@ -64,7 +65,7 @@ Deno.test("the password policy asks for at least 12 characters and says so", () 
     assert.throws(
       () => checkPasswordPolicy(weak),
       (err: unknown) =>
-        err instanceof AppError && err.status === 400 && err.code === "password_too_weak" &&
+        err instanceof AppError && statusOf(err) === 400 && err.code === "password_too_weak" &&
         /at least 12 characters/.test(err.message),
       JSON.stringify(weak),
     );

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { DEMO_KEY } from "../../src/demo/mod.ts";
 import { createHttpMetrics } from "../../src/http/http_metrics.ts";
-import { mountBatchRoutes } from "../../src/http/batch.ts";
+import { mountBatchRoutes } from "../../src/api/batch.ts";
 import { memoryLogger } from "../../src/core/log.ts";
 import { startTestNode } from "../_helpers.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { memoryLogger } from "../../src/core/log.ts";
 import { openStore } from "../../src/node/node.ts";
-import { importRecords } from "../../src/reputation/mod.ts";
+import { importRecords } from "../../src/feeds/mod.ts";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { readLines } from "../../src/core/lines.ts";
 import { pksnCommand, runCli } from "../_helpers.ts";

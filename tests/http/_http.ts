@@ -1,7 +1,7 @@
 /** Plumbing for the HTTP tests: nodes with extra records, requests, and the error shape. */
 import assert from "node:assert/strict";
 import type { ConfigLayer } from "../../src/core/config.ts";
-import { importRecords } from "../../src/reputation/mod.ts";
+import { importRecords } from "../../src/feeds/mod.ts";
 import { type Origin, ORIGIN_LOCAL, ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { readLines } from "../../src/core/lines.ts";
 import { startTestNode, type TestNode } from "../_helpers.ts";

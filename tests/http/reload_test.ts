@@ -1,7 +1,7 @@
 /** A running node picks up records that another connection (another process) committed. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { importRecords } from "../../src/reputation/mod.ts";
+import { importRecords } from "../../src/feeds/mod.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { readLines } from "../../src/core/lines.ts";

@@ -17,6 +17,8 @@ import { memoryLogger } from "../../src/core/log.ts";
 import { openStore } from "../../src/node/node.ts";
 import { fakeClock, runCli, tempDir } from "../_helpers.ts";
 import { addLicence, bearer, request, startAuthNode } from "./_licences.ts";
+import { statusOf } from "../../src/http/mod.ts";
+import type { AppError } from "../../src/core/mod.ts";
 
 /** What the upstream would be sent: one call per kind of traffic. */
 interface Upstream {
@@ -147,8 +149,8 @@ Deno.test("a node mode other than do-not-participate is refused with 409 stateme
     assert.throws(
       () => store.participation.set(mode, { actor: "test" }),
       (err: unknown) => {
-        const e = err as { status: number; code: string; message: string };
-        assert.equal(e.status, 409);
+        const e = err as AppError;
+        assert.equal(statusOf(e), 409);
         assert.equal(e.code, "statement_not_accepted");
         assert.match(e.message, /version 1/);
         return true;
@@ -165,8 +167,8 @@ Deno.test("an unknown node mode is refused with 400 invalid_mode", async () => {
   assert.throws(
     () => store.participation.set("everything", { acceptStatement: true, actor: "test" }),
     (err: unknown) => {
-      const e = err as { status: number; code: string };
-      return e.status === 400 && e.code === "invalid_mode";
+      const e = err as AppError;
+      return statusOf(e) === 400 && e.code === "invalid_mode";
     },
   );
 });

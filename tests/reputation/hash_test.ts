@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { InvalidInputError } from "../../src/core/errors.ts";
 import { parseDigest, parseThumbprint } from "../../src/reputation/hash.ts";
 import { toHex } from "../../src/core/encoding.ts";
+import { statusOf } from "../../src/http/mod.ts";
 
 const MD5 = "44d88612fea8a8f36de82e1278abb02f";
 const SHA1 = "3395856ce81f2b7382dee72602f798b642f14140";
@@ -14,7 +15,7 @@ function messageOf(fn: () => unknown, code: string): string {
   } catch (error) {
     assert.ok(error instanceof InvalidInputError, `expected InvalidInputError, got ${error}`);
     assert.equal(error.code, code);
-    assert.equal(error.status, 400);
+    assert.equal(statusOf(error), 400);
     return error.message;
   }
   assert.fail(`expected ${code}`);

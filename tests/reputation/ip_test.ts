@@ -8,6 +8,7 @@ import {
   parseNetwork,
   parseUrlHostIpv4,
 } from "../../src/reputation/ip.ts";
+import { statusOf } from "../../src/http/mod.ts";
 
 /** Asserts that fn throws InvalidInputError with the code, naming the input; returns it. */
 function assertInvalid(fn: () => unknown, code: string, input: string): InvalidInputError {
@@ -71,7 +72,7 @@ Deno.test("parseIp returns the address bytes in network order", () => {
 Deno.test('parseIp explains a short IPv4 address: "1.2.3" needs four parts', () => {
   const error = assertInvalid(() => parseIp("1.2.3"), "invalid_ip", "1.2.3");
   assert.equal(error.message, 'Invalid IP address "1.2.3": expected four dotted decimal parts');
-  assert.equal(error.status, 400);
+  assert.equal(statusOf(error), 400);
 });
 
 // [input, what the message says after the colon]

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InvalidInputError, quote } from "../../src/core/errors.ts";
 import { canonicalizeUrl, urlExpression, urlExpressions } from "../../src/reputation/url.ts";
+import { statusOf } from "../../src/http/mod.ts";
 
 /** Asserts that fn throws invalid_url naming the input; returns the error. */
 function assertInvalidUrl(fn: () => unknown, input: string): InvalidInputError {
@@ -314,7 +315,7 @@ Deno.test("urlExpression rejects what canonicalizeUrl rejects, with invalid_url"
     () => urlExpression("mailto:x@evil.example"),
     "mailto:x@evil.example",
   );
-  assert.equal(error.status, 400);
+  assert.equal(statusOf(error), 400);
 });
 
 Deno.test("canonicalizeUrl accepts a host of exactly 253 characters", () => {

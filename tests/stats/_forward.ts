@@ -12,7 +12,7 @@ import { HttpUpstream, type Upstream } from "../../src/upstream/mod.ts";
 import { Forwarder, type Timers } from "../../src/upstream/forwarder.ts";
 import { QuarantineFolder } from "../../src/samples/quarantine.ts";
 import { SampleStore } from "../../src/samples/samples.ts";
-import { Spool } from "../../src/upstream/spool.ts";
+import { Spool } from "../../src/store/spool.ts";
 import { fakeClock, tempDir } from "../_helpers.ts";
 
 /** The licence key the rig's forwarder presents to the fake parent. */

@@ -1,6 +1,6 @@
 /** Forwarding statistics through upstream failures: nothing lost, nothing stored twice. */
 import assert from "node:assert/strict";
-import { MAX_BACKOFF_MS } from "../../src/core/backoff.ts";
+import { MAX_BACKOFF_MS } from "../../src/core/retry.ts";
 import { advance, NODE_KEY, openRig, startFakeParent, statisticsBatch } from "./_forward.ts";
 
 /** Runs passes, moving the clock a minute each time, until the spool is empty. */

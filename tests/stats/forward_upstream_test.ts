@@ -7,7 +7,7 @@ import {
   parseRetryAfter,
   UpstreamError,
 } from "../../src/upstream/mod.ts";
-import { MAX_BACKOFF_MS, retryDelayMs } from "../../src/core/backoff.ts";
+import { MAX_BACKOFF_MS, retryDelayMs } from "../../src/core/retry.ts";
 import { tempDir } from "../_helpers.ts";
 import { makeCertificate } from "../_tls.ts";
 import { FakeParent, NODE_KEY, startFakeParent, statisticsBatch } from "./_forward.ts";

@@ -6,6 +6,7 @@ import { memoryLogger } from "../../src/core/log.ts";
 import { QuarantineFolder, type TempFile } from "../../src/samples/quarantine.ts";
 import { tempDir } from "../_helpers.ts";
 import { bytesOf, filesUnder, sampleNode, upload } from "./_samples.ts";
+import { statusOf } from "../../src/http/mod.ts";
 
 const NO_SPACE = "No space left on device (os error 28)";
 
@@ -46,7 +47,7 @@ Deno.test("a sample write that fails (a full disk) is 503 store_unavailable nami
     },
   });
   const err = await caught(folder.writeTemp(streamOf(bytesOf(1000)), 1 << 20));
-  assert.deepEqual([err.status, err.code], [503, "store_unavailable"]);
+  assert.deepEqual([statusOf(err), err.code], [503, "store_unavailable"]);
   assert.ok(err.message.includes(`quarantine folder "${root}"`), err.message);
   assert.ok(err.message.includes(NO_SPACE), err.message);
   assert.deepEqual(await filesUnder(root), [], "no temporary file is left behind");
@@ -68,7 +69,7 @@ Deno.test("a sample whose sync fails is 503 store_unavailable and leaves no temp
     },
   });
   const err = await caught(folder.writeTemp(streamOf(bytesOf(1000)), 1 << 20));
-  assert.deepEqual([err.status, err.code], [503, "store_unavailable"]);
+  assert.deepEqual([statusOf(err), err.code], [503, "store_unavailable"]);
   assert.deepEqual(await filesUnder(root), []);
 });
 
@@ -78,7 +79,7 @@ Deno.test("a request body that breaks off is 400 body_incomplete and leaves no t
   const folder = new QuarantineFolder(root);
   const body = streamOf(bytesOf(1000), new Error("connection reset"));
   const err = await caught(folder.writeTemp(body, 1 << 20));
-  assert.deepEqual([err.status, err.code], [400, "body_incomplete"]);
+  assert.deepEqual([statusOf(err), err.code], [400, "body_incomplete"]);
   assert.match(err.message, /connection reset/);
   assert.deepEqual(await filesUnder(root), []);
 });

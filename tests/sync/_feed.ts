@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { memoryLogger } from "../../src/core/log.ts";
 import { openStore } from "../../src/node/node.ts";
-import { importRecords } from "../../src/reputation/mod.ts";
+import { importRecords } from "../../src/feeds/mod.ts";
 import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { readLines } from "../../src/core/lines.ts";
 import { initRoot, rotateRoot } from "../../src/feed/feed_root.ts";

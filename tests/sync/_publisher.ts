@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { importRecords } from "../../src/reputation/mod.ts";
+import { importRecords } from "../../src/feeds/mod.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { migrate } from "../../src/store/migrations.ts";

@@ -18,6 +18,7 @@ import type { SigningKey } from "../../src/feed/signing.ts";
 import { toBase64 } from "../../src/core/encoding.ts";
 import { SyncError } from "../../src/feed/sync_error.ts";
 import { newKey } from "./_publisher.ts";
+import { statusOf } from "../../src/http/mod.ts";
 
 const [ROOT_A, ROOT_B, ROOT_C, TS_A, TS_B] = await Promise.all(
   Array.from({ length: 5 }, () => newKey()),
@@ -111,7 +112,7 @@ function throwsMetadata(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof SyncError, String(err));
     assert.equal(err.code, "invalid_metadata");
-    assert.equal(err.status, 502);
+    assert.equal(statusOf(err), 502);
     assert.match(err.message, message);
     return true;
   });

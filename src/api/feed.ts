@@ -5,11 +5,10 @@
  * resume; immutable, content-addressed files may be cached for a year.
  */
 import type { Context, Hono } from "hono";
-import { AppError, quote } from "../core/errors.ts";
+import { AppError, quote } from "../core/mod.ts";
 import type { LicenceAuthenticator } from "../licences/mod.ts";
-import { feedPath } from "../feed/feed_files.ts";
-import { instrument, type InstrumentDeps } from "./http_metrics.ts";
-import { allowOnly } from "./methods.ts";
+import { feedPath } from "../feed/mod.ts";
+import { allowOnly, instrument, type InstrumentDeps } from "../http/mod.ts";
 
 /** What the feed routes need. */
 export interface FeedRoutesDeps extends InstrumentDeps {
@@ -24,7 +23,7 @@ const SERVED_NAME =
 const MUTABLE: ReadonlySet<string> = new Set(["timestamp.json", "root.json"]);
 
 function notFound(name: string): AppError {
-  return new AppError(404, "not_found", `This node's feed has no file ${quote(name)}`);
+  return new AppError("not_found", "not_found", `This node's feed has no file ${quote(name)}`);
 }
 
 /** Parses one `bytes=` range against a size; null when there is none, 416 when unsatisfiable. */
@@ -43,9 +42,14 @@ function parseRange(header: string | null, size: number): { start: number; end: 
   // A reversed range is not a valid one: RFC 9110 says to ignore it and send it all.
   if (start > end && start < size) return null;
   if (start >= size) {
-    throw new AppError(416, "range_not_satisfiable", `Range ${quote(header)} is outside the file`, {
-      headers: { "Content-Range": `bytes */${size}` },
-    });
+    throw new AppError(
+      "out_of_range",
+      "range_not_satisfiable",
+      `Range ${quote(header)} is outside the file`,
+      {
+        size,
+      },
+    );
   }
   return { start, end };
 }

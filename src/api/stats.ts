@@ -4,12 +4,10 @@
  * once the accepted records are on disk.
  */
 import type { Context, Hono } from "hono";
-import { AppError, InvalidInputError, quote } from "../core/errors.ts";
+import { AppError, InvalidInputError, quote } from "../core/mod.ts";
 import type { LicenceAuthenticator } from "../licences/mod.ts";
 import { parseIdempotencyKey, type StatsIngest } from "../stats/mod.ts";
-import { instrument, type InstrumentDeps } from "./http_metrics.ts";
-import { allowOnly } from "./methods.ts";
-import { readBytes } from "./body.ts";
+import { allowOnly, instrument, type InstrumentDeps, readBytes } from "../http/mod.ts";
 
 /** What the statistics route needs. */
 export interface StatsRoutesDeps extends InstrumentDeps {
@@ -55,7 +53,7 @@ async function readRecords(
   const ndjson = NDJSON_TYPES.has(mediaType);
   if (!ndjson && mediaType !== JSON_TYPE) {
     throw new AppError(
-      415,
+      "unsupported",
       "unsupported_media_type",
       `Unsupported content type ${quote(type ?? "(none)")}: expected "application/json" ` +
         '(an array of records) or "application/x-ndjson" (one record a line)',
@@ -65,7 +63,7 @@ async function readRecords(
   const records = ndjson ? parseNdjson(text) : parseArray(text);
   if (records.length > limits.maxBatchRecords) {
     throw new AppError(
-      413,
+      "too_large",
       "too_many_records",
       `Too many records: ${records.length}; at most ${limits.maxBatchRecords} per request`,
     );

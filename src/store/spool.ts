@@ -5,10 +5,8 @@
  * in the local daily files) and a counter and a warning say so.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { Clock } from "../core/clock.ts";
-import type { Logger } from "../core/log.ts";
-import { Counter, Gauge, type Registry } from "../core/metrics.ts";
-import { transaction } from "../store/database.ts";
+import { type Clock, Counter, Gauge, type Logger, type Registry } from "../core/mod.ts";
+import { transaction } from "./database.ts";
 
 /** What an entry carries. */
 export type SpoolKind = "statistics" | "sample";

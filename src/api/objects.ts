@@ -1,9 +1,8 @@
 /** GET look-ups of one object: `/v1/files`, `/v1/urls`, `/v1/domains`, `/v1/ips`, `/v1/certs`. */
 import type { Context, Hono } from "hono";
-import { InvalidInputError } from "../core/errors.ts";
+import { InvalidInputError } from "../core/mod.ts";
 import type { ObjectType, Reputation } from "../reputation/mod.ts";
-import { instrument, type InstrumentDeps } from "./http_metrics.ts";
-import { allowOnly } from "./methods.ts";
+import { allowOnly, instrument, type InstrumentDeps } from "../http/mod.ts";
 
 /** What the object routes need. */
 export interface ObjectRoutesDeps extends InstrumentDeps {

@@ -4,13 +4,10 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { AppError, InvalidInputError, quote } from "../core/errors.ts";
+import { AppError, InvalidInputError, quote } from "../core/mod.ts";
 import type { LicenceAuthenticator } from "../licences/mod.ts";
-import { sampleTooLarge } from "../samples/quarantine.ts";
-import { sampleExtension, type SampleStore } from "../samples/samples.ts";
-import { refuseEncoded } from "./body.ts";
-import { instrument, type InstrumentDeps } from "./http_metrics.ts";
-import { allowOnly } from "./methods.ts";
+import { sampleExtension, type SampleStore, sampleTooLarge } from "../samples/mod.ts";
+import { allowOnly, instrument, type InstrumentDeps, refuseEncoded } from "../http/mod.ts";
 
 /** What the sample routes need. */
 export interface SampleRoutesDeps extends InstrumentDeps {
@@ -45,7 +42,7 @@ export function mountSampleRoutes(app: Hono, deps: SampleRoutesDeps): void {
       const type = c.req.header("content-type");
       if (type?.split(";", 1)[0].trim().toLowerCase() !== "application/octet-stream") {
         throw new AppError(
-          415,
+          "unsupported",
           "unsupported_media_type",
           `Unsupported content type ${
             quote(type ?? "(none)")

@@ -3,20 +3,16 @@
  * failure becomes `{"error":{"code","message"}}` through `errorResponse`.
  */
 import { Hono } from "hono";
-import { type AdminRoutesDeps, mountAdminRoutes } from "../admin/mod.ts";
-import type { Config } from "../core/config.ts";
-import { errorBody, quote } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import type { Node } from "../node/node.ts";
-import type { SampleStore } from "../samples/samples.ts";
+import { type Config, errorBody, type Logger, quote } from "../core/mod.ts";
+import type { Node } from "../node/mod.ts";
+import type { SampleStore } from "../samples/mod.ts";
 import type { StatsIngest } from "../stats/mod.ts";
 import { mountBatchRoutes } from "./batch.ts";
 import { mountFeedRoutes } from "./feed.ts";
 import { mountHealthRoutes } from "./health.ts";
-import { type HttpMetrics, instrument, type InstrumentDeps } from "./http_metrics.ts";
+import { errorResponse, type HttpMetrics, instrument, type InstrumentDeps } from "../http/mod.ts";
 import { mountObjectRoutes } from "./objects.ts";
 import { mountParticipationRoutes } from "./participation.ts";
-import { errorResponse } from "./responses.ts";
 import { mountSampleRoutes } from "./samples.ts";
 import { mountStatsRoutes } from "./stats.ts";
 
@@ -26,8 +22,11 @@ export interface AppDeps {
   node: Pick<Node, "db" | "reputation" | "auth" | "participation" | "index">;
   metrics: HttpMetrics;
   log: Logger;
-  /** The admin API (`/admin/api/`), mounted only when given. */
-  admin?: Omit<AdminRoutesDeps, keyof InstrumentDeps>;
+  /**
+   * Further routers (the admin API), mounted after the public API's routes and before the
+   * answer for unmatched paths, given the same metrics and log.
+   */
+  routers?: ReadonlyArray<(app: Hono, instrumentDeps: InstrumentDeps) => void>;
   /** The quarantine behind `POST /v1/samples`, mounted only when given. */
   samples?: SampleStore;
   /** Statistics ingestion behind `POST /v1/stats`, mounted only when given. */
@@ -99,7 +98,7 @@ export function createApp(deps: AppDeps): Hono {
       auth: config.sync.feedRequiresLicence ? node.auth : null,
     });
   }
-  if (deps.admin) mountAdminRoutes(app, { ...instrumentDeps, ...deps.admin });
+  for (const mount of deps.routers ?? []) mount(app, instrumentDeps);
   const unmatched = instrument("unmatched", instrumentDeps, function notFound(c): Response {
     return c.json(errorBody("not_found", `No route for ${quote(c.req.path)}`), 404);
   });

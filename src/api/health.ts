@@ -1,10 +1,9 @@
 /** Liveness, readiness and Prometheus metrics. None of these need a licence. */
 import type { Hono } from "hono";
 import type { DatabaseSync } from "node:sqlite";
-import { AppError } from "../core/errors.ts";
-import { SCHEMA_VERSION, schemaVersion } from "../store/migrations.ts";
-import { instrument, type InstrumentDeps } from "./http_metrics.ts";
-import { allowOnly } from "./methods.ts";
+import { AppError } from "../core/mod.ts";
+import { SCHEMA_VERSION, schemaVersion } from "../store/mod.ts";
+import { allowOnly, instrument, type InstrumentDeps } from "../http/mod.ts";
 
 /** What the health routes need. */
 export interface HealthRoutesDeps extends InstrumentDeps {
@@ -26,11 +25,15 @@ export function mountHealthRoutes(app: Hono, deps: HealthRoutesDeps): void {
       try {
         version = schemaVersion(deps.db);
       } catch (err) {
-        throw new AppError(503, "not_ready", `Database is not open: ${(err as Error).message}`);
+        throw new AppError(
+          "unavailable",
+          "not_ready",
+          `Database is not open: ${(err as Error).message}`,
+        );
       }
       if (version !== SCHEMA_VERSION) {
         throw new AppError(
-          503,
+          "unavailable",
           "not_ready",
           `Database is at schema version ${version}, expected ${SCHEMA_VERSION}`,
         );

@@ -4,16 +4,14 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { AppError, InvalidInputError } from "../core/errors.ts";
+import { AppError, InvalidInputError } from "../core/mod.ts";
 import {
   CLIENT_MODES,
   type LicenceAuthenticator,
   type NodeParticipation,
 } from "../licences/mod.ts";
 import { OBJECT_TYPES, type ReputationIndex } from "../reputation/mod.ts";
-import { readJson } from "./body.ts";
-import { instrument, type InstrumentDeps } from "./http_metrics.ts";
-import { allowOnly } from "./methods.ts";
+import { allowOnly, instrument, type InstrumentDeps, readJson } from "../http/mod.ts";
 
 /** What the participation routes need. */
 export interface ParticipationRoutesDeps extends InstrumentDeps {
@@ -38,7 +36,7 @@ export function mountParticipationRoutes(app: Hono, deps: ParticipationRoutesDep
     instrument("/v1/statement", deps, function statement(c): Response {
       // The statement the node enforces, so a client is never refused the version it was shown.
       const current = participation.statement;
-      if (!current) throw new AppError(503, "not_ready", "No KSN Statement is loaded");
+      if (!current) throw new AppError("unavailable", "not_ready", "No KSN Statement is loaded");
       return c.json(current);
     }),
   );

@@ -1,11 +1,9 @@
 /** `POST /v1/lookup`: many objects of any type in one request, answered in order. */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { AppError, InvalidInputError } from "../core/errors.ts";
+import { AppError, InvalidInputError } from "../core/mod.ts";
 import type { LookupItem, LookupResult, Reputation } from "../reputation/mod.ts";
-import { instrument, type InstrumentDeps } from "./http_metrics.ts";
-import { readJson } from "./body.ts";
-import { allowOnly } from "./methods.ts";
+import { allowOnly, instrument, type InstrumentDeps, readJson } from "../http/mod.ts";
 
 /** What the batch route needs. */
 export interface BatchRoutesDeps extends InstrumentDeps {
@@ -51,7 +49,7 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
       const items = parsed.data.items;
       if (items.length > maxItems) {
         throw new AppError(
-          413,
+          "too_large",
           "too_many_items",
           `Too many items: ${items.length}; at most ${maxItems} per request`,
         );

@@ -1,0 +1,11 @@
+/**
+ * HTTP shared by every router: the one mapping of errors to statuses and headers, body reading,
+ * allowed methods, per-route metrics, and the server with its connection limits.
+ */
+export { readBytes, readJson, refuseEncoded } from "./body.ts";
+export { createHttpMetrics, instrument } from "./http_metrics.ts";
+export type { HttpMetrics, InstrumentDeps } from "./http_metrics.ts";
+export { allowOnly } from "./methods.ts";
+export { errorResponse, statusOf } from "./responses.ts";
+export { readTls, startServer } from "./server.ts";
+export type { RunningServer } from "./server.ts";

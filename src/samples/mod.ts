@@ -1,0 +1,7 @@
+/**
+ * Samples that clients send: validated, kept in the quarantine folder with an index, queued for
+ * the parent, expired by age and size.
+ */
+export { QuarantineFolder, quarantineRoot, sampleTooLarge } from "./quarantine.ts";
+export { CorruptSampleError, sampleExtension, SampleStore } from "./samples.ts";
+export type { SampleMeta } from "./samples.ts";
