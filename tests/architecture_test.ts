@@ -2,8 +2,8 @@
  * The folder layout is the architecture, and these tests keep it so. They read every module
  * under src/ as text, resolve its imports, and check the rules of docs/architecture.md:
  * folders import only folders on lower layers (so never in a circle), other folders only
- * through their mod.ts, `node:sqlite` only in store/, Hono only in http/ and admin/, and
- * exit codes only in main.ts. Each rule is also shown to fail on a small fixture tree.
+ * through their mod.ts, `node:sqlite` and SQL only in store/, Hono only in http/, api/ and admin/, and
+ * exit codes only in main.ts, and modules over 300 lines say why. Each rule is also shown to fail on a small fixture tree.
  */
 import assert from "node:assert/strict";
 import { dirname, join, normalize, relative } from "node:path";
@@ -15,6 +15,13 @@ type Tree = ReadonlyMap<string, string>;
 const IMPORT = /(?:^|[;\s])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']/g;
 const BARE_IMPORT = /(?:^|[;\s])import\s*["']([^"']+)["']/g;
 const DYNAMIC_IMPORT = /\bimport\(\s*["']([^"']+)["']\s*\)/g;
+
+// Longer modules say why in their opening comment ("Over 300 lines on purpose: ...").
+const MAX_LINES = 300;
+
+// A statement prepared, or SQL text run, on a database connection.
+const SQL =
+  /\.prepare\(|\.exec\(\s*["'`]\s*(?:SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA|ATTACH|DETACH|VACUUM|WITH)\b/i;
 
 /** Every specifier a module imports or re-exports. */
 function importsOf(source: string): string[] {
@@ -55,9 +62,10 @@ function checkTree(tree: Tree, layers: string[][]): string[] {
         findings.push(`${path}: imports node:sqlite outside store/`);
       }
       if (
-        (specifier === "hono" || specifier.startsWith("hono/")) && !["http", "admin"].includes(from)
+        (specifier === "hono" || specifier.startsWith("hono/")) &&
+        !["http", "api", "admin"].includes(from)
       ) {
-        findings.push(`${path}: imports Hono outside http/ and admin/`);
+        findings.push(`${path}: imports Hono outside http/, api/ and admin/`);
       }
       if (!specifier.startsWith(".")) continue;
       const target = normalize(join(dirname(path), specifier));
@@ -79,6 +87,13 @@ function checkTree(tree: Tree, layers: string[][]): string[] {
           } layer`,
         );
       }
+    }
+    const lines = source.split("\n").length - 1;
+    if (lines > MAX_LINES && !/Over 300 lines on purpose/.test(source)) {
+      findings.push(`${path}: ${lines} lines, with no comment saying why it is over 300`);
+    }
+    if (from !== "store" && SQL.test(source)) {
+      findings.push(`${path}: runs SQL outside store/`);
     }
     if (from !== "main" && /\bDeno\.exit\(/.test(source)) {
       findings.push(`${path}: calls Deno.exit; only main.ts turns an outcome into an exit code`);
@@ -171,12 +186,40 @@ Deno.test("the architecture check finds node:sqlite outside store/", () => {
   assert.deepEqual(findings, ["reputation/lookup.ts: imports node:sqlite outside store/"]);
 });
 
-Deno.test("the architecture check finds Hono outside http/ and admin/", () => {
+Deno.test("the architecture check finds a module over 300 lines that does not say why", () => {
+  const long = 'import { get } from "../store/mod.ts";\n' + "const x = 1;\n".repeat(300);
+  assert.deepEqual(checkTree(fixture({ "reputation/lookup.ts": long }), FIXTURE_LAYERS), [
+    "reputation/lookup.ts: 301 lines, with no comment saying why it is over 300",
+  ]);
+  const explained = "/** Over 300 lines on purpose: one table. */\n" + long;
+  assert.deepEqual(checkTree(fixture({ "reputation/lookup.ts": explained }), FIXTURE_LAYERS), []);
+});
+
+Deno.test("the architecture check finds SQL run outside store/", () => {
+  const findings = checkTree(
+    fixture({
+      "reputation/lookup.ts": 'import { get } from "../store/mod.ts";\ndb.exec("BEGIN");',
+      "reputation/mod.ts": 'const row = db.prepare("SELECT 1").get();',
+    }),
+    FIXTURE_LAYERS,
+  );
+  assert.deepEqual(findings.sort(), [
+    "reputation/lookup.ts: runs SQL outside store/",
+    "reputation/mod.ts: runs SQL outside store/",
+  ]);
+  const regex = checkTree(
+    fixture({ "reputation/mod.ts": "const m = /^x$/.exec(text);" }),
+    FIXTURE_LAYERS,
+  );
+  assert.deepEqual(regex, [], "a regular expression's exec is not SQL");
+});
+
+Deno.test("the architecture check finds Hono outside http/, api/ and admin/", () => {
   const findings = checkTree(
     fixture({ "reputation/mod.ts": 'import { HTTPException } from "hono/http-exception";' }),
     FIXTURE_LAYERS,
   );
-  assert.deepEqual(findings, ["reputation/mod.ts: imports Hono outside http/ and admin/"]);
+  assert.deepEqual(findings, ["reputation/mod.ts: imports Hono outside http/, api/ and admin/"]);
 });
 
 Deno.test("the architecture check finds an exit code chosen outside main.ts", () => {

@@ -4,7 +4,6 @@
  * lock-out that slows down password guessing.
  */
 import { createHash } from "node:crypto";
-import type { DatabaseSync } from "node:sqlite";
 import {
   AppError,
   type Clock,
@@ -15,8 +14,7 @@ import {
   toBase64Url,
 } from "../core/mod.ts";
 import { isoSeconds } from "../licences/mod.ts";
-import { transaction } from "../store/mod.ts";
-import { AdminStore } from "./_store.ts";
+import { AdminAccountRepository, type DatabaseSync, transaction } from "../store/mod.ts";
 import { LoginLockout } from "./lockout.ts";
 import { AllowedOrigins } from "./origins.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./password.ts";
@@ -60,7 +58,8 @@ export class AdminAuth {
    * `origins.listening(url)` once bound, since port 0 picks the port then.
    */
   readonly origins: AllowedOrigins;
-  readonly #store: AdminStore;
+  readonly #db: DatabaseSync;
+  readonly #accounts: AdminAccountRepository;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #sessionSeconds: number;
@@ -73,7 +72,8 @@ export class AdminAuth {
   constructor(deps: AdminAuthDeps) {
     this.secure = deps.secure;
     this.origins = new AllowedOrigins(deps.config.allowedOrigins);
-    this.#store = new AdminStore(deps.db);
+    this.#db = deps.db;
+    this.#accounts = new AdminAccountRepository(deps.db);
     this.#clock = deps.clock;
     this.#log = deps.log;
     this.#sessionSeconds = Math.max(1, Math.round(deps.config.sessionHours * 3600));
@@ -86,7 +86,7 @@ export class AdminAuth {
 
   /** Whether an admin account exists. */
   hasAccount(): boolean {
-    return this.#store.hasAccount();
+    return this.#accounts.hasAccount();
   }
 
   /**
@@ -101,13 +101,13 @@ export class AdminAuth {
     checkAccount(username, password);
     const hash = await hashPassword(password);
     const actor = options.actor ?? `admin:${username}`;
-    const result = transaction(this.#store.db, () => {
-      if (options.firstOnly && this.#store.hasAccount()) throw adminExists();
-      const created = this.#store.passwordHash(username) === undefined;
+    const result = transaction(this.#db, () => {
+      if (options.firstOnly && this.#accounts.hasAccount()) throw adminExists();
+      const created = this.#accounts.passwordHash(username) === undefined;
       const at = this.#now();
-      this.#store.upsertAccount(username, hash, at);
-      const sessionsEnded = this.#store.deleteUserSessions(username);
-      this.#store.audit(at, actor, created ? "admin.create" : "admin.password", {
+      this.#accounts.upsertAccount(username, hash, at);
+      const sessionsEnded = this.#accounts.deleteUserSessions(username);
+      this.#accounts.audit(at, actor, created ? "admin.create" : "admin.password", {
         username,
         sessionsEnded,
       });
@@ -138,7 +138,7 @@ export class AdminAuth {
   async #attempt(username: string, password: string, client: string): Promise<AdminLogin> {
     const locked = this.#lockout.lockedFor(username);
     if (locked > 0) throw lockedError(username, locked);
-    const stored = this.#store.passwordHash(username);
+    const stored = this.#accounts.passwordHash(username);
     // An unknown username costs the same hashing time, so timing does not reveal names.
     const ok = stored === undefined
       ? (await verifyPassword(password, await this.#dummy()), false)
@@ -148,10 +148,10 @@ export class AdminAuth {
       const { failures, lockMs } = this.#lockout.fail(username);
       const { actor, logged, detail } = loggableName(username);
       this.#log.warn("Admin login failed", { ...logged, client, failures });
-      this.#store.audit(at, actor, "admin.login_failed", { ...detail, client, failures });
+      this.#accounts.audit(at, actor, "admin.login_failed", { ...detail, client, failures });
       if (lockMs > 0) {
         this.#log.warn("Admin login locked", { ...logged, client, seconds: lockMs / 1000 });
-        this.#store.audit(at, actor, "admin.login_locked", {
+        this.#accounts.audit(at, actor, "admin.login_locked", {
           ...detail,
           client,
           failures,
@@ -164,15 +164,15 @@ export class AdminAuth {
     const sessionId = randomId();
     const csrfToken = randomId();
     const expires = at + this.#sessionSeconds;
-    transaction(this.#store.db, () => {
-      this.#store.deleteExpired(at);
-      this.#store.insertSession(sha256(sessionId), {
+    transaction(this.#db, () => {
+      this.#accounts.deleteExpired(at);
+      this.#accounts.insertSession(sha256(sessionId), {
         username,
         csrf_token: csrfToken,
         created_at: at,
         expires_at: expires,
       });
-      this.#store.audit(at, `admin:${username}`, "admin.login", { client });
+      this.#accounts.audit(at, `admin:${username}`, "admin.login", { client });
     });
     this.#log.info("Admin logged in", { username, client });
     return { username, sessionId, csrfToken, expiresAt: isoSeconds(expires) };
@@ -182,10 +182,10 @@ export class AdminAuth {
   session(sessionId: string): AdminSession | null {
     if (!SESSION_ID.test(sessionId)) return null;
     const idHash = sha256(sessionId);
-    const row = this.#store.session(idHash);
+    const row = this.#accounts.session(idHash);
     if (row === undefined) return null;
     if (this.#clock.now() / 1000 >= row.expires_at) {
-      this.#store.deleteSession(idHash);
+      this.#accounts.deleteSession(idHash);
       return null;
     }
     return {
@@ -198,7 +198,7 @@ export class AdminAuth {
   /** Ends a session; returns whether it existed. */
   logout(sessionId: string): boolean {
     if (!SESSION_ID.test(sessionId)) return false;
-    return this.#store.deleteSession(sha256(sessionId));
+    return this.#accounts.deleteSession(sha256(sessionId));
   }
 
   /** The `Set-Cookie` value that hands a login's session to the browser. */

@@ -1,8 +1,7 @@
 /** Liveness, readiness and Prometheus metrics. None of these need a licence. */
 import type { Hono } from "hono";
-import type { DatabaseSync } from "node:sqlite";
 import { AppError } from "../core/mod.ts";
-import { SCHEMA_VERSION, schemaVersion } from "../store/mod.ts";
+import { type DatabaseSync, SCHEMA_VERSION, schemaVersion } from "../store/mod.ts";
 import { allowOnly, instrument, type InstrumentDeps } from "../http/mod.ts";
 
 /** What the health routes need. */

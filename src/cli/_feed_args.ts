@@ -1,13 +1,52 @@
-/** Option helpers shared by the `pksn feed` subcommands. */
-import { quote, readNamedFile } from "../core/mod.ts";
+/** What the `pksn feed` subcommands share: how failures read, and option helpers. */
+import { AppError, quote, readNamedFile, UsageError } from "../core/mod.ts";
 import { parseKeyFile, type SigningKey } from "../feed/mod.ts";
-import { UsageError } from "./args.ts";
+import {
+  type Command,
+  type CommandInput,
+  type CommandSpec,
+  defineCommand,
+  type Options,
+} from "./command.ts";
 
-/** Parsed option values as `parseCommand` returns them (repeatable ones are arrays). */
-export type FeedValues = Record<string, string | boolean | string[] | undefined>;
+/**
+ * A `pksn feed` command. A missing folder or a permission is the operator's to fix, so such
+ * failures end in one line that names the command, not a stack trace.
+ */
+export function feedSubcommand<O extends Options>(spec: CommandSpec<O>): Command {
+  return defineCommand({
+    ...spec,
+    async run(input: CommandInput<O>): Promise<number> {
+      try {
+        return await spec.run(input);
+      } catch (err) {
+        if (FILE_ERRORS.some((kind) => err instanceof kind)) {
+          const message = `Cannot finish ${quote(input.words)}: ${(err as Error).message}`;
+          throw new AppError("internal", "file_error", message, { cause: err });
+        }
+        throw err;
+      }
+    },
+  });
+}
+
+const FILE_ERRORS = [
+  Deno.errors.NotFound,
+  Deno.errors.PermissionDenied,
+  Deno.errors.AlreadyExists,
+  Deno.errors.IsADirectory,
+  Deno.errors.NotADirectory,
+];
+
+/** Option values as parseArgs gives them (repeatable ones are arrays). */
+type Values = Readonly<Record<string, string | boolean | string[] | undefined>>;
 
 /** A required string option. */
-export function requiredOption(values: FeedValues, name: string, command: string): string {
+export function requiredOption<V extends Values>(
+  values: V,
+  name: keyof V & string,
+  command: string,
+): string {
   const value = values[name];
   if (typeof value !== "string" || value === "") {
     throw new UsageError(`Missing --${name}; see "pksn feed ${command} --help"`);
@@ -16,15 +55,15 @@ export function requiredOption(values: FeedValues, name: string, command: string
 }
 
 /** The values of a repeatable option, none if absent. */
-export function listOption(values: FeedValues, name: string): string[] {
+export function listOption<V extends Values>(values: V, name: keyof V & string): string[] {
   const value = values[name];
   return Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
 }
 
 /** A whole-number option within `[min, max]`, or `fallback` when absent. */
-export function intOption(
-  values: FeedValues,
-  name: string,
+export function intOption<V extends Values>(
+  values: V,
+  name: keyof V & string,
   fallback: number,
   range: { min: number; max: number },
 ): number {
@@ -45,9 +84,9 @@ export function intOption(
  * Reads key files (at least one) named by a repeatable option; the same key
  * twice is refused, as it would count twice towards a threshold.
  */
-export async function readKeyFiles(
-  values: FeedValues,
-  name: string,
+export async function readKeyFiles<V extends Values>(
+  values: V,
+  name: keyof V & string,
   command: string,
 ): Promise<SigningKey[]> {
   const paths = listOption(values, name);

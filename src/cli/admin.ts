@@ -2,11 +2,17 @@
 import { AdminAuth } from "../admin/mod.ts";
 import { AppError, createLogger, systemClock } from "../core/mod.ts";
 import { openStore } from "../node/mod.ts";
-import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
+import {
+  type Command,
+  type CommandInput,
+  defineCommand,
+  defineGroup,
+  type Options,
+} from "./command.ts";
+import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 import { cliActor } from "./licence_context.ts";
 
-/** Help text of `pksn admin`. */
-export const ADMIN_HELP = `Usage: pksn admin password [--username NAME] [options]
+const ADMIN_HELP = `Usage: pksn admin password [--username NAME] [options]
 
 Sets the password of the admin account NAME (default "admin"), creating the
 account if it does not exist, and ends its open sessions. The new password is
@@ -28,30 +34,32 @@ Example:
   printf '%s\\n%s\\n' "$PW" "$PW" | pksn admin password --data /var/lib/pksn
 `;
 
-/** Runs `pksn admin`. */
-export async function adminCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h") {
-    console.log(ADMIN_HELP);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub !== "password") {
-    throw new UsageError(`Unknown command "admin ${sub}"; see "pksn admin --help"`);
-  }
-  const { values } = parseCommand("admin password", rest, {
-    ...DATA_OPTIONS,
-    username: { type: "string" },
-    actor: { type: "string" },
-  }, false);
-  if (values.help) {
-    console.log(ADMIN_HELP);
-    return 0;
-  }
-  const config = await loadConfig({
-    config: values.config as string | undefined,
-    dataDir: values.data as string | undefined,
-  });
-  const username = (values.username as string | undefined) ?? "admin";
+const PASSWORD_OPTIONS = {
+  ...DATA_OPTIONS,
+  username: { type: "string" },
+  actor: { type: "string" },
+} as const satisfies Options;
+
+/** `pksn admin password`. */
+const passwordCommand: Command = defineCommand({
+  name: "password",
+  summary: "set the operator's admin password (read from standard input)",
+  options: PASSWORD_OPTIONS,
+  run: setPassword,
+});
+
+/** `pksn admin …`: so far only `password`. */
+export const adminCommand: Command = defineGroup({
+  name: "admin",
+  synopsis: "admin password",
+  summary: passwordCommand.summary,
+  help: ADMIN_HELP,
+  commands: [passwordCommand],
+});
+
+async function setPassword({ values }: CommandInput<typeof PASSWORD_OPTIONS>): Promise<number> {
+  const config = await loadConfig(values);
+  const username = values.username ?? "admin";
   const password = await readNewPassword();
   const log = createLogger(config.log.level);
   const db = await openStore(config.dataDir, { cacheMiB: 8, log });
@@ -64,7 +72,7 @@ export async function adminCommand(args: string[]): Promise<number> {
       log,
     });
     const { created } = await auth.setPassword(username, password, {
-      actor: cliActor(values.actor as string | undefined),
+      actor: cliActor(values.actor),
     });
     console.log(
       created

@@ -1,12 +1,24 @@
 /** `pksn db check`: integrity, schema version and counts of the data folder's database. */
 import { quote, StoreError } from "../core/mod.ts";
 import { databasePath } from "../node/mod.ts";
-import { countByLead, openDatabase, SCHEMA_VERSION, schemaVersion } from "../store/mod.ts";
 import { OBJECT_TYPES, TYPE_BYTE } from "../reputation/mod.ts";
-import { DATA_OPTIONS, loadConfig, parseCommand } from "./args.ts";
+import {
+  countByLead,
+  integrityProblems,
+  openDatabase,
+  SCHEMA_VERSION,
+  schemaVersion,
+} from "../store/mod.ts";
+import {
+  type Command,
+  type CommandInput,
+  defineCommand,
+  defineGroup,
+  type Options,
+} from "./command.ts";
+import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 
-/** Help text of `pksn db check`. */
-export const DB_CHECK_HELP = `Usage: pksn db check [options]
+const DB_CHECK_HELP = `Usage: pksn db check [options]
 
 Checks the database in the data folder without changing it: SQLite's integrity
 check, the schema version and the number of entries by object type and origin.
@@ -19,22 +31,28 @@ Options:
   -h, --help          show this help
 `;
 
-/** Runs `pksn db check`. */
-export async function dbCheckCommand(args: string[]): Promise<number> {
-  const { values } = parseCommand(
-    "db check",
-    args,
-    { ...DATA_OPTIONS, json: { type: "boolean" } },
-    false,
-  );
-  if (values.help) {
-    console.log(DB_CHECK_HELP);
-    return 0;
-  }
-  const config = await loadConfig({
-    config: values.config as string | undefined,
-    dataDir: values.data as string | undefined,
-  });
+const CHECK_OPTIONS = { ...DATA_OPTIONS, json: { type: "boolean" } } as const satisfies Options;
+
+/** `pksn db check`. */
+const checkCommand: Command = defineCommand({
+  name: "check",
+  summary: "check the database's integrity and show counts",
+  help: DB_CHECK_HELP,
+  options: CHECK_OPTIONS,
+  run: check,
+});
+
+/** `pksn db …`: so far only `check`. */
+export const dbCommand: Command = defineGroup({
+  name: "db",
+  synopsis: "db check",
+  summary: checkCommand.summary,
+  help: 'Usage: pksn db check [options]\n\nRun "pksn db check --help" for details.',
+  commands: [checkCommand],
+});
+
+async function check({ values }: CommandInput<typeof CHECK_OPTIONS>): Promise<number> {
+  const config = await loadConfig(values);
   const path = databasePath(config.dataDir);
   try {
     await Deno.stat(path);
@@ -48,8 +66,7 @@ export async function dbCheckCommand(args: string[]): Promise<number> {
     let counts: Record<string, { mirror: number; local: number }> = {};
     // A damaged file makes SQLite throw rather than report; that is a finding, not a crash.
     try {
-      const rows = db.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[];
-      problems.push(...rows.map((r) => r.integrity_check).filter((r) => r !== "ok"));
+      problems.push(...integrityProblems(db));
       version = schemaVersion(db);
       if (version !== SCHEMA_VERSION) {
         problems.push(`schema version is ${version}, this pksn expects ${SCHEMA_VERSION}`);

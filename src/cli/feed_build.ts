@@ -1,8 +1,6 @@
 /** `pksn feed build`: publish the next version of a feed from a database or feed files. */
 import { basename, dirname, join, resolve } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
-import type { ParseArgsConfig } from "node:util";
-import { AppError, quote, readLines, StoreError, systemClock } from "../core/mod.ts";
+import { AppError, quote, readLines, StoreError, systemClock, UsageError } from "../core/mod.ts";
 import {
   FEED_FORMATS,
   formatFromName,
@@ -10,20 +8,25 @@ import {
   importRecords,
   isFeedFormat,
 } from "../feeds/mod.ts";
-import { migrate, openDatabase, ORIGIN_MIRROR } from "../store/mod.ts";
+import {
+  type DatabaseSync,
+  migrate,
+  openDatabase,
+  ORIGIN_MIRROR,
+  schemaVersion,
+} from "../store/mod.ts";
 import { type BuildReport, buildVersion, MAX_MANIFEST_DELTAS, readFeedRoot } from "../feed/mod.ts";
-import { UsageError } from "./args.ts";
+import type { Command, CommandInput, Options } from "./command.ts";
 import { printLineErrors, repeatSummary } from "./import.ts";
 import {
-  type FeedValues,
+  feedSubcommand,
   intOption,
   listOption,
   readKeyFiles,
   requiredOption,
 } from "./_feed_args.ts";
 
-/** Help text of `pksn feed build`. */
-export const BUILD_HELP = `Usage: pksn feed build --out DIR --timestamp-key FILE
+const BUILD_HELP = `Usage: pksn feed build --out DIR --timestamp-key FILE
                       (--from-db PATH | --input FILE...) [options]
 
 Publishes the next version of the feed in DIR: a delta from the last version
@@ -61,8 +64,7 @@ Options:
   -h, --help          show this help
 `;
 
-/** Options of `pksn feed build`. */
-export const BUILD_OPTIONS = {
+const BUILD_OPTIONS = {
   out: { type: "string" },
   "timestamp-key": { type: "string", multiple: true },
   state: { type: "string" },
@@ -74,21 +76,30 @@ export const BUILD_OPTIONS = {
   "keep-deltas-days": { type: "string" },
   "expires-hours": { type: "string" },
   "min-poll-seconds": { type: "string" },
-} as const satisfies ParseArgsConfig["options"];
+} as const satisfies Options;
 
 const INPUT_FORMATS = ["ndjson", "csv", ...Object.keys(FEED_FORMATS)];
 
-/** Runs `pksn feed build`. */
-export async function buildFeed(values: FeedValues): Promise<number> {
+/** `pksn feed build`. */
+export const buildCommand: Command = feedSubcommand({
+  name: "build",
+  summary: "publish the next version from a database or feed files",
+  help: BUILD_HELP,
+  options: BUILD_OPTIONS,
+  keepsUmask: true,
+  run: buildFeed,
+});
+
+async function buildFeed({ values }: CommandInput<typeof BUILD_OPTIONS>): Promise<number> {
   const out = requiredOption(values, "out", "build");
-  const fromDb = values["from-db"] as string | undefined;
+  const fromDb = values["from-db"];
   const inputs = listOption(values, "input");
   if ((fromDb === undefined) === (inputs.length === 0)) {
     throw new UsageError(
       'Give either --from-db PATH or --input FILE, not both; see "pksn feed build --help"',
     );
   }
-  const format = values.format as string | undefined;
+  const format = values.format;
   if (format !== undefined && fromDb !== undefined) {
     throw new UsageError("--format applies only to --input");
   }
@@ -109,7 +120,7 @@ export async function buildFeed(values: FeedValues): Promise<number> {
   const timestampKeys = await readKeyFiles(values, "timestamp-key", "build");
   // Fails fast, before any input is read or the state database is made.
   await readFeedRoot(out);
-  const statePath = (values.state as string | undefined) ?? `${resolve(out)}.publisher.db`;
+  const statePath = values.state ?? `${resolve(out)}.publisher.db`;
 
   await using _lock = await lockBuild(statePath);
   const source = fromDb !== undefined
@@ -185,10 +196,7 @@ interface Source {
 
 function openSourceDatabase(path: string): Source {
   const db = openDatabase(path, { readOnly: true, cacheMiB: 16 });
-  const { user_version: schema } = db.prepare("PRAGMA user_version").get() as {
-    user_version: number;
-  };
-  if (schema < 1) {
+  if (schemaVersion(db) < 1) {
     db.close();
     throw new StoreError(`${quote(path)} is not a pksn database`);
   }

@@ -2,7 +2,6 @@
  * Wires the quarantine, the upstream spool and the forwarder for `pksn serve`.
  * Without `upstream.url` the node still keeps samples, but queues nothing.
  */
-import type { DatabaseSync } from "node:sqlite";
 import type { Clock, Config, Logger, Registry } from "../core/mod.ts";
 import type { NodeParticipation } from "../licences/mod.ts";
 import {
@@ -13,7 +12,7 @@ import {
   queueAcceptedStatistics,
 } from "../upstream/mod.ts";
 import { QuarantineFolder, quarantineRoot, SampleStore } from "../samples/mod.ts";
-import { Spool } from "../store/mod.ts";
+import { type DatabaseSync, Spool } from "../store/mod.ts";
 
 /** How often old samples are looked for. */
 const PRUNE_EVERY_MS = 3_600_000;

@@ -1,5 +1,5 @@
 /** `pksn import FILE`: load reputation records into the mirror or local overrides. */
-import { AppError, createLogger, quote, readLines } from "../core/mod.ts";
+import { AppError, createLogger, quote, readLines, UsageError } from "../core/mod.ts";
 import { openStore } from "../node/mod.ts";
 import {
   FEED_FORMATS,
@@ -13,10 +13,10 @@ import {
 } from "../feeds/mod.ts";
 import { VERDICTS } from "../reputation/mod.ts";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/mod.ts";
-import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
+import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
+import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 
-/** Help text of `pksn import`. */
-export const IMPORT_HELP = `Usage: pksn import FILE [options]
+const IMPORT_HELP = `Usage: pksn import FILE [options]
 
 Imports reputation records into the mirror (or, with --override, into this node's
 local overrides, which win over the mirror). FILE is NDJSON (one record a line),
@@ -56,33 +56,36 @@ Options:
   -h, --help          show this help
 `;
 
-/** Runs `pksn import`. */
-export async function importCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("import", args, {
-    ...DATA_OPTIONS,
-    override: { type: "boolean" },
-    format: { type: "string" },
-    source: { type: "string" },
-    verdict: { type: "string" },
-    "last-wins": { type: "boolean" },
-  });
-  if (values.help) {
-    console.log(IMPORT_HELP);
-    return 0;
-  }
+const IMPORT_OPTIONS = {
+  ...DATA_OPTIONS,
+  override: { type: "boolean" },
+  format: { type: "string" },
+  source: { type: "string" },
+  verdict: { type: "string" },
+  "last-wins": { type: "boolean" },
+} as const satisfies Options;
+
+/** `pksn import FILE`. */
+export const importCommand: Command = defineCommand({
+  name: "import",
+  synopsis: "import FILE",
+  summary: "import reputation records (NDJSON or CSV)",
+  help: IMPORT_HELP,
+  options: IMPORT_OPTIONS,
+  positionals: true,
+  run: importFile,
+});
+
+async function importFile(
+  { values, positionals }: CommandInput<typeof IMPORT_OPTIONS>,
+): Promise<number> {
   if (positionals.length !== 1) {
     throw new UsageError('Expected exactly one FILE; see "pksn import --help"');
   }
   const [file] = positionals;
-  const format = (values.format ?? (file === "-" ? "ndjson" : formatFromName(file))) as string;
-  const converter = feedConverter(format, {
-    verdict: values.verdict as string | undefined,
-    source: values.source as string | undefined,
-  });
-  const config = await loadConfig({
-    config: values.config as string | undefined,
-    dataDir: values.data as string | undefined,
-  });
+  const format = values.format ?? (file === "-" ? "ndjson" : formatFromName(file));
+  const converter = feedConverter(format, { verdict: values.verdict, source: values.source });
+  const config = await loadConfig(values);
   const log = createLogger(config.log.level);
   let input: ReadableStream<Uint8Array>;
   if (file === "-") {
@@ -113,8 +116,7 @@ export async function importCommand(args: string[]): Promise<number> {
     const report = await importRecords(db, readLines(input), {
       format: converter ?? format as ImportFormat,
       origin: values.override ? ORIGIN_LOCAL : ORIGIN_MIRROR,
-      source: (values.source as string | undefined) ??
-        (file === "-" ? "import" : file.split("/").pop()!),
+      source: values.source ?? (file === "-" ? "import" : file.split("/").pop()!),
       lastWins,
       name: file,
     });

@@ -1,8 +1,7 @@
 /** Opening what the operator commands for licences, statement and participation need. */
-import type { DatabaseSync } from "node:sqlite";
 import { type Config, createLogger, systemClock } from "../core/mod.ts";
 import { openStore } from "../node/mod.ts";
-import { LicenceRepository } from "../store/mod.ts";
+import { type DatabaseSync, LicenceRepository } from "../store/mod.ts";
 import {
   ensureStatement,
   LicenceService,

@@ -1,11 +1,11 @@
 /** `pksn lookup TYPE VALUE`: the API's answer, offline, straight from the data folder. */
-import { createLogger, quote, StoreError, systemClock } from "../core/mod.ts";
+import { createLogger, quote, StoreError, systemClock, UsageError } from "../core/mod.ts";
 import { databasePath, openNode } from "../node/mod.ts";
 import { OBJECT_TYPES, type ObjectType } from "../reputation/mod.ts";
-import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
+import { type Command, type CommandInput, defineCommand } from "./command.ts";
+import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 
-/** Help text of `pksn lookup`. */
-export const LOOKUP_HELP = `Usage: pksn lookup TYPE VALUE [options]
+const LOOKUP_HELP = `Usage: pksn lookup TYPE VALUE [options]
 
 Looks an object up in the local data folder and prints the same JSON result the
 API gives. TYPE is one of ${OBJECT_TYPES.join(", ")}.
@@ -21,13 +21,20 @@ Options:
   -h, --help          show this help
 `;
 
-/** Runs `pksn lookup`. */
-export async function lookupCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("lookup", args, DATA_OPTIONS);
-  if (values.help) {
-    console.log(LOOKUP_HELP);
-    return 0;
-  }
+/** `pksn lookup TYPE VALUE`. */
+export const lookupCommand: Command = defineCommand({
+  name: "lookup",
+  synopsis: "lookup TYPE VALUE",
+  summary: "look an object up offline, as the API would answer",
+  help: LOOKUP_HELP,
+  options: DATA_OPTIONS,
+  positionals: true,
+  run: lookup,
+});
+
+async function lookup(
+  { values, positionals }: CommandInput<typeof DATA_OPTIONS>,
+): Promise<number> {
   if (positionals.length !== 2) {
     throw new UsageError('Expected TYPE and VALUE; see "pksn lookup --help"');
   }
@@ -37,10 +44,7 @@ export async function lookupCommand(args: string[]): Promise<number> {
       `Unknown object type ${quote(type)}: expected one of ${OBJECT_TYPES.join(", ")}`,
     );
   }
-  const config = await loadConfig({
-    config: values.config as string | undefined,
-    dataDir: values.data as string | undefined,
-  });
+  const config = await loadConfig(values);
   const log = createLogger(config.log.level);
   const path = databasePath(config.dataDir);
   try {

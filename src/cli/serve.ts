@@ -15,11 +15,11 @@ import { databasePath, type Node, openNode } from "../node/mod.ts";
 import { lockDataDir, openDatabase } from "../store/mod.ts";
 import { syncPaths, SyncService } from "../mirror/mod.ts";
 import { openStats, type Stats } from "../stats/mod.ts";
-import { DATA_OPTIONS, loadConfig, parseCommand } from "./args.ts";
+import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
+import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 import { type Forwarding, startForwarding } from "./forwarding.ts";
 
-/** Help text of `pksn serve`. */
-export const SERVE_HELP = `Usage: pksn serve [options]
+const SERVE_HELP = `Usage: pksn serve [options]
 
 Runs the node: the look-up API, metrics and health checks.
 
@@ -180,27 +180,26 @@ export async function serveNode(
   }
 }
 
-/** Runs `pksn serve` with its command-line arguments. */
-export async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseCommand("serve", args, {
-    ...DATA_OPTIONS,
-    listen: { type: "string" },
-    demo: { type: "boolean" },
-    "tls-cert": { type: "string" },
-    "tls-key": { type: "string" },
-  }, false);
-  if (values.help) {
-    console.log(SERVE_HELP);
-    return 0;
-  }
-  const config = await loadConfig({
-    config: values.config as string | undefined,
-    dataDir: values.data as string | undefined,
-    listen: values.listen as string | undefined,
-    tls: {
-      cert: values["tls-cert"] as string | undefined,
-      key: values["tls-key"] as string | undefined,
-    },
+const SERVE_OPTIONS = {
+  ...DATA_OPTIONS,
+  listen: { type: "string" },
+  demo: { type: "boolean" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+} as const satisfies Options;
+
+/** `pksn serve`. */
+export const serveCommand: Command = defineCommand({
+  name: "serve",
+  summary: "run the node's HTTP API",
+  help: SERVE_HELP,
+  options: SERVE_OPTIONS,
+  run: serve,
+});
+
+async function serve({ values }: CommandInput<typeof SERVE_OPTIONS>): Promise<number> {
+  const config = await loadConfig(values, {
+    flags: { listen: values.listen, tls: { cert: values["tls-cert"], key: values["tls-key"] } },
   });
   const log = createLogger(config.log.level);
   using _lock = await lockDataDir(config.dataDir); // one serve per data folder; see store/lock.ts

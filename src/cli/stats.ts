@@ -8,22 +8,84 @@ import {
   listDays,
   statsDir,
 } from "../stats/mod.ts";
-import { AppError, quote } from "../core/mod.ts";
-import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
+import { AppError, quote, UsageError } from "../core/mod.ts";
+import {
+  type Command,
+  defineCommand,
+  defineGroup,
+  listCommands,
+  type Options,
+  type OptionValues,
+  unknownCommand,
+} from "./command.ts";
+import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 
-/** Help text of `pksn stats`. */
-export const STATS_HELP = `Usage: pksn stats COMMAND [options]
+const STATS_OPTIONS = {
+  ...DATA_OPTIONS,
+  json: { type: "boolean" },
+  out: { type: "string" },
+} as const satisfies Options;
+
+/** What a `pksn stats` command works with once the configuration is read. */
+interface StatsRun {
+  values: OptionValues<typeof STATS_OPTIONS>;
+  positionals: string[];
+  /** The statistics folder. */
+  dir: string;
+  json: boolean;
+}
+
+/** A `pksn stats` command: every one takes the same options and reads the configuration first. */
+function statsSubcommand(
+  text: { name: string; synopsis?: string; summary: string },
+  run: (r: StatsRun) => Promise<void>,
+): Command {
+  return defineCommand({
+    ...text,
+    options: STATS_OPTIONS,
+    positionals: true,
+    async run({ values, positionals }): Promise<number> {
+      const config = await loadConfig(values);
+      await run({ values, positionals, dir: statsDir(config.dataDir), json: !!values.json });
+      return 0;
+    },
+  });
+}
+
+const STATS_COMMANDS: readonly Command[] = [
+  statsSubcommand({
+    name: "list",
+    summary: "days with their record counts, and whether packed",
+  }, async ({ positionals, dir, json }) => {
+    expectNoArgs(positionals);
+    printList(await listDays(dir), json);
+  }),
+  statsSubcommand({
+    name: "show",
+    synopsis: "show DATE",
+    summary: "one day's counts by verdict and by threat (the\n" +
+      "1,000 most frequent; the rest summed up)",
+  }, async ({ positionals, dir, json }) => {
+    printCounts(await dayCounts(dir, dateArg("show", positionals)), json);
+  }),
+  statsSubcommand({
+    name: "export",
+    synopsis: "export DATE [--out FILE]",
+    summary: "the day's NDJSON, to standard output or FILE,\n" +
+      "read from the archive when the day is packed",
+  }, async ({ values, positionals, dir }) => {
+    await writeExport(dir, dateArg("export", positionals), values.out);
+  }),
+];
+
+const STATS_HELP = `Usage: pksn stats COMMAND [options]
 
 Shows the detection statistics clients sent (POST /v1/stats). Each UTC day's
 records are one NDJSON file, DATA/stats/YYYY-MM-DD.ndjson, packed after the day
 into DATA/stats/archive/YYYY-MM-DD.tar (the NDJSON and a manifest.json).
 
 Commands:
-  list                       days with their record counts, and whether packed
-  show DATE                  one day's counts by verdict and by threat (the
-                             1,000 most frequent; the rest summed up)
-  export DATE [--out FILE]   the day's NDJSON, to standard output or FILE,
-                             read from the archive when the day is packed
+${listCommands(STATS_COMMANDS, 29)}
 
 Options:
   --out FILE          with export: write here instead of standard output
@@ -33,41 +95,19 @@ Options:
   -h, --help          show this help
 `;
 
-const OPTIONS = { ...DATA_OPTIONS, json: { type: "boolean" }, out: { type: "string" } } as const;
-
-/** Runs `pksn stats`. */
-export async function statsCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h") {
-    console.log(STATS_HELP);
-    return sub === undefined ? 2 : 0;
-  }
-  const { values, positionals } = parseCommand(`stats ${sub}`, rest, OPTIONS);
-  if (values.help) {
-    console.log(STATS_HELP);
-    return 0;
-  }
-  const config = await loadConfig({
-    config: values.config as string | undefined,
-    dataDir: values.data as string | undefined,
-  });
-  const dir = statsDir(config.dataDir);
-  const json = !!values.json;
-  switch (sub) {
-    case "list":
-      expectNoArgs(positionals);
-      printList(await listDays(dir), json);
-      return 0;
-    case "show":
-      printCounts(await dayCounts(dir, dateArg(sub, positionals)), json);
-      return 0;
-    case "export":
-      await writeExport(dir, dateArg(sub, positionals), values.out as string | undefined);
-      return 0;
-    default:
-      throw new UsageError(`Unknown command ${quote(`stats ${sub}`)}; see "pksn stats --help"`);
-  }
-}
+/** `pksn stats …`: the operator's view of the statistics in the data folder. */
+export const statsCommand: Command = defineGroup({
+  name: "stats",
+  summary: "list, show and export the detection statistics clients sent",
+  help: STATS_HELP,
+  commands: STATS_COMMANDS,
+  // Any other word takes the options too (so --help after it shows this help) and reads the
+  // configuration before it is refused, as it always has.
+  otherwise: (word) =>
+    statsSubcommand({ name: word, summary: "" }, () => {
+      throw unknownCommand("stats", word);
+    }),
+});
 
 function expectNoArgs(positionals: string[]): void {
   if (positionals.length > 0) {

@@ -2,7 +2,7 @@
  * `pksn sync`: bring the mirror up to the feed's current version once, show how
  * syncing has gone, or re-verify the mirror's checksum against its rows.
  */
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "../store/mod.ts";
 import {
   type Config,
   ConfigError,
@@ -10,14 +10,15 @@ import {
   type Logger,
   quote,
   systemClock,
+  UsageError,
 } from "../core/mod.ts";
 import { type FeedSource, SyncService } from "../mirror/mod.ts";
 import { databasePath, openStore } from "../node/mod.ts";
 import { computeMirrorChecksum, readMirrorState } from "../feed/mod.ts";
-import { DATA_OPTIONS, loadConfig, parseCommand, UsageError } from "./args.ts";
+import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
+import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 
-/** Help text of `pksn sync`. */
-export const SYNC_HELP = `Usage: pksn sync [once|status|verify] [options]
+const SYNC_HELP = `Usage: pksn sync [once|status|verify] [options]
 
   once     (the default) fetch the feed at sync.url and apply what is new:
            deltas when they lead from this mirror's version, else the full
@@ -58,24 +59,24 @@ export function openSyncService(
   });
 }
 
-/** Runs `pksn sync`. */
-export async function syncCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("sync", args, {
-    ...DATA_OPTIONS,
-    json: { type: "boolean" },
-  });
-  if (values.help) {
-    console.log(SYNC_HELP);
-    return 0;
-  }
+const SYNC_OPTIONS = { ...DATA_OPTIONS, json: { type: "boolean" } } as const satisfies Options;
+
+/** `pksn sync [once|status|verify]`. */
+export const syncCommand: Command = defineCommand({
+  name: "sync",
+  summary: "bring the mirror up to its feed's version, or show how syncing goes",
+  help: SYNC_HELP,
+  options: SYNC_OPTIONS,
+  positionals: true,
+  run: sync,
+});
+
+async function sync({ values, positionals }: CommandInput<typeof SYNC_OPTIONS>): Promise<number> {
   const action = positionals[0] ?? "once";
   if (!["once", "status", "verify"].includes(action) || positionals.length > 1) {
     throw new UsageError(`Unknown "pksn sync ${positionals.join(" ")}"; see "pksn sync --help"`);
   }
-  const config = await loadConfig({
-    config: values.config as string | undefined,
-    dataDir: values.data as string | undefined,
-  });
+  const config = await loadConfig(values);
   const log = createLogger(config.log.level);
   const db = await openStore(config.dataDir, { cacheMiB: config.store.importCacheMiB, log });
   const print = (value: object, text: string): void =>

@@ -7,3 +7,8 @@ export interface Clock {
 
 /** The real clock. */
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** Unix seconds as an ISO 8601 UTC time without milliseconds ("2026-12-02T18:30:00Z"). */
+export function isoSeconds(seconds: number): string {
+  return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
+}

@@ -4,8 +4,14 @@
  * documentation IP ranges, the EICAR test file) so the first `curl` has an answer.
  */
 import { join } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
-import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/mod.ts";
+import {
+  type DatabaseSync,
+  hasEntries,
+  hasMeta,
+  ORIGIN_LOCAL,
+  ORIGIN_MIRROR,
+  writeMeta,
+} from "../store/mod.ts";
 import { importRecords } from "../feeds/mod.ts";
 import { AppError, readLines } from "../core/mod.ts";
 import type { ClientLicence } from "../licences/mod.ts";
@@ -25,8 +31,7 @@ const DEMO_MARK = "demo_seeded_at";
 
 /** Seeds the demo data if the database holds no entries yet; returns whether it did. */
 export async function seedDemo(db: DatabaseSync, now: number): Promise<boolean> {
-  const count = db.prepare("SELECT EXISTS (SELECT 1 FROM entry) AS any").get() as { any: number };
-  if (count.any) return false;
+  if (hasEntries(db)) return false;
   const dir = import.meta.dirname!;
   for (
     const [file, origin] of [["demo.ndjson", ORIGIN_MIRROR], [
@@ -44,10 +49,7 @@ export async function seedDemo(db: DatabaseSync, now: number): Promise<boolean> 
       throw new Error(`Demo data ${file} is invalid: ${JSON.stringify(report.errors)}`);
     }
   }
-  db.prepare("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)").run(
-    DEMO_MARK,
-    new Date(now).toISOString(),
-  );
+  writeMeta(db, DEMO_MARK, new Date(now).toISOString());
   return true;
 }
 
@@ -79,5 +81,5 @@ export function ensureDemoLicence(node: Node, now: number): boolean {
 
 /** Whether this database was seeded with the demo data. */
 export function isDemo(db: DatabaseSync): boolean {
-  return db.prepare("SELECT 1 FROM meta WHERE name = ?").get(DEMO_MARK) !== undefined;
+  return hasMeta(db, DEMO_MARK);
 }

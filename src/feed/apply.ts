@@ -6,7 +6,8 @@
  */
 export { applyDelta } from "./apply_delta.ts";
 export { applySnapshot } from "./apply_snapshot.ts";
-export { computeMirrorChecksum, dropUnfinishedApply, RowHasher } from "./mirror_tables.ts";
+export { computeMirrorChecksum, RowHasher } from "./mirror_checksum.ts";
+export { dropUnfinishedApply } from "../store/mod.ts";
 
 /** How an apply runs. */
 export interface ApplyOptions {

@@ -14,11 +14,19 @@
  * A checksum mismatch or a wrong base applies nothing; a crash leaves the
  * mirror at the old version.
  */
-import type { DatabaseSync } from "node:sqlite";
-import { bumpGeneration, readGenerations, transaction } from "../store/mod.ts";
+import {
+  bumpGeneration,
+  type DatabaseSync,
+  MirrorRowReader,
+  MirrorRowWriter,
+  readGenerations,
+  readTransaction,
+  type RowArray,
+  transaction,
+} from "../store/mod.ts";
 import { rowHash, StateChecksum } from "./checksum.ts";
 import type { ApplyOptions } from "./apply.ts";
-import { keyHex, ROW_FIELDS as FIELDS, type RowArray, RowHasher } from "./mirror_tables.ts";
+import { keyHex, RowHasher } from "./mirror_checksum.ts";
 import { StagedChanges } from "./staged_changes.ts";
 import { readMirrorState, writeMirrorState } from "./mirror_state.ts";
 import { type FeedRecord, OP_ADD, OP_REMOVE } from "./stream_format.ts";
@@ -60,14 +68,7 @@ export async function applyDelta(
     );
   }
   const attrs = reader.attributes;
-  const insert = db.prepare(
-    `INSERT INTO entry (key, origin, ${FIELDS}) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const update = db.prepare(
-    "UPDATE entry SET verdict = ?, threat = ?, categories = ?, first_seen = ?, " +
-      "last_seen = ?, ttl = ?, source = ? WHERE key = ? AND origin = 0",
-  );
-  const remove = db.prepare("DELETE FROM entry WHERE key = ? AND origin = 0");
+  const rows = new MirrorRowWriter(db);
   transaction(db, () => {
     if (readGenerations(db).entries !== generation) {
       throw new SyncError(
@@ -79,33 +80,12 @@ export async function applyDelta(
     for (let i = 0; i < staged.length; i++) {
       const change = staged.at(i);
       if (change.op === OP_REMOVE) {
-        remove.run(change.key);
+        rows.remove(change.key);
         continue;
       }
       const a = attrs[change.attr];
-      if (change.op === OP_ADD) {
-        insert.run(
-          change.key,
-          a.verdict,
-          a.threat,
-          a.categories,
-          change.firstSeen,
-          change.lastSeen,
-          a.ttl,
-          a.source,
-        );
-      } else {
-        update.run(
-          a.verdict,
-          a.threat,
-          a.categories,
-          change.firstSeen,
-          change.lastSeen,
-          a.ttl,
-          a.source,
-          change.key,
-        );
-      }
+      if (change.op === OP_ADD) rows.add(change, a);
+      else rows.update(change, a);
     }
     writeMirrorState(db, {
       version: header.version,
@@ -124,9 +104,7 @@ async function check(
   staged: StagedChanges,
   options: ApplyOptions,
 ): Promise<string> {
-  const get = db.prepare(`SELECT ${FIELDS} FROM entry WHERE key = ? AND origin = 0`);
-  // Rows as arrays: no object with seven named fields per checked row.
-  (get as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+  const stored = new MirrorRowReader(db);
   const hasher = new RowHasher();
   const sum = StateChecksum.fromHex(baseChecksum);
   const batch = options.batch ?? DEFAULT_BATCH;
@@ -134,19 +112,16 @@ async function check(
   let record = reader.next();
   while (record !== null) {
     // One read transaction per chunk: SQLite would otherwise open and close one per row.
-    db.exec("BEGIN");
-    try {
+    readTransaction(db, () => {
       for (let n = 0; n < batch && record !== null; n++, record = reader.next()) {
-        checkBase(record, get.get(record.key) as RowArray | undefined, hasher, sum);
+        checkBase(record, stored.get(record.key), hasher, sum);
         if (record.op !== OP_REMOVE) {
           const a = attrs[record.attr];
           sum.add(rowHash(record.key, a.hash, record.firstSeen, record.lastSeen));
         }
         staged.push(record);
       }
-    } finally {
-      db.exec("COMMIT");
-    }
+    });
     await options.pause?.();
   }
   return sum.toHex();

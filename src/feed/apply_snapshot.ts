@@ -6,17 +6,9 @@
  * over. A crash leaves the old version; the half-built table is dropped by the
  * next run.
  */
-import type { DatabaseSync } from "node:sqlite";
-import { bumpGeneration, ORIGIN_LOCAL, transaction } from "../store/mod.ts";
+import { bumpGeneration, type DatabaseSync, SnapshotTable, transaction } from "../store/mod.ts";
 import { rowHash, StateChecksum } from "./checksum.ts";
 import type { ApplyOptions } from "./apply.ts";
-import {
-  dropUnfinishedApply,
-  entryColumns,
-  entrySchema,
-  entryTableAs,
-  NEXT_TABLE,
-} from "./mirror_tables.ts";
 import { writeMirrorState } from "./mirror_state.ts";
 import type { StreamReader } from "./stream_reader.ts";
 import { SyncError } from "./sync_error.ts";
@@ -36,26 +28,17 @@ export async function applySnapshot(
   if (header.kind !== "snapshot") {
     throw new SyncError("invalid_feed", "Expected a snapshot, got a delta");
   }
-  dropUnfinishedApply(db);
-  const { indexes } = entrySchema(db);
-  db.exec(entryTableAs(db, NEXT_TABLE));
+  const next = SnapshotTable.create(db);
+  if (next === null) throw new SyncError("store_error", "The database has no entry table");
   try {
-    const checksum = await fill(db, reader, options);
+    const checksum = await fill(db, next, reader, options);
     if (checksum !== header.checksum) {
       throw new SyncError(
         "checksum_mismatch",
         `Snapshot ${header.version} has checksum ${checksum}, the feed says ${header.checksum}`,
       );
     }
-    const columns = entryColumns(db).join(", ");
-    transaction(db, () => {
-      db.exec(
-        `INSERT INTO ${NEXT_TABLE} (${columns}) SELECT ${columns} FROM entry ` +
-          `WHERE origin = ${ORIGIN_LOCAL}`,
-      );
-      db.exec("DROP TABLE entry");
-      db.exec(`ALTER TABLE ${NEXT_TABLE} RENAME TO entry`);
-      for (const index of indexes) db.exec(index);
+    next.swapIn(() => {
       writeMirrorState(db, {
         version: header.version,
         checksum: header.checksum,
@@ -64,20 +47,17 @@ export async function applySnapshot(
       bumpGeneration(db, "entries");
     });
   } finally {
-    db.exec(`DROP TABLE IF EXISTS ${NEXT_TABLE}`);
+    next.drop();
   }
 }
 
 /** Writes every record into the new table; returns the checksum of what it wrote. */
 async function fill(
   db: DatabaseSync,
+  next: SnapshotTable,
   reader: StreamReader,
   options: ApplyOptions,
 ): Promise<string> {
-  const put = db.prepare(
-    `INSERT INTO ${NEXT_TABLE} (key, origin, verdict, threat, categories, first_seen, ` +
-      "last_seen, ttl, source) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
-  );
   const sum = new StateChecksum();
   const batch = options.batch ?? DEFAULT_BATCH;
   const attrs = reader.attributes;
@@ -86,16 +66,7 @@ async function fill(
     transaction(db, () => {
       for (let n = 0; n < batch && record !== null; n++, record = reader.next()) {
         const a = attrs[record.attr];
-        put.run(
-          record.key,
-          a.verdict,
-          a.threat,
-          a.categories,
-          record.firstSeen,
-          record.lastSeen,
-          a.ttl,
-          a.source,
-        );
+        next.put(record, a);
         sum.add(rowHash(record.key, a.hash, record.firstSeen, record.lastSeen));
       }
     });

@@ -2,7 +2,7 @@
  * What the node knows about its mirror and its sync, kept in the `meta` table
  * so that it commits with the data it describes and survives restarts.
  */
-import type { DatabaseSync } from "node:sqlite";
+import { type DatabaseSync, readMeta, writeMeta } from "../store/mod.ts";
 import { EMPTY_CHECKSUM } from "./checksum.ts";
 
 /** The applied version of the mirror. Written only in the transaction that applies it. */
@@ -33,37 +33,26 @@ const NAMES = {
   status: "sync.status",
 } as const;
 
-function read(db: DatabaseSync, name: string): string | undefined {
-  const row = db.prepare("SELECT value FROM meta WHERE name = ?").get(name) as
-    | { value: string }
-    | undefined;
-  return row?.value;
-}
-
-function write(db: DatabaseSync, name: string, value: string): void {
-  db.prepare("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)").run(name, value);
-}
-
 /** The mirror's applied version, checksum and expiry. */
 export function readMirrorState(db: DatabaseSync): MirrorState {
-  const expires = read(db, NAMES.expires);
+  const expires = readMeta(db, NAMES.expires);
   return {
-    version: Number(read(db, NAMES.version) ?? 0),
-    checksum: read(db, NAMES.checksum) ?? EMPTY_CHECKSUM,
+    version: Number(readMeta(db, NAMES.version) ?? 0),
+    checksum: readMeta(db, NAMES.checksum) ?? EMPTY_CHECKSUM,
     expires: expires === undefined ? null : Number(expires),
   };
 }
 
 /** Records a newly applied version; call inside the applying transaction. */
 export function writeMirrorState(db: DatabaseSync, state: MirrorState): void {
-  write(db, NAMES.version, String(state.version));
-  write(db, NAMES.checksum, state.checksum);
-  if (state.expires !== null) write(db, NAMES.expires, String(state.expires));
+  writeMeta(db, NAMES.version, String(state.version));
+  writeMeta(db, NAMES.checksum, state.checksum);
+  if (state.expires !== null) writeMeta(db, NAMES.expires, String(state.expires));
 }
 
 /** The sync status, with defaults before the first attempt. */
 export function readSyncStatus(db: DatabaseSync): SyncStatus {
-  const text = read(db, NAMES.status);
+  const text = readMeta(db, NAMES.status);
   const fallback: SyncStatus = {
     seenVersion: 0,
     upstreamVersion: 0,
@@ -82,5 +71,5 @@ export function readSyncStatus(db: DatabaseSync): SyncStatus {
 
 /** Stores the sync status. */
 export function writeSyncStatus(db: DatabaseSync, status: SyncStatus): void {
-  write(db, NAMES.status, JSON.stringify(status));
+  writeMeta(db, NAMES.status, JSON.stringify(status));
 }

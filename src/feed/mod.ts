@@ -15,24 +15,36 @@ export {
   TIMESTAMP_FILE,
   writeFileAtomic,
 } from "./feed_files.ts";
-export { initRoot, rotateRoot } from "./feed_root.ts";
-export type { RoleKeys } from "./feed_root.ts";
+export { initRoot, type RoleKeys, rotateRoot } from "./feed_root.ts";
 export {
+  type DeltaRef,
+  type FileRef,
   isExpired,
+  type Manifest,
   manifestSchema,
   parseEnvelope,
   parseJson,
+  type Root,
   rootSchema,
+  type SnapshotRef,
   timestampSchema,
   verifyNextRoot,
   verifyRole,
 } from "./metadata.ts";
-export type { DeltaRef, FileRef, Manifest, Root, SnapshotRef } from "./metadata.ts";
-export { readMirrorState, readSyncStatus, writeSyncStatus } from "./mirror_state.ts";
-export type { MirrorState, SyncStatus } from "./mirror_state.ts";
-export { buildVersion, MAX_MANIFEST_DELTAS, readCurrent, readFeedRoot } from "./publisher.ts";
-export type { BuildReport } from "./publisher.ts";
-export { generateKeyFile, parseKeyFile } from "./signing.ts";
-export type { SigningKey } from "./signing.ts";
+export {
+  type MirrorState,
+  readMirrorState,
+  readSyncStatus,
+  type SyncStatus,
+  writeSyncStatus,
+} from "./mirror_state.ts";
+export {
+  type BuildReport,
+  buildVersion,
+  MAX_MANIFEST_DELTAS,
+  readCurrent,
+  readFeedRoot,
+} from "./publisher.ts";
+export { generateKeyFile, parseKeyFile, type SigningKey } from "./signing.ts";
 export { fileSource, StreamReader } from "./stream_reader.ts";
 export { SyncError } from "./sync_error.ts";

@@ -1,20 +1,17 @@
 /**
  * The publisher's passes over the source database: the merge with the
  * published state that yields the delta, the counts and the new checksum, and
- * the full snapshot. Both run inside one read transaction on the source, so a
- * writer between them cannot make the snapshot disagree with the delta.
+ * the full snapshot. The publisher runs both inside one read transaction on
+ * the source, so a writer between them cannot make the snapshot disagree with
+ * the delta.
  */
-import type { DatabaseSync } from "node:sqlite";
 import { type ObjectType, TYPE_BYTE } from "../reputation/mod.ts";
 import { RowHasher } from "./apply.ts";
 import { EMPTY_CHECKSUM, StateChecksum } from "./checksum.ts";
 import { compareKeys, keyProblem, OP_ADD, OP_REMOVE, OP_UPDATE } from "./stream_format.ts";
 import { StreamWriter } from "./stream_writer.ts";
 import { SyncError } from "./sync_error.ts";
-import type { EntryRow } from "../store/mod.ts";
-
-/** A mirror row as the publisher reads it: the stored row without its origin. */
-type Row = Omit<EntryRow, "origin">;
+import { type DatabaseSync, type MirrorEntryRow as Row, mirrorRowsByKey } from "../store/mod.ts";
 
 /** What the merge of the source with the published state found. */
 export interface Diff {
@@ -30,31 +27,13 @@ export interface Diff {
   checksum: string;
 }
 
-const ROWS_SQL = "SELECT key, verdict, threat, categories, first_seen, last_seen, ttl, source " +
-  "FROM entry WHERE origin = 0 ORDER BY key";
-
 const TYPE_NAMES = Object.fromEntries(
   Object.entries(TYPE_BYTE).map(([name, byte]) => [byte, name]),
 ) as Record<number, ObjectType>;
 
-/**
- * Runs `fn` inside one read transaction on `db`, so every pass it makes sees
- * the same rows. Works on a read-only connection.
- */
-export async function withReadTransaction<T>(db: DatabaseSync, fn: () => Promise<T>): Promise<T> {
-  db.exec("BEGIN");
-  try {
-    return await fn();
-  } finally {
-    // The publisher only reads the source, so there is never anything to commit.
-    if (db.isTransaction) db.exec("ROLLBACK");
-  }
-}
-
 function* sortedRows(db: DatabaseSync, label: string): Generator<Row> {
   let previous: Uint8Array | undefined;
-  for (const raw of db.prepare(ROWS_SQL).iterate()) {
-    const row = raw as unknown as Row;
+  for (const row of mirrorRowsByKey(db)) {
     const problem = keyProblem(row.key);
     if (problem !== null) {
       throw new SyncError(

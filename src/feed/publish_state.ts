@@ -3,7 +3,7 @@
  * version, and its state database caught up to that version after a build that
  * died between writing the timestamp and applying its own delta.
  */
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "../store/mod.ts";
 import { join } from "node:path";
 import { quote } from "../core/mod.ts";
 import { applyDelta, applySnapshot } from "./apply.ts";

@@ -8,9 +8,8 @@
  * the state, read back from the file it wrote. If a build dies after the
  * timestamp, the next one first catches the state up from the tree itself.
  */
-import type { DatabaseSync } from "node:sqlite";
 import { dirname, join } from "node:path";
-import { syncDir } from "../store/mod.ts";
+import { type DatabaseSync, syncDir, withReadTransaction } from "../store/mod.ts";
 import { RowHasher } from "./apply.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import { TIMESTAMP_FILE, writeFileAtomic } from "./feed_files.ts";
@@ -28,7 +27,7 @@ import {
   timestampSchema,
 } from "./metadata.ts";
 import { readMirrorState } from "./mirror_state.ts";
-import { type Diff, diffSource, snapshotSource, withReadTransaction } from "./publish_diff.ts";
+import { type Diff, diffSource, snapshotSource } from "./publish_diff.ts";
 import { keptDeltas, MAX_MANIFEST_DELTAS, prune } from "./publish_prune.ts";
 import { catchUp, readFeedRoot, readOwnCurrent } from "./publish_state.ts";
 import type { SigningKey } from "./signing.ts";

@@ -5,16 +5,24 @@
  * give one key different verdicts, threats or categories are a bad line too,
  * unless the import is told that the last one wins.
  */
-import type { DatabaseSync } from "node:sqlite";
 import {
   AppError,
+  type CsvRecord,
+  csvRecords,
   headerColumns,
   InvalidInputError,
   type NumberedLine,
   parseCsvLine,
   quote,
 } from "../core/mod.ts";
-import { bumpGeneration, type EntryRow, ImportWriter, type Origin } from "../store/mod.ts";
+import {
+  bumpGeneration,
+  type DatabaseSync,
+  type EntryRow,
+  ImportWriter,
+  type Origin,
+  transactionAsync,
+} from "../store/mod.ts";
 import { ImportRows } from "./_import_rows.ts";
 import { describeIssue, recordRows, recordSchema } from "../reputation/mod.ts";
 
@@ -125,10 +133,11 @@ export async function importRecords(
     name: options.name,
     fail,
   });
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    await readAll(lines, (number, line) => {
-      report.lines = number;
+  report.committed = await transactionAsync(db, async () => {
+    // A CSV record's quoted field may span lines; the record counts as its first line.
+    const input = options.format === "csv" ? csvRecords(lines) : lines;
+    await readAll(input, (number, line) => {
+      report.lines = (line as Partial<CsvRecord>).lastNumber ?? number;
       if (line.error !== undefined) return fail(number, line.error);
       const text = line.text;
       if (text.trim() === "") return;
@@ -176,18 +185,11 @@ export async function importRecords(
     report.conflicts = batches.conflicts;
     // Conflicts are found at the end, after every line was read.
     report.errors.sort((a, b) => a.line - b.line);
-    if (report.errorCount > 0) {
-      db.exec("ROLLBACK");
-      return report;
-    }
+    if (report.errorCount > 0) return false;
     bumpGeneration(db, "entries");
-    db.exec("COMMIT");
-    report.committed = true;
-    return report;
-  } catch (err) {
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw err;
-  }
+    return true;
+  });
+  return report;
 }
 
 const STOP = Symbol("stop");

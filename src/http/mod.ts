@@ -3,9 +3,12 @@
  * allowed methods, per-route metrics, and the server with its connection limits.
  */
 export { readBytes, readJson, refuseEncoded } from "./body.ts";
-export { createHttpMetrics, instrument } from "./http_metrics.ts";
-export type { HttpMetrics, InstrumentDeps } from "./http_metrics.ts";
+export {
+  createHttpMetrics,
+  type HttpMetrics,
+  instrument,
+  type InstrumentDeps,
+} from "./http_metrics.ts";
 export { allowOnly } from "./methods.ts";
 export { errorResponse, statusOf } from "./responses.ts";
-export { readTls, startServer } from "./server.ts";
-export type { RunningServer } from "./server.ts";
+export { readTls, type RunningServer, startServer } from "./server.ts";

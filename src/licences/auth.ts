@@ -4,11 +4,11 @@
  * not seen since the last licence change), so checking a key costs a map
  * look-up and a few comparisons.
  */
-import type { DatabaseSync } from "node:sqlite";
 import { AppError, type Clock, quote } from "../core/mod.ts";
 import {
   appendAudit,
   bumpGeneration,
+  type DatabaseSync,
   type LicenceRepository,
   type LicenceWithParticipation,
   transaction,

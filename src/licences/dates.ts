@@ -1,5 +1,8 @@
 /** Dates and durations as operators type them. */
-import { InvalidInputError, quote } from "../core/mod.ts";
+import { InvalidInputError, isoSeconds, quote } from "../core/mod.ts";
+
+// Licence dates are shown as the rest of the node shows times.
+export { isoSeconds };
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DURATION = /^(\d+)\s*(d|h|m|s)$/;
@@ -37,9 +40,4 @@ export function parseDuration(text: string, field: string): number {
     );
   }
   return Number(m[1]) * UNIT_SECONDS[m[2]];
-}
-
-/** Unix seconds as an ISO 8601 timestamp without milliseconds. */
-export function isoSeconds(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
 }

@@ -2,7 +2,14 @@
  * A customer's licence keys as a CSV file (the service provider's bulk
  * registration), and the small value parsers the CLI shares with it.
  */
-import { headerColumns, InvalidInputError, parseCsvLine, quote, readLines } from "../core/mod.ts";
+import {
+  csvRecords,
+  headerColumns,
+  InvalidInputError,
+  parseCsvLine,
+  quote,
+  readLines,
+} from "../core/mod.ts";
 import { parseDate } from "./dates.ts";
 import type { NewLicence } from "./licence_service.ts";
 import { CLIENT_MODES, type ClientMode } from "./modes.ts";
@@ -52,7 +59,7 @@ export async function readLicenceCsv(
   let columns: Map<string, number> | undefined;
   const out: { line: number; licence: NewLicence }[] = [];
   const errors: string[] = [];
-  for await (const { number, text, error } of readLines(file.readable)) {
+  for await (const { number, text, error } of csvRecords(readLines(file.readable))) {
     try {
       if (error !== undefined) throw new InvalidInputError("invalid_csv", error);
       if (text.trim() === "") continue;

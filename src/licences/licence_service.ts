@@ -2,12 +2,15 @@
  * The licence lifecycle as the service provider runs it: register, list, show,
  * revoke, rotate with a grace period, import a customer's keys. Every change is
  * audited (who, what, when) without key material.
+ *
+ * Over 300 lines on purpose: each operation is short, and keeping the lifecycle in one class
+ * keeps every change next to the audit entry it writes.
  */
-import type { DatabaseSync } from "node:sqlite";
 import { AppError, type Clock, InvalidInputError, toHex } from "../core/mod.ts";
 import {
   appendAudit,
   bumpGeneration,
+  type DatabaseSync,
   type LicenceRepository,
   type LicenceWithParticipation,
   readAudit,

@@ -3,9 +3,15 @@
  * choice. `NodeParticipation.allows` is the one place every upstream component
  * asks before anything leaves the node.
  */
-import type { DatabaseSync } from "node:sqlite";
 import { AppError, type Clock, InvalidInputError, quote } from "../core/mod.ts";
-import { appendAudit, bumpGeneration, getSetting, setSetting, transaction } from "../store/mod.ts";
+import {
+  appendAudit,
+  bumpGeneration,
+  type DatabaseSync,
+  getSetting,
+  setSetting,
+  transaction,
+} from "../store/mod.ts";
 import { NODE_MODES, type NodeMode, UPSTREAM_ALLOWED, type UpstreamTraffic } from "./modes.ts";
 import { readStatement, type Statement } from "./statement.ts";
 

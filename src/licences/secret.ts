@@ -6,9 +6,8 @@
  */
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
 import { quote, StoreError } from "../core/mod.ts";
-import { syncDir } from "../store/mod.ts";
+import { countLicences, type DatabaseSync, syncDir } from "../store/mod.ts";
 
 const SECRET_BYTES = 32;
 
@@ -41,9 +40,7 @@ export async function loadOrCreateSecret(dataDir: string, db: DatabaseSync): Pro
       throw new StoreError(`Cannot read node secret ${quote(path)}: ${(err as Error).message}`);
     }
   }
-  const registered = Number(
-    (db.prepare("SELECT count(*) AS n FROM licence").get() as { n: number }).n,
-  );
+  const registered = countLicences(db);
   if (registered > 0) {
     throw new StoreError(
       `Node secret ${quote(path)} is missing, but ${registered} licences are registered: ` +

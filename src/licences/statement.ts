@@ -1,8 +1,13 @@
 /** The KSN Statement: versioned text stored on the node, a default shipped with it. */
 import { join } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
 import { InvalidInputError } from "../core/mod.ts";
-import { addStatement, bumpGeneration, currentStatement, transaction } from "../store/mod.ts";
+import {
+  addStatement,
+  bumpGeneration,
+  currentStatement,
+  type DatabaseSync,
+  transaction,
+} from "../store/mod.ts";
 import { isoSeconds } from "./dates.ts";
 
 /** A statement version as clients see it. */

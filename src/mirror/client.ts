@@ -5,9 +5,12 @@
  * signed hash and length before it is read; the mirror moves only by whole,
  * verified versions. Serving nodes also keep a verified copy of the tree for
  * their downstream nodes, and publish its timestamp last.
+ *
+ * Over 300 lines on purpose: one run's steps, in the order they happen, read best in one
+ * file; split by step, each module would take the whole run's dependencies.
  */
 import { join } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "../store/mod.ts";
 import { type Logger, quote } from "../core/mod.ts";
 import {
   applyDelta,

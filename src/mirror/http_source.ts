@@ -1,6 +1,9 @@
 /**
  * The feed over HTTP. Data files are downloaded with `Range` resume into a
  * `.part` file, never past their signed length; metadata reads stop at a cap.
+ *
+ * Over 300 lines on purpose: resume, length caps and the error messages of one download
+ * depend on each other and are read together.
  */
 import { type Logger, parseRetryAfter, quote } from "../core/mod.ts";
 import type { FeedSource } from "./feed_source.ts";

@@ -2,8 +2,11 @@
  * The sync service of a running node (and of `pksn sync`): runs one sync at a
  * time, records how it went, keeps the metrics and the look-up mode current,
  * and schedules the next poll.
+ *
+ * Over 300 lines on purpose: the service's state (running, last result, mode, metrics,
+ * schedule) changes together in each run and is kept in one class.
  */
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "../store/mod.ts";
 import {
   type Clock,
   type Config,

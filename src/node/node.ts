@@ -4,9 +4,9 @@
  * CLI commands and the tests all open a node the same way.
  */
 import { join } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
 import { type Clock, type Config, type Logger, quote, StoreError } from "../core/mod.ts";
 import {
+  type DatabaseSync,
   EntryRepository,
   type GenerationName,
   LicenceRepository,
@@ -14,6 +14,7 @@ import {
   openDatabase,
   readGenerations,
   tightenDataDir,
+  WriteStamp,
 } from "../store/mod.ts";
 import {
   type IndexHolder,
@@ -153,14 +154,8 @@ function assemble(parts: {
   log: Logger;
 }): Node {
   const { db, builder, keeper, auth, participation, log } = parts;
-  const dataVersion = db.prepare("PRAGMA data_version");
-  const changes = db.prepare("SELECT total_changes() AS n");
-  // data_version moves when another connection commits; total_changes when this one writes.
-  const stamp = (): string =>
-    `${(dataVersion.get() as { data_version: number }).data_version}/${
-      (changes.get() as { n: number }).n
-    }`;
-  let seenStamp = stamp();
+  const writes = new WriteStamp(db);
+  let seenStamp = writes.read();
   let seen = readGenerations(db);
   let closed = false;
   return {
@@ -181,7 +176,7 @@ function assemble(parts: {
       return await keeper.refresh();
     },
     async refreshIfChanged(): Promise<GenerationName[]> {
-      const now = stamp();
+      const now = writes.read();
       if (now === seenStamp) return [];
       seenStamp = now;
       const current = readGenerations(db);

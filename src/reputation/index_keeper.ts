@@ -2,7 +2,7 @@
  * Keeps the in-memory index current: builds it on its own connection (so the
  * long read transaction never holds up look-ups) and runs one build at a time.
  */
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "../store/mod.ts";
 import type { Clock } from "../core/mod.ts";
 import type { IndexHolder } from "./lookup.ts";
 import { buildIndex, type ReputationIndex } from "./reputation_index.ts";

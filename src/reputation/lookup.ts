@@ -3,7 +3,7 @@
  * specificity, skip candidates the in-memory index rules out, and let the first
  * local override win, else the most specific mirror entry.
  */
-import { AppError, InvalidInputError, quote } from "../core/mod.ts";
+import { AppError, InvalidInputError, isoSeconds, quote } from "../core/mod.ts";
 import { type EntryRepository, type EntryRow, ORIGIN_LOCAL } from "../store/mod.ts";
 import { scanDigest, type ScannedDigest, scanThumbprint } from "./hash.ts";
 import { normalizeDomain } from "./domain.ts";
@@ -229,8 +229,4 @@ export class Reputation {
  */
 function cachedBytes(cacheKey: string, result: LookupResult): number {
   return 2 * (cacheKey.length + result.value.length + (result.match?.value.length ?? 0)) + 256;
-}
-
-function isoSeconds(seconds: number): string {
-  return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
 }

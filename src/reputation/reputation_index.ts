@@ -4,8 +4,13 @@
  * It is rebuilt from the database as a whole and swapped in, so readers never
  * see a half-built index.
  */
-import type { DatabaseSync } from "node:sqlite";
-import { countByLead, distinctKeyTails, scanKeyPrefixes } from "../store/mod.ts";
+import {
+  countByLead,
+  type DatabaseSync,
+  distinctKeyTails,
+  readTransactionAsync,
+  scanKeyPrefixes,
+} from "../store/mod.ts";
 import { PrefixIndex } from "./prefix_index.ts";
 import { TYPE_BYTE } from "./keys.ts";
 import { OBJECT_TYPES, type ObjectType } from "./types.ts";
@@ -41,12 +46,10 @@ export async function buildIndex(
 ): Promise<ReputationIndex> {
   const started = performance.now();
   const leads = OBJECT_TYPES.map((t) => TYPE_BYTE[t]);
-  db.exec("BEGIN");
-  try {
-    return await build(db, leads, options.now, started, options.pause);
-  } finally {
-    db.exec("COMMIT");
-  }
+  return await readTransactionAsync(
+    db,
+    () => build(db, leads, options.now, started, options.pause),
+  );
 }
 
 async function build(

@@ -3,5 +3,4 @@
  * the parent, expired by age and size.
  */
 export { QuarantineFolder, quarantineRoot, sampleTooLarge } from "./quarantine.ts";
-export { CorruptSampleError, sampleExtension, SampleStore } from "./samples.ts";
-export type { SampleMeta } from "./samples.ts";
+export { CorruptSampleError, sampleExtension, type SampleMeta, SampleStore } from "./samples.ts";

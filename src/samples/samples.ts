@@ -6,7 +6,6 @@
  * rather than older ones evicted: a sample not yet forwarded or examined is
  * never deleted to make room; retention frees space.
  */
-import type { DatabaseSync, StatementSync } from "node:sqlite";
 import {
   AppError,
   type Clock,
@@ -16,7 +15,7 @@ import {
   quote,
   toHex,
 } from "../core/mod.ts";
-import { type Spool, transaction } from "../store/mod.ts";
+import { type DatabaseSync, SampleIndex, type Spool, transaction } from "../store/mod.ts";
 import type { QuarantineFolder, TempSample } from "./quarantine.ts";
 
 /** What a sample carries besides its bytes, as sent to the parent node. */
@@ -60,7 +59,7 @@ export interface SampleStoreDeps {
 }
 
 const EXTENSION = /^[a-z0-9]{1,16}$/;
-// What `POST /v1/samples` lets through as X-Detection (src/http/samples.ts).
+// What `POST /v1/samples` lets through as X-Detection (src/api/samples.ts).
 const DETECTION = /^[\x20-\x7e]{1,256}$/;
 
 /**
@@ -101,28 +100,13 @@ export function sampleBatchId(sha256: string): string {
 /** The quarantine's rules over its folder and table. */
 export class SampleStore {
   readonly #deps: SampleStoreDeps;
-  readonly #exists: StatementSync;
-  readonly #used: StatementSync;
-  readonly #insert: StatementSync;
-  readonly #meta: StatementSync;
-  readonly #expired: StatementSync;
-  readonly #delete: StatementSync;
+  readonly #index: SampleIndex;
   // Decisions about one upload (duplicate? room?) and its commit happen one at a time.
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(deps: SampleStoreDeps) {
     this.#deps = deps;
-    const { db } = deps;
-    this.#exists = db.prepare("SELECT 1 AS found FROM sample WHERE sha256 = ?");
-    this.#used = db.prepare("SELECT coalesce(sum(size), 0) AS n FROM sample");
-    this.#insert = db.prepare(
-      "INSERT INTO sample (sha256, size, received_at, licence_id, meta) VALUES (?, ?, ?, ?, ?)",
-    );
-    this.#meta = db.prepare("SELECT meta FROM sample WHERE sha256 = ?");
-    this.#expired = db.prepare(
-      "SELECT sha256 FROM sample WHERE received_at < ? ORDER BY received_at LIMIT 500",
-    );
-    this.#delete = db.prepare("DELETE FROM sample WHERE sha256 = ?");
+    this.#index = new SampleIndex(deps.db);
   }
 
   /**
@@ -152,7 +136,7 @@ export class SampleStore {
    * kept; a {@link CorruptSampleError} when its metadata cannot be read.
    */
   async read(sha256: string): Promise<{ bytes: Uint8Array; meta: SampleMeta } | null> {
-    const row = this.#meta.get(fromHex(sha256)) as { meta: string | null } | undefined;
+    const row = this.#index.meta(fromHex(sha256));
     if (row === undefined) return null;
     const bytes = await this.#deps.folder.read(sha256);
     if (bytes === null) return null;
@@ -161,7 +145,7 @@ export class SampleStore {
 
   /** Bytes the quarantine holds. */
   usedBytes(): number {
-    return Number((this.#used.get() as { n: number }).n);
+    return this.#index.usedBytes();
   }
 
   /** Removes samples older than the retention period (and their spool entries); returns how many. */
@@ -171,13 +155,13 @@ export class SampleStore {
       const cutoff = Math.floor(clock.now() / 1000) - retentionDays * 86_400;
       let removed = 0;
       for (;;) {
-        const rows = this.#expired.all(cutoff) as { sha256: Uint8Array }[];
-        if (rows.length === 0) break;
-        for (const { sha256 } of rows) {
+        const expired = this.#index.receivedBefore(cutoff);
+        if (expired.length === 0) break;
+        for (const sha256 of expired) {
           const hex = toHex(sha256);
           // The row goes first: a crash in between leaves an orphan file, never a row without one.
           transaction(db, () => {
-            this.#delete.run(sha256);
+            this.#index.delete(sha256);
             spool?.removeBatch(sampleBatchId(hex));
           });
           await folder.remove(hex);
@@ -195,7 +179,7 @@ export class SampleStore {
     const { db, folder, spool, clock, maxTotalBytes } = this.#deps;
     const key = fromHex(temp.sha256);
     const answer = { sha256: temp.sha256, size: temp.size };
-    if (this.#exists.get(key) !== undefined) return { ...answer, duplicate: true };
+    if (this.#index.has(key)) return { ...answer, duplicate: true };
     if (this.usedBytes() + temp.size > maxTotalBytes) {
       throw new AppError(
         "full",
@@ -210,13 +194,13 @@ export class SampleStore {
     if (input.meta.detection) meta.detection = input.meta.detection;
     try {
       transaction(db, () => {
-        this.#insert.run(
-          key,
-          temp.size,
-          Math.floor(clock.now() / 1000),
-          input.licenceId,
-          JSON.stringify(meta),
-        );
+        this.#index.insert({
+          sha256: key,
+          size: temp.size,
+          receivedAt: Math.floor(clock.now() / 1000),
+          licenceId: input.licenceId,
+          meta: JSON.stringify(meta),
+        });
         spool?.enqueue("sample", sampleBatchId(temp.sha256), key);
       });
     } catch (err) {

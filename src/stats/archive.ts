@@ -14,9 +14,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type Clock, quote } from "../core/mod.ts";
 import { archiveDir, archiveFile, dayFile, exists, syncDir } from "./layout.ts";
-import { removeCountFiles } from "./_counts.ts";
 import { summarize, type Summary, topThreats } from "./summary.ts";
-import { archiveDamaged, readTar, writeTar } from "../store/mod.ts";
+import { archiveDamaged, readTar, removeCountFiles, writeTar } from "../store/mod.ts";
 
 const ARCHIVE_LABEL = "Statistics archive";
 

@@ -2,9 +2,8 @@
  * Statistics: detection records clients send, kept as one NDJSON file per UTC
  * day and packed into one TAR archive per day once the day has ended.
  */
-import type { DatabaseSync } from "node:sqlite";
 import type { Clock, Config, Logger, Registry } from "../core/mod.ts";
-import { StatsReceivedRepository } from "../store/mod.ts";
+import { type DatabaseSync, StatsReceivedRepository } from "../store/mod.ts";
 import { removeTemporaries } from "./archive.ts";
 import { DailyFiles, repairTornLines } from "./daily_files.ts";
 import { type OnAccepted, StatsIngest } from "./ingest.ts";

@@ -68,3 +68,54 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
     throw err;
   }
 }
+
+/**
+ * Runs `fn` inside `BEGIN IMMEDIATE` and commits if it resolves to true, rolls
+ * back if it resolves to false or throws; resolves to whether it committed.
+ * The write lock is held while the event loop runs, so only for a writer that
+ * must read all of its input before it knows whether to keep it (an import).
+ */
+export async function transactionAsync(
+  db: DatabaseSync,
+  fn: () => Promise<boolean>,
+): Promise<boolean> {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const commit = await fn();
+    db.exec(commit ? "COMMIT" : "ROLLBACK");
+    return commit;
+  } catch (err) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw err;
+  }
+}
+
+/**
+ * Runs `fn` inside one read transaction (`BEGIN` … `COMMIT`): every read in it
+ * sees the same committed state, and a run of reads opens one transaction
+ * rather than one a statement.
+ */
+export function readTransaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec("BEGIN");
+  try {
+    return fn();
+  } finally {
+    db.exec("COMMIT");
+  }
+}
+
+/**
+ * {@link readTransaction} for reads that await between chunks. Give it a
+ * connection of its own: any statement run on it meanwhile joins the transaction.
+ */
+export async function readTransactionAsync<T>(
+  db: DatabaseSync,
+  fn: () => Promise<T>,
+): Promise<T> {
+  db.exec("BEGIN");
+  try {
+    return await fn();
+  } finally {
+    db.exec("COMMIT");
+  }
+}

@@ -80,6 +80,12 @@ export class EntryRepository {
   }
 }
 
+/** Whether the table holds any row, of either origin. */
+export function hasEntries(db: DatabaseSync): boolean {
+  const row = db.prepare("SELECT EXISTS (SELECT 1 FROM entry) AS any").get() as { any: number };
+  return Boolean(row.any);
+}
+
 function leadRange(lead: number, second?: number): [Uint8Array, Uint8Array] {
   if (second === undefined) return [Uint8Array.of(lead), Uint8Array.of(lead + 1)];
   return [

@@ -62,6 +62,7 @@ export class ImportWriter implements Disposable {
   readonly #logOne: StatementSync;
   readonly #hold: StatementSync;
   readonly #stored: StatementSync;
+  readonly #outcome: StatementSync;
   readonly #values: unknown[] = new Array(CHUNK * 9);
   readonly #logValues: unknown[] = new Array(CHUNK * 2);
   #held = 0;
@@ -110,6 +111,9 @@ export class ImportWriter implements Disposable {
       );
       this.#stored = db.prepare(
         "SELECT verdict, threat, categories FROM main.entry WHERE key = ? AND origin = ?",
+      );
+      this.#outcome = db.prepare(
+        `INSERT INTO ${SCHEMA}.outcome (line, conflict, message) VALUES (?, ?, ?)`,
       );
     } catch (err) {
       db.exec(`DETACH DATABASE ${SCHEMA}`);
@@ -239,8 +243,7 @@ export class ImportWriter implements Disposable {
 
   /** Records what became of a line with a repeated key; a line may have several. */
   addOutcome(outcome: RepeatOutcome): void {
-    this.#db.prepare(`INSERT INTO ${SCHEMA}.outcome (line, conflict, message) VALUES (?, ?, ?)`)
-      .run(outcome.line, outcome.conflict ? 1 : 0, outcome.message);
+    this.#outcome.run(outcome.line, outcome.conflict ? 1 : 0, outcome.message);
   }
 
   /** Calls `each` once a line, in line order: a conflict if any of its keys conflicted. */

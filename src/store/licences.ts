@@ -111,3 +111,8 @@ export class LicenceRepository {
     this.#setParticipation.run(licenceId, mode, statementVersion, at);
   }
 }
+
+/** How many licences are registered, whatever their state. Asked rarely, so prepared per call. */
+export function countLicences(db: DatabaseSync): number {
+  return Number((db.prepare("SELECT count(*) AS n FROM licence").get() as { n: number }).n);
+}

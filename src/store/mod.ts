@@ -2,30 +2,50 @@
  * The node's database and files: opening SQLite, migrations, every table's statements, durable
  * files, TAR archives, the data folder's lock and permissions.
  */
+export { AdminAccountRepository } from "./admin_accounts.ts";
 export { appendAudit, readAudit } from "./audit.ts";
 export { tightenDataDir } from "./data_dir.ts";
-export { openDatabase, transaction } from "./database.ts";
+export {
+  openDatabase,
+  readTransaction,
+  readTransactionAsync,
+  transaction,
+  transactionAsync,
+} from "./database.ts";
 export {
   countByLead,
   distinctKeyTails,
   EntryRepository,
+  type EntryRow,
+  hasEntries,
+  type Origin,
   ORIGIN_LOCAL,
   ORIGIN_MIRROR,
   scanKeyPrefixes,
 } from "./entries.ts";
-export type { EntryRow, Origin } from "./entries.ts";
 export { pathExists, syncDir } from "./files.ts";
-export { bumpGeneration, readGenerations } from "./generation.ts";
-export type { GenerationName } from "./generation.ts";
-export { ImportWriter } from "./import_writer.ts";
-export type { HeldRow, StoredValues } from "./import_writer.ts";
-export { LicenceRepository } from "./licences.ts";
-export type { LicenceWithParticipation } from "./licences.ts";
+export { bumpGeneration, type GenerationName, readGenerations } from "./generation.ts";
+export { type HeldRow, ImportWriter, type StoredValues } from "./import_writer.ts";
+export { integrityProblems } from "./integrity.ts";
+export { countLicences, LicenceRepository, type LicenceWithParticipation } from "./licences.ts";
 export { lockDataDir } from "./lock.ts";
 export { migrate, SCHEMA_VERSION, schemaVersion } from "./migrations.ts";
+export {
+  type MirrorEntryRow,
+  MirrorRowReader,
+  mirrorRows,
+  mirrorRowsByKey,
+  MirrorRowWriter,
+  type RowArray,
+} from "./mirror_rows.ts";
+export { dropUnfinishedApply, SnapshotTable } from "./mirror_tables.ts";
+export { hasMeta, readMeta, writeMeta } from "./node_meta.ts";
+export { WriteStamp } from "./node_write_stamp.ts";
+export { withReadTransaction } from "./publish_source.ts";
+export { SampleIndex } from "./sample_index.ts";
 export { addStatement, currentStatement, getSetting, setSetting } from "./settings.ts";
-export { Spool, SPOOL_KINDS } from "./spool.ts";
-export type { SpoolEntry, SpoolKind } from "./spool.ts";
+export { Spool, SPOOL_KINDS, type SpoolEntry, type SpoolKind } from "./spool.ts";
+export { CountsFile, removeCountFiles } from "./stat_counts.ts";
 export { StatsReceivedRepository } from "./stats_received.ts";
-export { archiveDamaged, readTar, writeTar } from "./tar.ts";
-export type { TarInput } from "./tar.ts";
+export { archiveDamaged, readTar, type TarInput, writeTar } from "./tar.ts";
+export type { DatabaseSync, StatementSync } from "node:sqlite";

@@ -4,6 +4,9 @@
  * the node's participation allows, deletes what was delivered and backs off on
  * failure. An entry leaves the spool only when the parent has it, so nothing is
  * lost across an outage or a restart; the idempotency key makes retries safe.
+ *
+ * Over 300 lines on purpose: the loop, its back-off and its metrics form one state machine;
+ * split up, each part would need the others' state.
  */
 import {
   type Clock,

@@ -9,5 +9,4 @@ export {
   type Upstream,
   UpstreamError,
 } from "./client.ts";
-export { Forwarder, queueAcceptedStatistics } from "./forwarder.ts";
-export type { AcceptedStatistics } from "./forwarder.ts";
+export { type AcceptedStatistics, Forwarder, queueAcceptedStatistics } from "./forwarder.ts";

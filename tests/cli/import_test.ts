@@ -211,7 +211,7 @@ Deno.test({
 
 Deno.test({
   // BUG: an invalid UTF-8 line is reported as "pksn: Line 2: not valid UTF-8"
-  // (src/text/lines.ts throws, src/cli/import.ts never sees a line report), so
+  // (src/core/lines.ts throws, src/cli/import.ts never sees a line report), so
   // unlike every other bad line it lacks the FILE:LINE form and stops the
   // listing. Fix: have readLines yield an error marker (or importRecords catch
   // InvalidInputError from the reader) and report it via report.errors, so

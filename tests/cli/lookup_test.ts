@@ -147,7 +147,7 @@ Deno.test("lookup without a value exits 2 and points to lookup --help", async ()
 });
 
 Deno.test({
-  // BUG: src/cli/lookup.ts calls openNode (src/node.ts openStore), which
+  // BUG: src/cli/lookup.ts calls openNode (src/node/node.ts openStore), which
   // mkdirs the data folder and creates and migrates pksn.db. A mistyped --data
   // therefore answers "unknown" with exit 0 and leaves an empty database behind,
   // although src/store/database.ts documents read-only opening "for the offline

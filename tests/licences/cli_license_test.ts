@@ -317,6 +317,20 @@ Deno.test("license import registers every licence of a good CSV file", async () 
   assert.equal(byKey.customer, "Two, Inc.");
 });
 
+Deno.test("license import keeps notes that span lines in a quoted field, as spreadsheets write them", async () => {
+  await using dir = await tempDir();
+  const file = await writeCsv(
+    dir.path,
+    "key,customer,expires,notes\n" +
+      'IMPORT-KEY-0001,One Ltd,2099-01-31,"billing contact:\r\nJane, ext. 12"\r\n' +
+      "IMPORT-KEY-0002,Two Inc,2099-02-28,\n",
+  );
+  const out = await ok(dir.path, ["license", "import", file]);
+  assert.match(out, /^Registered 2 licences from /);
+  const all = await list(dir.path);
+  assert.deepEqual(all.map((l) => l.notes), ["billing contact:\nJane, ext. 12", null]);
+});
+
 Deno.test("license import of a CSV file with one bad line registers nothing and names FILE:LINE", async () => {
   await using dir = await tempDir();
   const file = await writeCsv(

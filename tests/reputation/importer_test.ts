@@ -577,6 +577,39 @@ Deno.test("a CSV quoted field may hold commas, and categories are split on semic
   });
 });
 
+Deno.test("a CSV quoted field spanning lines is read as one record, numbered by its first line", async () => {
+  await withDb(async (db) => {
+    const text = [
+      "type,value,verdict,threat",
+      'domain,evil.example,malicious,"Trojan',
+      'generic"',
+      "domain,good.example,clean,",
+    ].join("\n");
+    const report = await importText(db, text, CSV);
+    assert.equal(report.committed, false, "a line break is not printable text");
+    assert.deepEqual(report.errors.map((e) => e.line), [2]);
+    assert.equal(
+      report.errors[0].message,
+      '"threat": expected printable text: no control characters',
+    );
+    assert.equal(report.lines, 4, "all four lines were read");
+  });
+});
+
+Deno.test("a CSV quote that never closes is reported at the line that opened it", async () => {
+  await withDb(async (db) => {
+    const text = [
+      "type,value,verdict,threat",
+      "domain,good.example,clean,",
+      'domain,evil.example,malicious,"Trojan',
+      "domain,other.example,clean,",
+    ].join("\n");
+    const report = await importText(db, text, CSV);
+    assert.equal(report.committed, false);
+    assert.deepEqual(report.errors, [{ line: 3, message: "Unterminated quoted field" }]);
+  });
+});
+
 Deno.test("a CSV file row with md5, sha1 and sha256 columns makes three keys", async () => {
   await withDb(async (db) => {
     const report = await importText(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InvalidInputError } from "../../src/core/errors.ts";
-import { headerColumns, parseCsvLine } from "../../src/core/csv.ts";
+import { type CsvRecord, csvRecords, headerColumns, parseCsvLine } from "../../src/core/csv.ts";
+import type { NumberedLine } from "../../src/core/lines.ts";
 
 function csvError(line: string): InvalidInputError {
   try {
@@ -68,4 +69,62 @@ Deno.test("headerColumns drops a leading # comment marker and empty names", () =
 
 Deno.test("headerColumns keeps the first of two columns with the same name", () => {
   assert.deepEqual([...headerColumns(["value", "Value"])], [["value", 0]]);
+});
+
+async function* numbered(...texts: string[]): AsyncGenerator<NumberedLine> {
+  for (const [i, text] of texts.entries()) yield { number: i + 1, text };
+}
+
+async function records(...texts: string[]): Promise<CsvRecord[]> {
+  return await Array.fromAsync(csvRecords(numbered(...texts)));
+}
+
+Deno.test("csvRecords joins the lines of a quoted field that spans lines, keeping the break", async () => {
+  const found = await records("key,notes", 'k1,"first line', "second, line", 'third"', "k2,plain");
+  assert.deepEqual(found, [
+    { number: 1, text: "key,notes", lastNumber: 1 },
+    { number: 2, text: 'k1,"first line\nsecond, line\nthird"', lastNumber: 4 },
+    { number: 5, text: "k2,plain", lastNumber: 5 },
+  ]);
+  assert.deepEqual(parseCsvLine(found[1].text), ["k1", "first line\nsecond, line\nthird"]);
+});
+
+Deno.test("csvRecords reads doubled quotes and a quote inside an unquoted field as parseCsvLine does", async () => {
+  const found = await records('a,"say ""hi""",b', 'x,ab"c,d', '"""",e');
+  assert.deepEqual(found.map((r) => r.number), [1, 2, 3], "no line was joined to another");
+});
+
+Deno.test("csvRecords passes on a quote that never closes, so parsing names its first line", async () => {
+  const found = await records("key,notes", 'k1,"never closed', "k2,plain");
+  assert.deepEqual(found, [
+    { number: 1, text: "key,notes", lastNumber: 1 },
+    { number: 2, text: 'k1,"never closed\nk2,plain', lastNumber: 3 },
+  ]);
+  assert.match(csvError(found[1].text).message, /Unterminated quoted field/);
+});
+
+Deno.test("csvRecords stops joining at maxRecordChars, so one open quote cannot take the whole file", async () => {
+  const lines = ['k,"open', ...Array.from({ length: 100 }, () => "x".repeat(50))];
+  const found = await Array.fromAsync(
+    csvRecords(numbered(...lines), { maxRecordChars: 1000 }),
+  );
+  assert.ok(found[0].text.length <= 1100, `${found[0].text.length} characters`);
+  assert.equal(found[0].number, 1);
+  assert.ok(found.length > 1);
+});
+
+Deno.test("csvRecords ends an open record at a line that is not text and passes that line on", async () => {
+  const lines: NumberedLine[] = [
+    { number: 1, text: 'k,"open' },
+    { number: 2, text: "", error: "not UTF-8" },
+    { number: 3, text: "k2,ok" },
+  ];
+  async function* from(): AsyncGenerator<NumberedLine> {
+    yield* lines;
+  }
+  const found = await Array.fromAsync(csvRecords(from()));
+  assert.deepEqual(found.map((r) => [r.number, r.error ?? null]), [[1, null], [2, "not UTF-8"], [
+    3,
+    null,
+  ]]);
 });

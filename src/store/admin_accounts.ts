@@ -1,6 +1,6 @@
 /** SQL for the admin account, its sessions and the audit entries they write. No rules, only rows. */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { appendAudit } from "../store/mod.ts";
+import { appendAudit } from "./audit.ts";
 
 /** An admin session row. */
 export interface AdminSessionRow {
@@ -10,8 +10,8 @@ export interface AdminSessionRow {
 }
 
 /** Prepared statements over `admin_account`, `admin_session` and `audit`. */
-export class AdminStore {
-  readonly db: DatabaseSync;
+export class AdminAccountRepository {
+  readonly #db: DatabaseSync;
   readonly #anyAccount: StatementSync;
   readonly #passwordHash: StatementSync;
   readonly #upsertAccount: StatementSync;
@@ -20,11 +20,9 @@ export class AdminStore {
   readonly #deleteSession: StatementSync;
   readonly #deleteUserSessions: StatementSync;
   readonly #deleteExpired: StatementSync;
-  readonly #db: DatabaseSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
-    this.db = db;
     this.#anyAccount = db.prepare("SELECT EXISTS (SELECT 1 FROM admin_account) AS any");
     this.#passwordHash = db.prepare("SELECT password_hash FROM admin_account WHERE username = ?");
     this.#upsertAccount = db.prepare(

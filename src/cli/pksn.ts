@@ -1,0 +1,52 @@
+/** The `pksn` command's table: every command, in the order its help lists them. */
+import { type Command, defineGroup, listCommands } from "./command.ts";
+import { adminCommand } from "./admin.ts";
+import { dbCommand } from "./db_check.ts";
+import { feedCommand } from "./feed.ts";
+import { importCommand } from "./import.ts";
+import { licenseCommand } from "./license.ts";
+import { lookupCommand } from "./lookup.ts";
+import { participationCommand } from "./participation.ts";
+import { serveCommand } from "./serve.ts";
+import { statementCommand } from "./statement.ts";
+import { statsCommand } from "./stats.ts";
+import { syncCommand } from "./sync.ts";
+
+const COMMANDS: readonly Command[] = [
+  serveCommand,
+  importCommand,
+  lookupCommand,
+  dbCommand,
+  licenseCommand,
+  statementCommand,
+  participationCommand,
+  adminCommand,
+  statsCommand,
+  feedCommand,
+  syncCommand,
+];
+
+const HELP = `Usage: pksn COMMAND [options]
+
+pksn is a Private KSN node: it answers reputation look-ups for files, URLs,
+domains, IP addresses and signing certificates from a local SQLite mirror.
+
+Commands:
+${listCommands(COMMANDS, 17)}
+
+Run "pksn COMMAND --help" for a command's options.
+`;
+
+const PKSN: Command = defineGroup({
+  name: "pksn",
+  summary: "a Private KSN node",
+  help: HELP,
+  commands: COMMANDS,
+});
+
+/** Runs the `pksn` command line `args`; resolves to the exit code, or throws an `AppError`. */
+export function runPksn(args: string[]): Promise<number> {
+  // "pksn help" is the one place a bare word asks for help, as users of other tools expect.
+  const words = args[0] === "help" ? ["--help", ...args.slice(1)] : args;
+  return PKSN.run(words, { words: "", groupHelp: HELP });
+}
