@@ -7,14 +7,4 @@
 export { applyDelta } from "./apply_delta.ts";
 export { applySnapshot } from "./apply_snapshot.ts";
 export { computeMirrorChecksum, RowHasher } from "./mirror_checksum.ts";
-export { dropUnfinishedApply } from "../store/mod.ts";
-
-/** How an apply runs. */
-export interface ApplyOptions {
-  /** Signed expiry (ms) of the timestamp the version came with. */
-  expires: number | null;
-  /** Awaited between chunks so a serving process keeps answering. */
-  pause?: () => Promise<void>;
-  /** Records per synchronous chunk. */
-  batch?: number;
-}
+export type { ApplyOptions } from "./apply_options.ts";

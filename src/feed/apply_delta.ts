@@ -25,7 +25,7 @@ import {
   transaction,
 } from "../store/mod.ts";
 import { rowHash, StateChecksum } from "./checksum.ts";
-import type { ApplyOptions } from "./apply.ts";
+import type { ApplyOptions } from "./apply_options.ts";
 import { keyHex, RowHasher } from "./mirror_checksum.ts";
 import { StagedChanges } from "./staged_changes.ts";
 import { readMirrorState, writeMirrorState } from "./mirror_state.ts";

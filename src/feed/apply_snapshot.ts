@@ -8,7 +8,7 @@
  */
 import { bumpGeneration, type DatabaseSync, SnapshotTable, transaction } from "../store/mod.ts";
 import { rowHash, StateChecksum } from "./checksum.ts";
-import type { ApplyOptions } from "./apply.ts";
+import type { ApplyOptions } from "./apply_options.ts";
 import { writeMirrorState } from "./mirror_state.ts";
 import type { StreamReader } from "./stream_reader.ts";
 import { SyncError } from "./sync_error.ts";

@@ -2,7 +2,7 @@
  * The signed feed format (metadata, signatures, the record stream, the state checksum), applying
  * its versions to a database, and the publisher that writes it.
  */
-export { applyDelta, applySnapshot, computeMirrorChecksum, dropUnfinishedApply } from "./apply.ts";
+export { applyDelta, applySnapshot, computeMirrorChecksum } from "./apply.ts";
 export {
   checkFile,
   feedPath,

@@ -10,13 +10,12 @@
  * file; split by step, each module would take the whole run's dependencies.
  */
 import { join } from "node:path";
-import type { DatabaseSync } from "../store/mod.ts";
+import { type DatabaseSync, dropUnfinishedApply } from "../store/mod.ts";
 import { type Logger, quote } from "../core/mod.ts";
 import {
   applyDelta,
   applySnapshot,
   type DeltaRef,
-  dropUnfinishedApply,
   type FileRef,
   fileSource,
   isExpired,

@@ -18,7 +18,7 @@ import {
   toHex,
 } from "../core/mod.ts";
 import type { NodeParticipation, UpstreamTraffic } from "../licences/mod.ts";
-import type { Upstream } from "./mod.ts";
+import type { Upstream } from "./client.ts";
 import { CorruptSampleError, type SampleMeta } from "../samples/mod.ts";
 import { type Spool, SPOOL_KINDS, type SpoolEntry, type SpoolKind } from "../store/mod.ts";
 
