@@ -1,5 +1,7 @@
 /** Opening what the operator commands for licences, statement and participation need. */
 import { type Config, createLogger, systemClock } from "../core/mod.ts";
+import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
+import { loadConfig } from "./load_config.ts";
 import { openStore } from "../node/mod.ts";
 import { type DatabaseSync, LicenceRepository } from "../store/mod.ts";
 import {
@@ -53,4 +55,25 @@ export function cliActor(actor: string | undefined): string {
 export async function stdinLines(): Promise<string[]> {
   const text = await new Response(Deno.stdin.readable).text();
   return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+}
+
+/**
+ * A sub-command of a group whose commands all take `options` and open the data folder's
+ * licences before they look at their arguments (`pksn statement`, `pksn participation`).
+ */
+export function licenceSubcommand<O extends Options>(
+  options: O,
+  text: { name: string; summary: string },
+  run: (input: CommandInput<O>, ctx: LicenceContext) => Promise<number>,
+): Command {
+  return defineCommand({
+    ...text,
+    options,
+    positionals: true,
+    async run(input: CommandInput<O>): Promise<number> {
+      const values = input.values as { data?: string; config?: string };
+      using ctx = await openLicenceContext(await loadConfig(values));
+      return await run(input, ctx);
+    },
+  });
 }

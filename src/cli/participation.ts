@@ -1,15 +1,9 @@
 /** `pksn participation show|set`: what this node may send upstream. */
 import { UsageError } from "../core/mod.ts";
 import { NODE_MODES, type NodeParticipationState } from "../licences/mod.ts";
-import {
-  type Command,
-  type CommandInput,
-  defineCommand,
-  defineGroup,
-  type Options,
-} from "./command.ts";
-import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
-import { cliActor, type LicenceContext, openLicenceContext } from "./licence_context.ts";
+import { type Command, type CommandInput, defineGroup, type Options } from "./command.ts";
+import { DATA_OPTIONS } from "./load_config.ts";
+import { cliActor, type LicenceContext, licenceSubcommand } from "./licence_context.ts";
 
 const PARTICIPATION_HELP = `Usage: pksn participation show | set MODE [--accept-statement] [options]
 
@@ -37,40 +31,25 @@ const PARTICIPATION_OPTIONS = {
 
 type ParticipationInput = CommandInput<typeof PARTICIPATION_OPTIONS>;
 
-/**
- * A `pksn participation` command: each takes the same options and opens the data folder
- * before it looks at its arguments.
- */
-function participationSubcommand(
-  text: { name: string; summary: string },
-  run: (input: ParticipationInput, ctx: LicenceContext) => Promise<number>,
-): Command {
-  return defineCommand({
-    ...text,
-    options: PARTICIPATION_OPTIONS,
-    positionals: true,
-    async run(input: ParticipationInput): Promise<number> {
-      using ctx = await openLicenceContext(await loadConfig(input.values));
-      return await run(input, ctx);
-    },
-  });
-}
-
 /** `pksn participation …`. */
 export const participationCommand: Command = defineGroup({
   name: "participation",
   summary: "show or set what this node may send upstream",
   help: PARTICIPATION_HELP,
   commands: [
-    participationSubcommand(
-      { name: "show", summary: "the node's mode and what may go upstream" },
-      show,
+    licenceSubcommand(PARTICIPATION_OPTIONS, {
+      name: "show",
+      summary: "the node's mode and what may go upstream",
+    }, show),
+    licenceSubcommand(
+      PARTICIPATION_OPTIONS,
+      { name: "set", summary: "choose the node's mode" },
+      set,
     ),
-    participationSubcommand({ name: "set", summary: "choose the node's mode" }, set),
   ],
   // Any other word takes the options too and opens the data folder before it is refused.
   otherwise: (word) =>
-    participationSubcommand({ name: word, summary: "" }, () => {
+    licenceSubcommand(PARTICIPATION_OPTIONS, { name: word, summary: "" }, () => {
       throw new UsageError(PARTICIPATION_USAGE);
     }),
 });

@@ -1,15 +1,9 @@
 /** `pksn statement show|load`: the KSN Statement clients must accept. */
 import { readNamedFile, UsageError } from "../core/mod.ts";
 import { publishStatement, readStatement } from "../licences/mod.ts";
-import {
-  type Command,
-  type CommandInput,
-  defineCommand,
-  defineGroup,
-  type Options,
-} from "./command.ts";
-import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
-import { type LicenceContext, openLicenceContext } from "./licence_context.ts";
+import { type Command, type CommandInput, defineGroup, type Options } from "./command.ts";
+import { DATA_OPTIONS } from "./load_config.ts";
+import { type LicenceContext, licenceSubcommand } from "./licence_context.ts";
 
 const STATEMENT_HELP = `Usage: pksn statement show | load FILE [options]
 
@@ -30,37 +24,25 @@ const STATEMENT_OPTIONS = {
 
 type StatementInput = CommandInput<typeof STATEMENT_OPTIONS>;
 
-/**
- * A `pksn statement` command: each takes the same options and opens the data folder before
- * it looks at its arguments.
- */
-function statementSubcommand(
-  text: { name: string; summary: string },
-  run: (input: StatementInput, ctx: LicenceContext) => Promise<number>,
-): Command {
-  return defineCommand({
-    ...text,
-    options: STATEMENT_OPTIONS,
-    positionals: true,
-    async run(input: StatementInput): Promise<number> {
-      using ctx = await openLicenceContext(await loadConfig(input.values));
-      return await run(input, ctx);
-    },
-  });
-}
-
 /** `pksn statement …`. */
 export const statementCommand: Command = defineGroup({
   name: "statement",
   summary: "show or publish the KSN Statement clients must accept",
   help: STATEMENT_HELP,
   commands: [
-    statementSubcommand({ name: "show", summary: "the current version and text" }, show),
-    statementSubcommand({ name: "load", summary: "publish FILE as the next version" }, load),
+    licenceSubcommand(
+      STATEMENT_OPTIONS,
+      { name: "show", summary: "the current version and text" },
+      show,
+    ),
+    licenceSubcommand(STATEMENT_OPTIONS, {
+      name: "load",
+      summary: "publish FILE as the next version",
+    }, load),
   ],
   // Any other word takes the options too and opens the data folder before it is refused.
   otherwise: (word) =>
-    statementSubcommand({ name: word, summary: "" }, () => {
+    licenceSubcommand(STATEMENT_OPTIONS, { name: word, summary: "" }, () => {
       throw new UsageError(STATEMENT_USAGE);
     }),
 });
