@@ -126,6 +126,31 @@ const upstreamSchema = z.strictObject({
     .describe("PEM file of a CA to trust for the parent's TLS"),
 });
 
+const proxySchema = z.strictObject({
+  enabled: z.boolean().default(false)
+    .describe("ask the parent (upstream.url) about objects no override or mirror record answers"),
+  cacheEntries: z.number().int().min(100).max(10_000_000).default(100_000)
+    .describe("answers the proxy cache keeps; least recently used leave first"),
+  cacheMiB: z.number().int().min(1).max(4096).default(64)
+    .describe("size of the answers the proxy cache keeps"),
+  maxTtlSeconds: seconds(30 * 86_400).default(86_400)
+    .describe("longest an answer is cached, whatever TTL the parent gave"),
+  unknownTtlSeconds: seconds(7 * 86_400).default(3600)
+    .describe("how long an unknown answer is cached (negative caching)"),
+  staleSeconds: seconds(30 * 86_400).default(86_400)
+    .describe("how long after expiry an answer may still be served while the parent fails"),
+  timeoutMs: z.number().int().min(1).max(60_000).default(500)
+    .describe("longest a client waits for the parent before getting the local answer"),
+  batchWindowMs: z.number().int().min(0).max(1000).default(5)
+    .describe("misses arriving within this are asked of the parent in one request"),
+  maxBatchItems: z.number().int().min(1).max(10_000).default(1000)
+    .describe("objects in one request to the parent (its lookup.maxBatchItems)"),
+  breakerFailures: z.number().int().min(1).max(1000).default(5)
+    .describe("failed requests in a row after which the parent is not asked for a while"),
+  breakerOpenSeconds: z.number().min(0.1).max(3600).default(30)
+    .describe("how long the parent is left alone after that (plus up to 20% jitter)"),
+});
+
 const syncSchema = z.strictObject({
   url: z.url({
     protocol: /^https?$/,
@@ -183,6 +208,7 @@ export const configSchema = z.strictObject({
   admin: adminSchema.prefault({}),
   stats: statsSchema.prefault({}),
   upstream: upstreamSchema.prefault({}),
+  proxy: proxySchema.prefault({}),
   sync: syncSchema.refine((s) => s.url === null || s.root !== null, {
     message: "sync.url needs sync.root, the trusted root.json of that feed",
   }).prefault({}),

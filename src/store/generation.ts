@@ -6,7 +6,7 @@
 import type { DatabaseSync } from "node:sqlite";
 
 /** What the counters track. */
-export type GenerationName = "entries" | "licences" | "settings";
+export type GenerationName = "entries" | "licences" | "settings" | "proxy";
 
 /** Adds one to a counter; call inside the writing transaction. */
 export function bumpGeneration(db: DatabaseSync, name: GenerationName): void {
@@ -15,7 +15,7 @@ export function bumpGeneration(db: DatabaseSync, name: GenerationName): void {
 
 /** Reads every counter. */
 export function readGenerations(db: DatabaseSync): Record<GenerationName, number> {
-  const out = { entries: 0, licences: 0, settings: 0 };
+  const out = { entries: 0, licences: 0, settings: 0, proxy: 0 };
   for (const row of db.prepare("SELECT name, value FROM generation").all()) {
     const { name, value } = row as { name: GenerationName; value: number };
     out[name] = Number(value);

@@ -151,6 +151,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: "KSN proxy cache",
+    sql: `
+      -- Answers the parent node gave for objects this node does not hold, kept so
+      -- they survive a restart. answer is the parent's result as JSON; times are
+      -- milliseconds since the epoch; used_at orders least-recently-used eviction.
+      CREATE TABLE proxy_cache (
+        type       TEXT    NOT NULL,
+        value      TEXT    NOT NULL,
+        answer     TEXT    NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER NOT NULL,
+        bytes      INTEGER NOT NULL,
+        PRIMARY KEY (type, value)
+      ) WITHOUT ROWID;
+      CREATE INDEX proxy_cache_used ON proxy_cache (used_at);
+      INSERT INTO generation (name, value) VALUES ('proxy', 0);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -41,6 +41,12 @@ export {
 export { dropUnfinishedApply, SnapshotTable } from "./mirror_tables.ts";
 export { hasMeta, readMeta, writeMeta } from "./node_meta.ts";
 export { WriteStamp } from "./node_write_stamp.ts";
+export {
+  type ProxyCacheChanges,
+  type ProxyCacheFilter,
+  type ProxyCacheRow,
+  ProxyCacheTable,
+} from "./proxy_cache.ts";
 export { withReadTransaction } from "./publish_source.ts";
 export { SampleIndex } from "./sample_index.ts";
 export { addStatement, currentStatement, getSetting, setSetting } from "./settings.ts";
