@@ -11,7 +11,7 @@ import { mountBatchRoutes } from "./batch.ts";
 import { mountFeedRoutes } from "./feed.ts";
 import { mountHealthRoutes } from "./health.ts";
 import { errorResponse, type HttpMetrics, instrument, type InstrumentDeps } from "../http/mod.ts";
-import { mountObjectRoutes } from "./objects.ts";
+import { type LookupProxy, mountObjectRoutes } from "./objects.ts";
 import { mountParticipationRoutes } from "./participation.ts";
 import { mountSampleRoutes } from "./samples.ts";
 import { mountStatsRoutes } from "./stats.ts";
@@ -35,6 +35,8 @@ export interface AppDeps {
   sync?: () => object;
   /** The verified feed tree served at `/feed/`, when this node serves one. */
   feedDir?: string;
+  /** The KSN proxy, when `proxy.enabled`: asked about what nothing here answers. */
+  proxy?: LookupProxy & { report(): object };
 }
 
 /** Builds the Hono app. */
@@ -64,8 +66,10 @@ export function createApp(deps: AppDeps): Hono {
     index: () => node.index.current,
     maxBodyBytes: config.lookup.maxBodyBytes,
     sync: deps.sync,
+    proxy: deps.proxy ? () => deps.proxy!.report() : undefined,
   });
-  mountObjectRoutes(app, { ...instrumentDeps, reputation: node.reputation, guard });
+  const proxy = deps.proxy;
+  mountObjectRoutes(app, { ...instrumentDeps, reputation: node.reputation, guard, proxy });
   mountBatchRoutes(app, {
     ...instrumentDeps,
     reputation: node.reputation,
@@ -73,6 +77,7 @@ export function createApp(deps: AppDeps): Hono {
     maxItems: config.lookup.maxBatchItems,
     maxBodyBytes: config.lookup.maxBodyBytes,
     budgetMs: config.lookup.batchBudgetMs,
+    proxy,
   });
   if (deps.samples) {
     mountSampleRoutes(app, {

@@ -2,8 +2,9 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { AppError, InvalidInputError } from "../core/mod.ts";
-import type { LookupItem, LookupResult, Reputation } from "../reputation/mod.ts";
+import type { LookupItem, LookupItemError, LookupResult, Reputation } from "../reputation/mod.ts";
 import { allowOnly, instrument, type InstrumentDeps, readJson } from "../http/mod.ts";
+import type { LookupProxy } from "./objects.ts";
 
 /** What the batch route needs. */
 export interface BatchRoutesDeps extends InstrumentDeps {
@@ -14,6 +15,8 @@ export interface BatchRoutesDeps extends InstrumentDeps {
   maxBodyBytes: number;
   /** Milliseconds of look-up work one batch may use; later items answer `batch_budget_exceeded`. */
   budgetMs: number;
+  /** Asks the parent about what nothing here answers; absent when the proxy is off. */
+  proxy?: LookupProxy;
   /** Milliseconds from a monotonic clock; tests pass one that jumps. */
   now?: () => number;
 }
@@ -33,7 +36,7 @@ function isItem(item: unknown): item is LookupItem {
 
 /** Adds the batch look-up route to `app`. */
 export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
-  const { reputation, metrics, maxItems, guard } = deps;
+  const { reputation, metrics, maxItems, guard, proxy } = deps;
   const now = deps.now ?? (() => performance.now());
   app.post(
     "/v1/lookup",
@@ -87,11 +90,13 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
         const answers = reputation.lookupMany(
           from === 0 && to === good.length ? good : good.slice(from, to),
         );
-        for (let j = 0; j < answers.length; j++) {
-          const answer = answers[j];
-          results[positions[from + j]] = answer;
-          if ("verdict" in answer) metrics.verdicts.inc(answer.type, answer.verdict);
-        }
+        for (let j = 0; j < answers.length; j++) results[positions[from + j]] = answers[j];
+      }
+      // All of the batch's misses at once: the proxy asks the parent in as few requests as it can,
+      // and the client waits for them once.
+      if (proxy !== undefined) await proxy.resolve(results as (LookupResult | LookupItemError)[]);
+      for (const answer of results as LookupResult[]) {
+        if (answer.verdict !== undefined) metrics.verdicts.inc(answer.type, answer.verdict);
       }
       return c.body(resultsJson(results), 200, JSON_HEADERS);
     }),
@@ -132,12 +137,12 @@ function resultsJson(results: readonly unknown[]): string {
   const parts: string[] = new Array(results.length);
   for (let i = 0; i < results.length; i++) {
     const r = results[i] as LookupResult;
-    parts[i] = r.verdict === "unknown" && (r.type === "file" || r.type === "cert") &&
-        r.threat === undefined
+    parts[i] = r.via === "none" && (r.type === "file" || r.type === "cert") &&
+        r.stale === undefined && r.proxyTimeout === undefined
       // The value of a file or cert result is validated lower-case hex: nothing to escape.
       ? `{"type":"${r.type}","value":"${r.value}","verdict":"unknown","ttl":${r.ttl},"source":${
         JSON.stringify(r.source)
-      }}`
+      },"via":"none"}`
       : JSON.stringify(r);
   }
   return `{"results":[${parts.join(",")}]}`;

@@ -3,3 +3,4 @@
  * one Hono app; `cli/serve` mounts the admin API beside it.
  */
 export { createApp } from "./app.ts";
+export type { LookupProxy } from "./objects.ts";

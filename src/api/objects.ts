@@ -1,14 +1,22 @@
 /** GET look-ups of one object: `/v1/files`, `/v1/urls`, `/v1/domains`, `/v1/ips`, `/v1/certs`. */
 import type { Context, Hono } from "hono";
 import { InvalidInputError } from "../core/mod.ts";
-import type { ObjectType, Reputation } from "../reputation/mod.ts";
+import type { LookupItemError, LookupResult, ObjectType, Reputation } from "../reputation/mod.ts";
 import { allowOnly, instrument, type InstrumentDeps } from "../http/mod.ts";
+
+/** The KSN proxy as the look-up routes use it (`proxy/`). */
+export interface LookupProxy {
+  /** Replaces, in place, the results nobody here answered (`via: "none"`) with its answers. */
+  resolve(results: (LookupResult | LookupItemError)[]): Promise<void>;
+}
 
 /** What the object routes need. */
 export interface ObjectRoutesDeps extends InstrumentDeps {
   reputation: Reputation;
   /** Checks the client's licence; null when licences are not required. */
   guard: ((headers: Headers) => unknown) | null;
+  /** Asks the parent about what nothing here answers; absent when the proxy is off. */
+  proxy?: LookupProxy;
 }
 
 const ROUTES: readonly [path: string, type: ObjectType, value: (c: Context) => string][] = [
@@ -37,16 +45,23 @@ function urlParameter(c: Context): string {
 
 /** Adds the single-object look-up routes to `app`. */
 export function mountObjectRoutes(app: Hono, deps: ObjectRoutesDeps): void {
-  const { reputation, metrics, guard } = deps;
+  const { reputation, metrics, guard, proxy } = deps;
   for (const [path, type, value] of ROUTES) {
     const route = path.replace(/\{[^}]*\}/, "");
     app.get(
       path,
-      instrument(route, deps, function lookupOne(c): Response {
+      instrument(route, deps, function lookupOne(c): Response | Promise<Response> {
         if (guard !== null) guard(c.req.raw.headers);
         const result = reputation.lookup(type, value(c));
-        metrics.verdicts.inc(type, result.verdict);
-        return c.json(result);
+        if (proxy === undefined || result.via !== "none") {
+          metrics.verdicts.inc(type, result.verdict);
+          return c.json(result);
+        }
+        const results: LookupResult[] = [result];
+        return proxy.resolve(results).then(() => {
+          metrics.verdicts.inc(type, results[0].verdict);
+          return c.json(results[0]);
+        });
       }),
     );
     allowOnly(app, path, ["GET"], deps);

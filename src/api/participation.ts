@@ -21,6 +21,8 @@ export interface ParticipationRoutesDeps extends InstrumentDeps {
   maxBodyBytes: number;
   /** The sync figures (version, lag, freshness …) when this node follows a feed. */
   sync?: () => object;
+  /** The KSN proxy's state, when it is on. */
+  proxy?: () => object;
 }
 
 const choiceSchema = z.strictObject({
@@ -90,6 +92,7 @@ export function mountParticipationRoutes(app: Hono, deps: ParticipationRoutesDep
           indexBuiltAt: new Date(index.builtAt).toISOString(),
           sync: deps.sync?.() ?? null,
         },
+        proxy: deps.proxy?.() ?? { enabled: false },
       });
     }),
   );

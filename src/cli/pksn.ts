@@ -7,6 +7,7 @@ import { importCommand } from "./import.ts";
 import { licenseCommand } from "./license.ts";
 import { lookupCommand } from "./lookup.ts";
 import { participationCommand } from "./participation.ts";
+import { proxyCommand } from "./proxy.ts";
 import { serveCommand } from "./serve.ts";
 import { statementCommand } from "./statement.ts";
 import { statsCommand } from "./stats.ts";
@@ -24,6 +25,7 @@ const COMMANDS: readonly Command[] = [
   statsCommand,
   feedCommand,
   syncCommand,
+  proxyCommand,
 ];
 
 const HELP = `Usage: pksn COMMAND [options]

@@ -15,6 +15,7 @@ import { databasePath, type Node, openNode } from "../node/mod.ts";
 import { lockDataDir, openDatabase } from "../store/mod.ts";
 import { syncPaths, SyncService } from "../mirror/mod.ts";
 import { openStats, type Stats } from "../stats/mod.ts";
+import { type KsnProxy, startProxy } from "../proxy/mod.ts";
 import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
 import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 import { type Forwarding, startForwarding } from "./forwarding.ts";
@@ -43,6 +44,8 @@ export interface ServingNode {
   stats: Stats;
   /** The mirror sync, when `sync.url` is set. */
   sync: SyncService | null;
+  /** The KSN proxy, when `proxy.enabled`. */
+  proxy: KsnProxy | null;
   /** Stops the server, the reload timer and closes the database. */
   stop(): Promise<void>;
 }
@@ -57,6 +60,7 @@ export async function serveNode(
   let forwarding: Forwarding | undefined;
   let stats: Stats | undefined;
   let sync: SyncService | null = null;
+  let proxy: KsnProxy | null = null;
   const syncDb = config.sync.url === null
     ? null
     : openDatabase(databasePath(config.dataDir), { cacheMiB: 8 });
@@ -74,6 +78,14 @@ export async function serveNode(
     forwarding = await startForwarding(config, {
       db: node.db,
       participation: node.participation,
+      clock,
+      log,
+      registry: metrics.registry,
+    });
+    proxy = startProxy(config, {
+      db: node.db,
+      parent: forwarding.upstream,
+      allowed: () => node.participation.allows("lookups"),
       clock,
       log,
       registry: metrics.registry,
@@ -122,6 +134,7 @@ export async function serveNode(
       stats: stats.ingest,
       sync: sync ? () => sync!.report() : undefined,
       feedDir: config.sync.serveFeed ? syncPaths(config.dataDir).served : undefined,
+      proxy: proxy ?? undefined,
     });
     const listen = parseListen(config.listen)!;
     const tls = config.tls.cert !== null && config.tls.key !== null
@@ -144,7 +157,8 @@ export async function serveNode(
       reloading = true;
       try {
         sync?.refreshMode();
-        await node.refreshIfChanged();
+        const changed = await node.refreshIfChanged();
+        if (changed.includes("proxy")) proxy?.reload();
       } catch (err) {
         log.error(`Cannot reload the reputation index: ${(err as Error).message}`);
       } finally {
@@ -154,23 +168,27 @@ export async function serveNode(
     const started = forwarding;
     const openedStats = stats;
     const syncing = sync;
+    const proxying = proxy;
     return {
       node,
       server,
       forwarding: started,
       stats: openedStats,
       sync: syncing,
+      proxy: proxying,
       async stop(): Promise<void> {
         clearInterval(timer);
         await syncing?.stop();
         syncDb?.close();
         await server.shutdown();
+        proxying?.close();
         await started.stop();
         await openedStats.close();
         node.close();
       },
     };
   } catch (err) {
+    proxy?.close();
     await sync?.stop();
     syncDb?.close();
     await forwarding?.stop();

@@ -7,7 +7,8 @@ import { AppError, InvalidInputError, isoSeconds, quote } from "../core/mod.ts";
 import { type EntryRepository, type EntryRow, ORIGIN_LOCAL } from "../store/mod.ts";
 import { scanDigest, type ScannedDigest, scanThumbprint } from "./hash.ts";
 import { normalizeDomain } from "./domain.ts";
-import { formatIp, formatNetwork, parseNetwork } from "./ip.ts";
+import { parseNetwork } from "./ip.ts";
+import { networkText } from "./canonical.ts";
 import { canonicalizeUrl } from "./url.ts";
 import { digestKeyFromHex } from "./keys.ts";
 import {
@@ -102,10 +103,11 @@ export class Reputation {
       }
       case "ip": {
         const net = parseNetwork(value);
-        const shown = net.prefix === (net.family === 4 ? 32 : 128)
-          ? formatIp(net)
-          : formatNetwork(net);
-        return this.#cached("ip", shown, () => networkCandidates(net, this.#index.current));
+        return this.#cached(
+          "ip",
+          networkText(net),
+          () => networkCandidates(net, this.#index.current),
+        );
       }
       case "url": {
         const url = canonicalizeUrl(value);
@@ -205,12 +207,12 @@ export class Reputation {
   }
 
   #unknown(type: ObjectType, value: string): LookupResult {
-    return { type, value, verdict: "unknown", ttl: this.#unknownTtl, source: "none" };
+    return { type, value, verdict: "unknown", ttl: this.#unknownTtl, source: "none", via: "none" };
   }
 
   #result(type: ObjectType, value: string, row: EntryRow, match?: Match): LookupResult {
     // Built field by field in the documented order, so the JSON reads the same way every time.
-    const result: LookupResult = { type, value, verdict: VERDICTS[row.verdict] ?? "unknown" };
+    const result = { type, value, verdict: VERDICTS[row.verdict] ?? "unknown" } as LookupResult;
     if (row.threat !== null) result.threat = row.threat;
     if (row.categories !== null) result.categories = JSON.parse(row.categories);
     result.ttl = row.ttl ?? this.#defaultTtl;
@@ -219,6 +221,7 @@ export class Reputation {
     if (row.first_seen !== null) result.firstSeen = isoSeconds(row.first_seen);
     if (row.last_seen !== null) result.lastSeen = isoSeconds(row.last_seen);
     if (match) result.match = match;
+    result.via = row.origin === ORIGIN_LOCAL ? "override" : "mirror";
     return result;
   }
 }

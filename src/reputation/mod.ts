@@ -1,4 +1,5 @@
 /** Reputation: object types, normalisation, matching and the look-up service. */
+export { canonicalValue } from "./canonical.ts";
 export { IndexKeeper } from "./index_keeper.ts";
 export { decodeKey, fnv1a, keyPrefix, TYPE_BYTE } from "./keys.ts";
 export { type IndexHolder, type LookupItem, type LookupItemError, Reputation } from "./lookup.ts";

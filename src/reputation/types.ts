@@ -25,6 +25,14 @@ export const VERDICT_CODE: Readonly<Record<Verdict, number>> = Object.freeze(
 /** Where a result came from: the synced mirror, this node's operator, or nowhere. */
 export type ResultSource = string;
 
+/**
+ * Who answered a look-up: a local override, the synced mirror, the parent node just now
+ * (`upstream`), the KSN proxy's cache, or nobody (`none`).
+ */
+export const VIAS = ["override", "mirror", "upstream", "cache", "none"] as const;
+/** One of {@link VIAS}. */
+export type Via = typeof VIAS[number];
+
 /** Which listing matched a URL, domain or IP look-up (it may be the object itself). */
 export interface Match {
   type: ObjectType;
@@ -44,6 +52,13 @@ export interface LookupResult {
   firstSeen?: string;
   lastSeen?: string;
   match?: Match;
-  /** Set while the synced mirror is past its signed expiry (frozen). */
+  /** Who answered; always set. */
+  via: Via;
+  /**
+   * Set while the synced mirror is past its signed expiry (frozen), and on a proxy cache
+   * answer past its TTL served because the parent could not be asked.
+   */
   stale?: boolean;
+  /** Set when the parent did not answer within `proxy.timeoutMs`; the answer is the local one. */
+  proxyTimeout?: boolean;
 }

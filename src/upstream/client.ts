@@ -5,10 +5,10 @@
  */
 import type { SampleMeta } from "../samples/mod.ts";
 import { AppError, ConfigError, parseRetryAfter, quote, readCaCert } from "../core/mod.ts";
+import { type ParentAnswer, type ParentLookupItem, readLookupAnswer } from "./lookup_answer.ts";
 
 export { parseRetryAfter };
 
-/** What travels with a sample besides its bytes. */
 /** What the parent said about a statistics batch it took (its `POST /v1/stats` answer). */
 export interface StatisticsReceipt {
   /** Records it refused (they will be refused again: retrying cannot help), when it said. */
@@ -24,6 +24,22 @@ export interface Upstream {
   /** Sends one sample, identified by its SHA-256 (hex). */
   sendSample(sha256: string, bytes: Uint8Array, meta: SampleMeta): Promise<void>;
 }
+
+/** The parent node as the KSN proxy sees it; tests hand in fakes. */
+export interface ParentLookup {
+  /**
+   * Asks the parent's `POST /v1/lookup` about `items`; answers in their order, null for an
+   * item the parent answered with an error. Gives up after `timeoutMs`.
+   */
+  lookupBatch(
+    items: readonly ParentLookupItem[],
+    timeoutMs: number,
+  ): Promise<(ParentAnswer | null)[]>;
+}
+
+// A parent's answer to a batch is about 300 bytes an item; this bounds a broken or hostile
+// parent's answer far above any real one (10,000 items).
+const MAX_LOOKUP_ANSWER_BYTES = 32 * 1024 * 1024;
 
 /** A failed send; `retryable` says whether the same request may succeed later. */
 export class UpstreamError extends AppError {
@@ -68,7 +84,7 @@ export interface HttpUpstreamOptions {
 }
 
 /** The parent node over HTTP(S). */
-export class HttpUpstream implements Upstream {
+export class HttpUpstream implements Upstream, ParentLookup {
   readonly #base: string;
   readonly #authorization: string;
   readonly #timeoutMs: number;
@@ -106,14 +122,41 @@ export class HttpUpstream implements Upstream {
     await this.#post("/v1/samples", bytes, headers);
   }
 
+  async lookupBatch(
+    items: readonly ParentLookupItem[],
+    timeoutMs: number,
+  ): Promise<(ParentAnswer | null)[]> {
+    const body = new TextEncoder().encode(JSON.stringify({ items }));
+    const text = await this.#post("/v1/lookup", body, { "content-type": "application/json" }, {
+      timeoutMs,
+      maxBytes: MAX_LOOKUP_ANSWER_BYTES,
+    });
+    try {
+      return readLookupAnswer(text, items);
+    } catch (err) {
+      throw new UpstreamError(
+        `Upstream ${quote(this.#base + "/v1/lookup")} gave an answer this node cannot use: ${
+          (err as Error).message
+        }`,
+        { retryable: true, cause: err },
+      );
+    }
+  }
+
   /** Releases the TLS client, if one was made for the CA. */
   close(): void {
     this.#client?.close();
   }
 
   /** POSTs `body` and returns the text of a 2xx answer; anything else throws. */
-  async #post(path: string, body: Uint8Array, headers: Record<string, string>): Promise<string> {
+  async #post(
+    path: string,
+    body: Uint8Array,
+    headers: Record<string, string>,
+    limits: { timeoutMs?: number; maxBytes?: number } = {},
+  ): Promise<string> {
     const url = this.#base + path;
+    const timeoutMs = limits.timeoutMs ?? this.#timeoutMs;
     let response: Response;
     let text: string;
     try {
@@ -123,15 +166,17 @@ export class HttpUpstream implements Upstream {
         headers: { ...headers, authorization: this.#authorization },
         // A redirect would carry the licence key elsewhere; a moved parent is a config change.
         redirect: "manual",
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
         client: this.#client,
       });
       // The whole answer must arrive: a connection cut after the status line may
       // or may not have stored the batch, and only a retry with the same key tells.
-      text = await response.text();
+      text = limits.maxBytes === undefined
+        ? await response.text()
+        : await boundedText(response, limits.maxBytes);
     } catch (err) {
       const why = (err as Error).name === "TimeoutError"
-        ? `no answer within ${this.#timeoutMs / 1000} s`
+        ? `no answer within ${timeoutMs / 1000} s`
         : (err as Error).message;
       throw new UpstreamError(`Cannot reach upstream ${quote(url)}: ${why}`, {
         retryable: true,
@@ -152,6 +197,28 @@ export class HttpUpstream implements Upstream {
       },
     );
   }
+}
+
+/** The body as text, or an error once it passes `maxBytes`. */
+async function boundedText(response: Response, maxBytes: number): Promise<string> {
+  if (response.body === null) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.length;
+    // Leaving the loop by throwing cancels the stream.
+    if (size > maxBytes) {
+      throw new Error(`the answer is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  return new TextDecoder().decode(all);
 }
 
 /** What the operator should check when the parent refuses this node itself. */

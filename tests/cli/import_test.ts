@@ -38,6 +38,7 @@ Deno.test("import loads an NDJSON file into the mirror and lookup answers with t
     source: "feed.ndjson",
     firstSeen: "2026-01-01T00:00:00Z",
     lastSeen: "2026-11-01T00:00:00Z",
+    via: "mirror",
   });
 });
 
@@ -61,6 +62,7 @@ Deno.test("import reads CSV with a header row, splitting categories on semicolon
     ttl: 600,
     source: "feed.csv",
     match: { type: "url", value: "bank.example/login/" },
+    via: "mirror",
   });
 });
 
@@ -85,6 +87,7 @@ Deno.test("import --override writes a local override that wins over the mirror e
     source: "operator",
     override: true,
     match: { type: "domain", value: "intranet.example" },
+    via: "override",
   });
 });
 

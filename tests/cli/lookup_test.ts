@@ -23,6 +23,7 @@ const LOOKUPS: [string, string, string, Record<string, unknown>][] = [
     threat: "EICAR-Test-File",
     ttl: 60,
     source: "seed",
+    via: "mirror",
   }],
   [
     "finds a URL under a listed path prefix",
@@ -36,6 +37,7 @@ const LOOKUPS: [string, string, string, Record<string, unknown>][] = [
       ttl: 3600,
       source: "seed",
       match: { type: "url", value: "downloads.example/tools/" },
+      via: "mirror",
     },
   ],
   ["finds a subdomain of a listed domain", "domain", "beacon.C2.example.", {
@@ -46,6 +48,7 @@ const LOOKUPS: [string, string, string, Record<string, unknown>][] = [
     ttl: 3600,
     source: "seed",
     match: { type: "domain", value: "c2.example" },
+    via: "mirror",
   }],
   ["finds an address inside a listed network", "ip", "198.51.100.23", {
     type: "ip",
@@ -54,6 +57,7 @@ const LOOKUPS: [string, string, string, Record<string, unknown>][] = [
     ttl: 3600,
     source: "seed",
     match: { type: "ip", value: "198.51.100.0/24" },
+    via: "mirror",
   }],
   ["finds a certificate by its SHA-1 thumbprint", "cert", CERT_SHA1, {
     type: "cert",
@@ -61,6 +65,7 @@ const LOOKUPS: [string, string, string, Record<string, unknown>][] = [
     verdict: "clean",
     ttl: 3600,
     source: "seed",
+    via: "mirror",
   }],
   ["answers unknown for a domain nobody listed", "domain", "harmless.example", {
     type: "domain",
@@ -68,6 +73,7 @@ const LOOKUPS: [string, string, string, Record<string, unknown>][] = [
     verdict: "unknown",
     ttl: 300,
     source: "none",
+    via: "none",
   }],
 ];
 

@@ -146,5 +146,5 @@ export function unknownResult(
   value: string,
   ttl: number,
 ): Record<string, unknown> {
-  return { type, value, verdict: "unknown", ttl, source: "none" };
+  return { type, value, verdict: "unknown", ttl, source: "none", via: "none" };
 }

@@ -22,6 +22,7 @@ Deno.test("GET /v1/certs answers a listed SHA-1 thumbprint", async () => {
     categories: ["demo", "code-signing"],
     ttl: node.config.lookup.defaultTtl,
     source: "demo",
+    via: "mirror",
   });
 });
 
@@ -36,6 +37,7 @@ Deno.test("GET /v1/certs answers a listed SHA-256 thumbprint", async () => {
     categories: ["demo", "code-signing"],
     ttl: node.config.lookup.defaultTtl,
     source: "demo",
+    via: "mirror",
   });
 });
 

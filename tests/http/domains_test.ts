@@ -25,6 +25,7 @@ Deno.test("GET /v1/domains answers a subdomain with its listed parent as match",
     ttl: node.config.lookup.defaultTtl,
     source: "demo",
     match: { type: "domain", value: "tracking.example" },
+    via: "mirror",
   });
 });
 

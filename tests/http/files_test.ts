@@ -10,6 +10,7 @@ const EICAR_RESULT = {
   source: "demo",
   firstSeen: "2026-01-01T00:00:00Z",
   lastSeen: "2026-11-01T00:00:00Z",
+  via: "mirror",
 };
 
 Deno.test("GET /v1/files answers the EICAR test file by its MD5 with its full record", async () => {
@@ -45,6 +46,7 @@ Deno.test("GET /v1/files finds a record listed by MD5, SHA-1 and SHA-256 by each
       threat: "Test.Three.Hashes",
       ttl: node.config.lookup.defaultTtl,
       source: "lab",
+      via: "mirror",
     });
   }
 });
@@ -97,6 +99,7 @@ Deno.test("GET /v1/files gives a record that carries no TTL the configured defau
     categories: ["demo"],
     ttl: 120,
     source: "demo",
+    via: "mirror",
   });
 });
 

@@ -21,6 +21,7 @@ Deno.test("GET /v1/ips answers an exactly listed address, which beats the networ
     ttl: node.config.lookup.defaultTtl,
     source: "demo",
     match: { type: "ip", value: "192.0.2.66/32" },
+    via: "mirror",
   });
 });
 
@@ -111,6 +112,7 @@ Deno.test("GET /v1/ips takes a CIDR both as /v1/ips/10.0.0.0/8 and with the slas
       ttl: node.config.lookup.defaultTtl,
       source: "test",
       match: { type: "ip", value: "10.0.0.0/8" },
+      via: "mirror",
     });
   }
 });

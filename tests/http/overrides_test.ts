@@ -27,6 +27,7 @@ Deno.test("GET /v1/files answers a local override instead of a mirror entry for 
     ttl: 60,
     source: "operator",
     override: true,
+    via: "override",
   });
   // The other hashes of the same file are not overridden.
   const sha1 = await getJson(node, `/v1/files/${EICAR.sha1}`);
@@ -62,6 +63,7 @@ Deno.test("GET /v1/domains lets an override on a parent domain beat a more speci
     source: "operator",
     override: true,
     match: { type: "domain", value: "parent.test" },
+    via: "override",
   });
 });
 

@@ -45,6 +45,7 @@ Deno.test("a running node answers a record another connection wrote once refresh
     threat: "Test.Reloaded",
     ttl: node.config.lookup.defaultTtl,
     source: "elsewhere",
+    via: "mirror",
   });
   assert.deepEqual(await node.serving.node.refreshIfChanged(), [], "nothing changed since");
 });

@@ -1,6 +1,6 @@
 /**
  * The shape of a look-up result over real HTTP: field order type, value, verdict,
- * threat?, categories?, ttl, source, override?, firstSeen?, lastSeen?, match?, and
+ * threat?, categories?, ttl, source, override?, firstSeen?, lastSeen?, match?, via, and
  * timestamps in ISO 8601 to the second.
  */
 import assert from "node:assert/strict";
@@ -22,6 +22,7 @@ const DOCUMENTED_ORDER = [
   "firstSeen",
   "lastSeen",
   "match",
+  "via",
 ];
 
 /** The documented order without the optional fields `absent`. */
@@ -68,6 +69,7 @@ Deno.test("a result with every field lists them in the documented order", async 
     firstSeen: "2026-01-01T00:00:00Z",
     lastSeen: "2026-02-03T04:05:06Z",
     match: { type: "domain", value: "full.test" },
+    via: "override",
   });
 });
 
@@ -85,12 +87,13 @@ Deno.test("a result leaves out the optional fields its record does not carry", a
   );
 });
 
-Deno.test("an unknown result is exactly type, value, verdict, ttl and source, in that order", async () => {
+Deno.test("an unknown result is exactly type, value, verdict, ttl, source and via, in that order", async () => {
   await using node = await startNode({ demo: true });
-  const fields = ["type", "value", "verdict", "ttl", "source"];
+  const fields = ["type", "value", "verdict", "ttl", "source", "via"];
   const body = await assertFieldOrder(node, "/v1/domains/nothing.example", fields);
   assert.equal(body.verdict, "unknown");
   assert.equal(body.source, "none");
+  assert.equal(body.via, "none");
 });
 
 Deno.test("timestamps are ISO 8601 in whole seconds whatever form the record gave", async () => {

@@ -16,6 +16,7 @@ Deno.test("GET /v1/urls answers a URL under a listed host suffix with the listin
     ttl: node.config.lookup.defaultTtl,
     source: "demo",
     match: { type: "url", value: "evil.example/" },
+    via: "mirror",
   });
 });
 
@@ -78,6 +79,7 @@ Deno.test("GET /v1/urls falls back to a listed parent domain of the host", async
     ttl: node.config.lookup.defaultTtl,
     source: "demo",
     match: { type: "domain", value: "malware-c2.example" },
+    via: "mirror",
   });
 });
 
@@ -115,6 +117,7 @@ Deno.test("GET /v1/urls falls back to a listed network that holds an IPv4 host",
     ttl: node.config.lookup.defaultTtl,
     source: "demo",
     match: { type: "ip", value: "192.0.2.0/24" },
+    via: "mirror",
   });
 });
 

@@ -80,6 +80,7 @@ Deno.test("a file listed by md5, sha1 and sha256 is found by each hash", async (
         threat: "EICAR-Test-File",
         ttl: TTL.default,
         source: "mirror",
+        via: "mirror",
       });
     }
   });
@@ -125,6 +126,7 @@ Deno.test("an unlisted object is unknown with the unknown TTL and source none", 
         verdict: "unknown",
         ttl: TTL.unknown,
         source: "none",
+        via: "none",
       });
       assert.deepEqual(reputation.lookup("domain", "good.example"), {
         type: "domain",
@@ -132,6 +134,7 @@ Deno.test("an unlisted object is unknown with the unknown TTL and source none", 
         verdict: "unknown",
         ttl: TTL.unknown,
         source: "none",
+        via: "none",
       });
     },
   );
@@ -165,6 +168,7 @@ Deno.test('a url listing "evil.example/" answers "http://a.b.evil.example/x/y?q=
         ttl: TTL.default,
         source: "mirror",
         match: { type: "url", value: "evil.example/" },
+        via: "mirror",
       });
     },
   );
