@@ -34,6 +34,13 @@ import {
 import { batchBodies, filePaths, knownFiles, writeLines } from "./bench/workload.ts";
 import { findWrk } from "./bench/wrk.ts";
 import { measureSync, SYNC_TARGET, type SyncFigures, syncPass, syncRows } from "./bench/sync.ts";
+import {
+  measureProxy,
+  PROXY_TARGET,
+  type ProxyFigures,
+  proxyPass,
+  proxyRows,
+} from "./bench/proxy.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -49,7 +56,9 @@ Options:
   --only STEPS      run only these steps, comma-separated: lookups (import,
                     look-ups, memory), stats (statistics ingestion), sync
                     (publish a feed of --records, apply its snapshot and a
-                    100k-change delta with pksn sync); default all three
+                    100k-change delta with pksn sync), proxy (an edge node's
+                    KSN proxy in front of a local parent: 90% and 100% cache
+                    hits, and what a miss adds); default all four
   -h, --help        show this help
 
 Environment:
@@ -72,7 +81,7 @@ interface Options {
   steps: ReadonlySet<Step>;
 }
 
-const STEPS = ["lookups", "stats", "sync"] as const;
+const STEPS = ["lookups", "stats", "sync", "proxy"] as const;
 type Step = typeof STEPS[number];
 
 function parseSteps(text: string | undefined): ReadonlySet<Step> {
@@ -289,7 +298,7 @@ async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const wrk = options.steps.has("lookups") ? findWrk() : "";
+  const wrk = options.steps.has("lookups") || options.steps.has("proxy") ? findWrk() : "";
   if (wrk === null) {
     console.error("install wrk: apt-get install -y wrk");
     return 1;
@@ -321,9 +330,18 @@ async function main(args: string[]): Promise<number> {
     const sync: SyncFigures | null = options.steps.has("sync")
       ? await measureSync(dir, options.records)
       : null;
+    const proxy: ProxyFigures | null = options.steps.has("proxy")
+      ? await measureProxy(dir, {
+        wrk,
+        seconds: options.seconds,
+        threads: options.threads,
+        connections: options.connections,
+      })
+      : null;
     if (figures !== null) console.log(renderTable(figures));
     if (stats !== null) console.log(statsRow(stats).join("  "));
     if (sync !== null) { for (const row of syncRows(sync)) console.log(row.join("  ")); }
+    if (proxy !== null) { for (const row of proxyRows(proxy)) console.log(row.join("  ")); }
     const verdicts = Object.fromEntries(
       Object.entries(figures === null ? {} : judge(figures)).map((
         [k, v],
@@ -337,8 +355,11 @@ async function main(args: string[]): Promise<number> {
         pass: syncPass(sync),
       };
     }
+    if (proxy !== null) verdicts.proxy = { target: PROXY_TARGET, pass: proxyPass(proxy) };
     const head = figures ?? { date: new Date().toISOString(), machine: await describeMachine() };
-    console.log(`BENCH_JSON ${JSON.stringify({ ...head, stats, sync, targets: verdicts })}`);
+    console.log(
+      `BENCH_JSON ${JSON.stringify({ ...head, stats, sync, proxy, targets: verdicts })}`,
+    );
     if (keep) progress(`kept the work folder "${dir}"`);
     return 0;
   } catch (err) {

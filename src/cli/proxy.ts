@@ -113,7 +113,10 @@ async function status({ values }: CommandInput<typeof STATUS_OPTIONS>): Promise<
         `${totals.expired} past their TTL`,
     );
     for (const [type, t] of Object.entries(totals.byType)) {
-      console.log(`  ${type.padEnd(7)} ${String(t.entries).padStart(10)} answers ${mib(t.bytes)}`);
+      const answers = t.entries === 1 ? "answer " : "answers";
+      console.log(
+        `  ${type.padEnd(7)} ${String(t.entries).padStart(10)} ${answers} ${mib(t.bytes)}`,
+      );
     }
     return 0;
   } finally {

@@ -129,10 +129,10 @@ const upstreamSchema = z.strictObject({
 const proxySchema = z.strictObject({
   enabled: z.boolean().default(false)
     .describe("ask the parent (upstream.url) about objects no override or mirror record answers"),
-  cacheEntries: z.number().int().min(100).max(10_000_000).default(100_000)
+  cacheEntries: z.number().int().min(100).max(10_000_000).default(50_000)
     .describe("answers the proxy cache keeps; least recently used leave first"),
-  cacheMiB: z.number().int().min(1).max(4096).default(64)
-    .describe("size of the answers the proxy cache keeps"),
+  cacheMiB: z.number().int().min(1).max(4096).default(16)
+    .describe("memory the proxy cache's answers may take; at most a quarter of the heap"),
   maxTtlSeconds: seconds(30 * 86_400).default(86_400)
     .describe("longest an answer is cached, whatever TTL the parent gave"),
   unknownTtlSeconds: seconds(7 * 86_400).default(3600)

@@ -124,13 +124,21 @@ export class ProxyCache {
     this.#evict();
   }
 
-  /** Writes the pending changes in one transaction. */
-  flush(): void {
-    if (this.#pending.size === 0) return;
+  /**
+   * Writes up to `limit` pending changes in one transaction; returns how many are left. A
+   * busy proxy collects thousands a second, and writing them all at once would hold up every
+   * look-up for tens of milliseconds.
+   */
+  flush(limit = Infinity): number {
+    if (this.#pending.size === 0) return 0;
     const put: ProxyCacheRow[] = [];
     const touch: { type: string; value: string; usedAt: number }[] = [];
     const remove: { type: string; value: string }[] = [];
-    for (const [key, entry] of this.#pending) {
+    const written: [string, Entry | null][] = [];
+    for (const change of this.#pending) {
+      if (written.length >= limit) break;
+      written.push(change);
+      const [key, entry] = change;
       if (entry === null) {
         const split = key.indexOf("\n");
         remove.push({ type: key.slice(0, split), value: key.slice(split + 1) });
@@ -148,10 +156,11 @@ export class ProxyCache {
       }
     }
     this.#o.table.apply({ put, touch, remove });
-    for (const entry of this.#pending.values()) {
+    for (const [key, entry] of written) {
       if (entry !== null) entry.savedUsedAt = entry.usedAt;
+      this.#pending.delete(key);
     }
-    this.#pending = new Map();
+    return this.#pending.size;
   }
 
   /** Entries, estimated bytes, and entries evicted for room since start. */

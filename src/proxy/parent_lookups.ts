@@ -1,6 +1,7 @@
 /**
- * Questions to the parent, gathered and shared: misses that arrive within `windowMs` go in
- * one request of up to `maxBatchItems` objects, and a miss for an object already asked
+ * Questions to the parent, gathered and shared: a miss while no request is out goes at once
+ * (with the others of the same batch); while requests are out, misses that arrive within
+ * `windowMs` go in one request of up to `maxBatchItems` objects, and a miss for an object already asked
  * waits for that same answer (a thousand clients asking one unknown hash make one request).
  * Requests in flight and questions waiting are both bounded, so a flood of distinct misses
  * while the parent is slow costs bounded memory: past the bound a miss is not asked.
@@ -36,6 +37,7 @@ export class ParentLookups {
   #waiting: Question[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inFlight = 0;
+  #soon = false;
   #coalesced = 0;
   #closed = false;
 
@@ -61,7 +63,17 @@ export class ParentLookups {
     this.#open.set(key, answer);
     this.#waiting.push({ item, key, resolve });
     if (this.#waiting.length >= this.#o.maxBatchItems) this.#sendNow();
-    else this.#timer ??= setTimeout(() => this.#sendNow(), this.#o.windowMs);
+    else if (this.#inFlight === 0) {
+      // With nothing out, waiting would only add latency: the questions asked in this same
+      // turn of the event loop (one batch look-up's misses) go together, at once.
+      if (!this.#soon) {
+        this.#soon = true;
+        queueMicrotask(() => this.#sendNow());
+      }
+    } else {
+      // While requests are out, questions gather for a window, so a busy node sends full batches.
+      this.#timer ??= setTimeout(() => this.#sendNow(), this.#o.windowMs);
+    }
     return answer;
   }
 
@@ -87,6 +99,7 @@ export class ParentLookups {
   #sendNow(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#soon = false;
     while (this.#waiting.length && this.#inFlight < this.#o.maxInFlight) {
       const batch = this.#waiting.splice(0, this.#o.maxBatchItems);
       this.#inFlight++;

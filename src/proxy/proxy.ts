@@ -41,8 +41,10 @@ export interface KsnProxyDeps {
 const STALE_TTL_SECONDS = 60;
 // Requests to the parent at once; more misses wait (bounded below) for a free slot.
 const MAX_IN_FLIGHT = 8;
-// How often cache changes are written to the database.
+// How often cache changes are written to the database, and how many in one transaction before
+// look-ups get their turn again (writing 3,400 at once put 30 ms on the p99 of a busy node).
 const FLUSH_EVERY_MS = 1000;
+const FLUSH_CHUNK = 64;
 
 /** The KSN proxy over one parent. */
 export class KsnProxy {
@@ -56,6 +58,7 @@ export class KsnProxy {
   #failures = 0;
   #lastError: { message: string; at: number } | null = null;
   #flushing: ReturnType<typeof setInterval> | undefined;
+  #writing = false;
 
   constructor(deps: KsnProxyDeps) {
     this.#d = deps;
@@ -95,7 +98,7 @@ export class KsnProxy {
   /** Loads the cache from the database and starts writing its changes back. */
   start(): void {
     this.#cache.load();
-    this.#flushing ??= setInterval(() => this.#flush(), FLUSH_EVERY_MS);
+    this.#flushing ??= setInterval(() => this.#flushInChunks(), FLUSH_EVERY_MS);
   }
 
   /**
@@ -262,12 +265,28 @@ export class KsnProxy {
     }
   }
 
+  /** Writes every pending change now (at reload and close). */
   #flush(): void {
     try {
       this.#cache.flush();
     } catch (err) {
       // Kept in memory and tried again at the next flush.
       this.#d.log.warn(`KSN proxy: cannot write the cache: ${(err as Error).message}`);
+    }
+  }
+
+  /** Writes pending changes a chunk at a time, letting look-ups run between chunks. */
+  async #flushInChunks(): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      while (this.#flushing !== undefined && this.#cache.flush(FLUSH_CHUNK) > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    } catch (err) {
+      this.#d.log.warn(`KSN proxy: cannot write the cache: ${(err as Error).message}`);
+    } finally {
+      this.#writing = false;
     }
   }
 }

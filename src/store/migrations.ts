@@ -157,7 +157,8 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       -- Answers the parent node gave for objects this node does not hold, kept so
       -- they survive a restart. answer is the parent's result as JSON; times are
-      -- milliseconds since the epoch; used_at orders least-recently-used eviction.
+      -- milliseconds since the epoch; used_at orders least-recently-used eviction (read
+      -- sorted once at start, so no index makes every write dearer).
       CREATE TABLE proxy_cache (
         type       TEXT    NOT NULL,
         value      TEXT    NOT NULL,
@@ -167,7 +168,6 @@ export const MIGRATIONS: readonly Migration[] = [
         bytes      INTEGER NOT NULL,
         PRIMARY KEY (type, value)
       ) WITHOUT ROWID;
-      CREATE INDEX proxy_cache_used ON proxy_cache (used_at);
       INSERT INTO generation (name, value) VALUES ('proxy', 0);
     `,
   },

@@ -15,6 +15,8 @@ export interface FakeParent {
   url: string;
   /** Records by `type value`; anything else is unknown. */
   records: Map<string, Record<string, unknown>>;
+  /** When set, the record of every object not in `records`. */
+  everything: Record<string, unknown> | null;
   /** Requests to `/v1/lookup` received, and the items of each. */
   requests: { items: { type: string; value: string }[]; authorization: string | null }[];
   /** Milliseconds the parent waits before answering. */
@@ -29,6 +31,7 @@ export function startFakeParent(port = 0): FakeParent {
   const parent: FakeParent = {
     url: "",
     records: new Map(),
+    everything: null,
     requests: [],
     delayMs: 0,
     failWith: null,
@@ -51,7 +54,7 @@ export function startFakeParent(port = 0): FakeParent {
         );
       }
       const results = items.map((item) => {
-        const record = parent.records.get(`${item.type} ${item.value}`);
+        const record = parent.records.get(`${item.type} ${item.value}`) ?? parent.everything;
         return record ? { type: item.type, value: item.value, ...record, via: "mirror" } : {
           type: item.type,
           value: item.value,

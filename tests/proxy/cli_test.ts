@@ -37,7 +37,7 @@ Deno.test("pksn proxy status shows the cache on disk; flush by value, by type an
     const text = await runCli(["proxy", "status", "--data", dir.path]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /KSN proxy: off/, "this CLI run has no config turning it on");
-    assert.match(text.stdout, /cache: 3 of at most 100000 answers/);
+    assert.match(text.stdout, /cache: 3 of at most 50000 answers/);
     assert.match(text.stdout, /file\s+2 answers/);
 
     // The value is normalised as a look-up normalises it.
