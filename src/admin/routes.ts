@@ -25,6 +25,7 @@ import {
 import type { AllowedOrigins } from "./origins.ts";
 import type { SetupToken } from "./setup_token.ts";
 import { mountStatsAdminRoutes, type StatsAdminDeps } from "./stats_routes.ts";
+import { BODY_LIMIT, NO_STORE, parse, readOptionalJson } from "./_route_kit.ts";
 
 /** What the admin routes need. */
 export interface AdminRoutesDeps extends InstrumentDeps {
@@ -39,10 +40,7 @@ export interface AdminRoutesDeps extends InstrumentDeps {
 /** The admin API base path. */
 export const ADMIN_API = "/admin/api";
 
-// Admin bodies are a few fields; no need for the look-up body limit.
-const BODY_LIMIT = 16 * 1024;
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-const NO_STORE = { "Cache-Control": "no-store" } as const;
 
 const setupSchema = z.strictObject({
   token: z.string().max(200),
@@ -248,27 +246,4 @@ function sameSecret(a: string, b: string): boolean {
 function clientAddress(c: Context): string {
   const info = c.env as Partial<Deno.ServeHandlerInfo<Deno.NetAddr>> | undefined;
   return info?.remoteAddr?.hostname ?? "unknown";
-}
-
-/** A JSON body, or `{}` when the request has none. */
-async function readOptionalJson(c: Context): Promise<unknown> {
-  const length = c.req.header("content-length");
-  const empty = c.req.header("content-type") === undefined &&
-    (length === undefined || length === "0");
-  return empty ? {} : await readJson(c, BODY_LIMIT);
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue.code === "unrecognized_keys"
-    ? [...issue.path, issue.keys[0]].join(".")
-    : issue.path.join(".");
-  throw new InvalidInputError(
-    "invalid_request",
-    `Invalid ${what}${field ? ` ${quote(field)}` : ""}: ${
-      issue.code === "unrecognized_keys" ? "unknown field" : issue.message
-    }`,
-  );
 }

@@ -3,11 +3,11 @@
  * their counts, one day's counts by verdict and threat, and a packed day's TAR.
  * All are GET and need the admin session like every other admin route.
  */
-import type { Context, Handler, Hono } from "hono";
+import type { Hono } from "hono";
 import { AppError, type Clock, quote } from "../core/mod.ts";
 import { allowOnly, type InstrumentDeps } from "../http/mod.ts";
 import { archiveOf, dayCounts, listDays, parseDate, utcDate } from "../stats/mod.ts";
-import type { AdminSession } from "./auth.ts";
+import { NO_STORE, type SessionGuard } from "./_route_kit.ts";
 
 /** What the statistics admin routes need. */
 export interface StatsAdminDeps {
@@ -16,14 +16,7 @@ export interface StatsAdminDeps {
   clock: Clock;
 }
 
-/** Wraps a handler so it runs only with a valid admin session. */
-export type SessionGuard = (
-  route: string,
-  handler: (c: Context, session: AdminSession) => Response | Promise<Response>,
-) => Handler;
-
 const BASE = "/admin/api/stats";
-const NO_STORE = { "Cache-Control": "no-store" } as const;
 
 /** Adds the statistics admin routes to `app`, each behind `guard`. */
 export function mountStatsAdminRoutes(
