@@ -17,3 +17,4 @@ export {
 } from "./password.ts";
 export { ADMIN_API, type AdminRoutesDeps, mountAdminRoutes } from "./routes.ts";
 export { SetupToken } from "./setup_token.ts";
+export { type AdminUiDeps, adminUiRouter, mountAdminUi } from "./ui/ui_routes.tsx";

@@ -11,7 +11,7 @@ import type { Context, Handler, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { AppError, InvalidInputError, quote } from "../core/mod.ts";
+import { AppError, quote } from "../core/mod.ts";
 import { allowOnly, instrument, type InstrumentDeps, readJson } from "../http/mod.ts";
 import { NODE_MODES } from "../licences/mod.ts";
 import type { Node } from "../node/mod.ts";
@@ -24,8 +24,11 @@ import {
 } from "./auth.ts";
 import type { AllowedOrigins } from "./origins.ts";
 import type { SetupToken } from "./setup_token.ts";
+import { mountLicenceAdminRoutes } from "./licence_routes.ts";
 import { mountStatsAdminRoutes, type StatsAdminDeps } from "./stats_routes.ts";
-import { BODY_LIMIT, NO_STORE, parse, readOptionalJson } from "./_route_kit.ts";
+import { mountSyncAdminRoutes, type SyncNow } from "./sync_routes.ts";
+import { mountReputationAdminRoutes, type ReputationAdminDeps } from "./reputation_routes.ts";
+import { BODY_LIMIT, NO_STORE, parse } from "./_route_kit.ts";
 
 /** What the admin routes need. */
 export interface AdminRoutesDeps extends InstrumentDeps {
@@ -35,6 +38,10 @@ export interface AdminRoutesDeps extends InstrumentDeps {
   node: Pick<Node, "licences" | "auth" | "participation">;
   /** The statistics folder behind `/admin/api/stats`, mounted only when given. */
   stats?: StatsAdminDeps;
+  /** The mirror sync behind `POST /admin/api/sync`; null or absent when the node follows no feed. */
+  sync?: SyncNow | null;
+  /** The look-up and local overrides behind `/admin/api/lookup` and `/overrides`, when given. */
+  reputation?: ReputationAdminDeps;
 }
 
 /** The admin API base path. */
@@ -51,7 +58,6 @@ const loginSchema = z.strictObject({
   username: z.string().min(1).max(64),
   password: z.string().min(1).max(4096),
 });
-const revokeSchema = z.strictObject({ reason: z.string().max(500).optional() });
 const participationSchema = z.strictObject({
   mode: z.enum(NODE_MODES, { error: `expected one of ${NODE_MODES.join(", ")}` }),
   acceptStatement: z.boolean().optional(),
@@ -115,32 +121,6 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
   );
 
   app.get(
-    path("licences"),
-    withSession(path("licences"), deps, function licences(c): Response {
-      return c.json({ licences: node.licences.list() }, 200, NO_STORE);
-    }),
-  );
-
-  app.post(
-    path("licences/:id/revoke"),
-    withSession(
-      path("licences/:id/revoke"),
-      deps,
-      async function revoke(c, current): Promise<Response> {
-        const id = c.req.param("id") ?? "";
-        if (!/^\d{1,15}$/.test(id)) {
-          throw new InvalidInputError("invalid_request", `Invalid licence id ${quote(id)}`);
-        }
-        const body = parse(revokeSchema, await readOptionalJson(c), "revocation");
-        const licence = node.licences.revoke(id, `admin:${current.username}`, body.reason);
-        // Effective on the next look-up in this process; other processes see the generation bump.
-        node.auth.invalidate();
-        return c.json({ licence }, 200, NO_STORE);
-      },
-    ),
-  );
-
-  app.get(
     path("participation"),
     withSession(path("participation"), deps, function participation(c): Response {
       return c.json(node.participation.state, 200, NO_STORE);
@@ -163,11 +143,19 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
   allowOnly(app, path("login"), ["POST"], deps);
   allowOnly(app, path("logout"), ["POST"], deps);
   allowOnly(app, path("session"), ["GET"], deps);
-  allowOnly(app, path("licences"), ["GET"], deps);
-  allowOnly(app, path("licences/:id/revoke"), ["POST"], deps);
   allowOnly(app, path("participation"), ["GET", "POST"], deps);
+  mountLicenceAdminRoutes(app, deps, (r, h) => withSession(r, deps, h));
+  mountSyncAdminRoutes(
+    app,
+    { ...deps, sync: deps.sync ?? null },
+    (r, h) => withSession(r, deps, h),
+  );
   if (deps.stats) {
     mountStatsAdminRoutes(app, { ...deps, stats: deps.stats }, (r, h) => withSession(r, deps, h));
+  }
+  if (deps.reputation) {
+    const reputationDeps = { ...deps, reputation: deps.reputation };
+    mountReputationAdminRoutes(app, reputationDeps, (r, h) => withSession(r, deps, h));
   }
 }
 
@@ -212,7 +200,7 @@ function withSession(
  * `csrf_failed` when the browser sends an `Origin` that is not allowed. Requests
  * without `Origin` (curl, same-origin GETs) pass on their `Host` alone.
  */
-function requireAllowedOrigin(c: Context, origins: AllowedOrigins): void {
+export function requireAllowedOrigin(c: Context, origins: AllowedOrigins): void {
   // HTTP/2 carries the authority in the URL rather than a Host header.
   const host = c.req.header("host") ?? new URL(c.req.url).host;
   if (!origins.allowsHost(host)) {

@@ -98,6 +98,7 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
       for (const answer of results as LookupResult[]) {
         if (answer.verdict !== undefined) metrics.verdicts.inc(answer.type, answer.verdict);
       }
+      metrics.lookupsPerMinute.add(good.length);
       return c.body(resultsJson(results), 200, JSON_HEADERS);
     }),
   );

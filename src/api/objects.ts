@@ -53,6 +53,7 @@ export function mountObjectRoutes(app: Hono, deps: ObjectRoutesDeps): void {
       instrument(route, deps, function lookupOne(c): Response | Promise<Response> {
         if (guard !== null) guard(c.req.raw.headers);
         const result = reputation.lookup(type, value(c));
+        metrics.lookupsPerMinute.add();
         if (proxy === undefined || result.via !== "none") {
           metrics.verdicts.inc(type, result.verdict);
           return c.json(result);

@@ -19,6 +19,10 @@ import { type KsnProxy, startProxy } from "../proxy/mod.ts";
 import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
 import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 import { type Forwarding, startForwarding } from "./forwarding.ts";
+import { webUi } from "./admin_ui.ts";
+import { expireOverrides } from "../reputation/mod.ts";
+
+const OVERRIDE_EXPIRY_CHECK_MS = 60_000;
 
 const SERVE_HELP = `Usage: pksn serve [options]
 
@@ -74,7 +78,7 @@ export async function serveNode(
         log.warn("The demo licence was revoked or has expired; the demo curl will be refused");
       }
     }
-    const metrics = createHttpMetrics(() => node.index.current);
+    const metrics = createHttpMetrics(() => node.index.current, clock);
     forwarding = await startForwarding(config, {
       db: node.db,
       participation: node.participation,
@@ -122,14 +126,33 @@ export async function serveNode(
       node,
       metrics,
       log,
-      routers: [(app, instrumentDeps) =>
-        mountAdminRoutes(app, {
-          ...instrumentDeps,
+      routers: [
+        (app, instrumentDeps) =>
+          mountAdminRoutes(app, {
+            ...instrumentDeps,
+            auth: admin,
+            setup,
+            node,
+            stats: { dir: statsDir, clock },
+            sync,
+            reputation: {
+              reputation: node.reputation,
+              db: node.db,
+              refreshIndex: () => node.refreshIndex(),
+              clock,
+            },
+          }),
+        webUi({
           auth: admin,
-          setup,
           node,
-          stats: { dir: statsDir, clock },
-        })],
+          clock,
+          metrics,
+          statsDir,
+          proxy,
+          sync,
+          spool: forwarding.spool,
+        }),
+      ],
       samples: forwarding.samples,
       stats: stats.ingest,
       sync: sync ? () => sync!.report() : undefined,
@@ -165,6 +188,14 @@ export async function serveNode(
         reloading = false;
       }
     }, config.store.reloadCheckSeconds * 1000);
+    // Overrides given an expiry stop answering within a minute of it.
+    const expiring = setInterval(async () => {
+      try {
+        if (expireOverrides(node.db, clock.now()) > 0) await node.refreshIndex();
+      } catch (err) {
+        log.error(`Cannot remove expired overrides: ${(err as Error).message}`);
+      }
+    }, OVERRIDE_EXPIRY_CHECK_MS);
     const started = forwarding;
     const openedStats = stats;
     const syncing = sync;
@@ -178,6 +209,7 @@ export async function serveNode(
       proxy: proxying,
       async stop(): Promise<void> {
         clearInterval(timer);
+        clearInterval(expiring);
         await syncing?.stop();
         syncDb?.close();
         await server.shutdown();
@@ -239,6 +271,7 @@ async function serve({ values }: CommandInput<typeof SERVE_OPTIONS>): Promise<nu
     keys: index.prefixes.size,
     indexMillis: index.buildMillis,
   });
+  log.info(`Admin web UI: ${server.url}/admin/`);
   if (isDemo(node.db)) {
     log.info("This node holds demo data and a public demo licence key. Try:");
     console.log(`curl -s -H "Authorization: Bearer ${DEMO_KEY}" ${server.url}${DEMO_LOOKUP}`);

@@ -29,3 +29,4 @@ export { createLogger, type Logger } from "./log.ts";
 export { Counter, Gauge, Histogram, Registry } from "./metrics.ts";
 export { backoffCeiling, MAX_BACKOFF_MS, parseRetryAfter, retryDelayMs } from "./retry.ts";
 export { readCaCert, readNamedFile } from "./text_file.ts";
+export { MinuteCounts } from "./minute_counts.ts";

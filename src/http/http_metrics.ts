@@ -1,6 +1,15 @@
 /** The HTTP-facing metrics and the handler wrapper that records them. */
 import type { Context, Handler } from "hono";
-import { Counter, Gauge, Histogram, type Logger, Registry } from "../core/mod.ts";
+import {
+  type Clock,
+  Counter,
+  Gauge,
+  Histogram,
+  type Logger,
+  MinuteCounts,
+  Registry,
+  systemClock,
+} from "../core/mod.ts";
 import { OBJECT_TYPES, type ReputationIndex } from "../reputation/mod.ts";
 import { errorResponse } from "./responses.ts";
 
@@ -11,6 +20,8 @@ export interface HttpMetrics {
   lookupSeconds: Histogram;
   verdicts: Counter;
   budgetExceeded: Counter;
+  /** Objects looked up per minute over the last day, for the admin dashboard. */
+  lookupsPerMinute: MinuteCounts;
 }
 
 const LATENCY_BUCKETS = [
@@ -29,7 +40,10 @@ const LATENCY_BUCKETS = [
 ];
 
 /** Creates the registry with the HTTP metrics and the records-by-type gauge. */
-export function createHttpMetrics(index: () => ReputationIndex): HttpMetrics {
+export function createHttpMetrics(
+  index: () => ReputationIndex,
+  clock: Clock = systemClock,
+): HttpMetrics {
   const registry = new Registry();
   const requests = registry.register(
     new Counter("pksn_http_requests_total", "HTTP requests by route and status", [
@@ -79,7 +93,8 @@ export function createHttpMetrics(index: () => ReputationIndex): HttpMetrics {
       },
     ),
   );
-  return { registry, requests, lookupSeconds, verdicts, budgetExceeded };
+  const lookupsPerMinute = new MinuteCounts(clock);
+  return { registry, requests, lookupSeconds, verdicts, budgetExceeded, lookupsPerMinute };
 }
 
 /** What {@link instrument} needs. */

@@ -1,7 +1,8 @@
 /**
  * The licence lifecycle as the service provider runs it: register, list, show,
- * revoke, rotate with a grace period, import a customer's keys. Every change is
- * audited (who, what, when) without key material.
+ * change, revoke, rotate with a grace period, import a customer's keys, and
+ * publish the KSN Statement their clients accept. Every change is audited (who,
+ * what, when) without key material.
  *
  * Over 300 lines on purpose: each operation is short, and keeping the lifecycle in one class
  * keeps every change next to the audit entry it writes.
@@ -9,6 +10,7 @@
 import { AppError, type Clock, InvalidInputError, toHex } from "../core/mod.ts";
 import {
   appendAudit,
+  type AuditFilter,
   bumpGeneration,
   type DatabaseSync,
   type LicenceRepository,
@@ -20,6 +22,7 @@ import { isoSeconds } from "./dates.ts";
 import { generateKey, normalizeKey } from "./keys.ts";
 import { CLIENT_MODES, type ClientMode } from "./modes.ts";
 import { keyHash } from "./secret.ts";
+import { publishStatement } from "./statement.ts";
 
 /** A licence as operators see it: never the key, only a key id derived from its hash. */
 export interface LicenceView {
@@ -47,6 +50,45 @@ export interface NewLicence {
   quota?: number | null;
   modes?: readonly ClientMode[];
   notes?: string | null;
+}
+
+/** What {@link LicenceService.update} may change; a field left out stays as it is. */
+export interface LicenceChanges {
+  expires?: number;
+  /** Requests per minute; null for no limit. */
+  quota?: number | null;
+  modes?: readonly ClientMode[];
+  notes?: string | null;
+}
+
+/** The states {@link LicenceService.list} filters by: a status, or "expiring" (active, ending soon). */
+export const LICENCE_STATES = [
+  "active",
+  "expiring",
+  "expired",
+  "revoked",
+  "not-yet-valid",
+] as const;
+/** One of {@link LICENCE_STATES}. */
+export type LicenceState = typeof LICENCE_STATES[number];
+
+/** Which licences {@link LicenceService.list} answers. */
+export interface LicenceFilter {
+  /** Text the customer, the notes or the id contains, in any case. */
+  text?: string;
+  state?: LicenceState;
+}
+
+/** How close its end must be for an active licence to count as "expiring". */
+export const EXPIRING_SECONDS = 30 * 86400;
+
+/** An audit entry as operators see it. */
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+  licenceId: number | null;
+  detail: unknown;
 }
 
 /** What {@link LicenceService} needs. */
@@ -84,17 +126,7 @@ export class LicenceService {
     }
     const now = this.#now();
     const validFrom = input.validFrom ?? now;
-    if (input.expires <= validFrom) {
-      throw new InvalidInputError(
-        "invalid_date",
-        `Licence would expire (${isoSeconds(input.expires)}) before it becomes valid (${
-          isoSeconds(validFrom)
-        })`,
-      );
-    }
-    if (input.quota !== undefined && input.quota !== null && !(input.quota >= 1)) {
-      throw new InvalidInputError("invalid_quota", "Quota must be at least 1 request per minute");
-    }
+    checkTerms(validFrom, input.expires, input.quota ?? null);
     const key = input.key === undefined ? generateKey() : normalizeKey(input.key);
     const hash = keyHash(this.#deps.secret, key);
     if (this.#deps.licences.byHash(hash)) {
@@ -123,9 +155,17 @@ export class LicenceService {
     return { id, key };
   }
 
-  /** Every licence. */
-  list(): LicenceView[] {
-    return this.#deps.licences.all().map((row) => this.#toView(row));
+  /** Every licence, or those that match `filter` now. */
+  list(filter: LicenceFilter = {}): LicenceView[] {
+    const now = this.#now();
+    const text = filter.text?.trim().toLowerCase() ?? "";
+    const state = filter.state;
+    return this.#deps.licences.all()
+      .filter((row) =>
+        (text === "" || containsText(row, text)) &&
+        (state === undefined || inState(row, state, now))
+      )
+      .map((row) => this.#toView(row));
   }
 
   /** One licence by id (`12`) or by key. */
@@ -151,6 +191,48 @@ export class LicenceService {
   }
 
   /**
+   * Changes a licence's expiry, quota, modes or notes, checked as {@link add} checks them.
+   * A revoked licence cannot change (409 `license_revoked`); a change to the same values
+   * writes nothing.
+   */
+  update(ref: string, changes: LicenceChanges, actor: string): LicenceView {
+    return transaction(this.#deps.db, () => {
+      const row = this.#resolve(ref);
+      if (row.state === "revoked") {
+        throw new AppError(
+          "conflict",
+          "license_revoked",
+          `Licence ${row.id} is revoked; it cannot be changed`,
+        );
+      }
+      const next = {
+        ...row,
+        expires: changes.expires ?? row.expires,
+        quota: changes.quota === undefined ? row.quota : changes.quota,
+        modes: changes.modes === undefined
+          ? row.modes
+          : JSON.stringify([...new Set(changes.modes)]),
+        notes: changes.notes === undefined ? row.notes : changes.notes,
+      };
+      checkTerms(Number(row.valid_from), next.expires, next.quota);
+      const changed: Record<string, { from: unknown; to: unknown }> = {};
+      if (next.expires !== row.expires) {
+        changed.expires = { from: isoSeconds(Number(row.expires)), to: isoSeconds(next.expires) };
+      }
+      if (next.quota !== row.quota) changed.quota = { from: row.quota, to: next.quota };
+      if (next.modes !== row.modes) {
+        changed.modes = { from: JSON.parse(row.modes), to: JSON.parse(next.modes) };
+      }
+      if (next.notes !== row.notes) changed.notes = { from: row.notes, to: next.notes };
+      if (Object.keys(changed).length === 0) return this.#toView(row);
+      this.#deps.licences.update(next);
+      this.#audit(actor, "licence.update", row.id, { customer: row.customer, changed });
+      bumpGeneration(this.#deps.db, "licences");
+      return this.#view(row.id);
+    });
+  }
+
+  /**
    * Registers the renewed key `newKey` (generated when absent) for the same
    * customer, and keeps the old key valid for `graceSeconds` more, so clients
    * can switch over without an outage. The client's participation carries over.
@@ -161,8 +243,30 @@ export class LicenceService {
     options: { graceSeconds: number; expires?: number },
     actor: string,
   ): { old: LicenceView; renewed: LicenceView; key: string } {
+    return this.#rotate(() => this.#byKey(oldKey), newKey, options, actor);
+  }
+
+  /**
+   * {@link rotate} for an operator who has the licence's id but not its key (the admin API):
+   * the renewed key is generated.
+   */
+  rotateById(
+    id: number,
+    options: { graceSeconds: number; expires?: number },
+    actor: string,
+  ): { old: LicenceView; renewed: LicenceView; key: string } {
+    return this.#rotate(() => this.#byId(id), undefined, options, actor);
+  }
+
+  // `find` runs inside the transaction, so the old licence cannot change between read and write.
+  #rotate(
+    find: () => LicenceWithParticipation,
+    newKey: string | undefined,
+    options: { graceSeconds: number; expires?: number },
+    actor: string,
+  ): { old: LicenceView; renewed: LicenceView; key: string } {
     return transaction(this.#deps.db, () => {
-      const old = this.#byKey(oldKey);
+      const old = find();
       if (old.state === "revoked") {
         throw new AppError(
           "conflict",
@@ -228,11 +332,20 @@ export class LicenceService {
     });
   }
 
-  /** The newest audit entries. */
-  auditLog(
-    limit = 100,
-  ): { at: string; actor: string; action: string; licenceId: number | null; detail: unknown }[] {
-    return readAudit(this.#deps.db, limit).map((row) => ({
+  /**
+   * Publishes `text` as the next KSN Statement version, as `pksn statement load` does, and
+   * audits who published it. Returns the new version.
+   */
+  publishStatement(text: string, actor: string): number {
+    const version = publishStatement(this.#deps.db, text, this.#deps.clock.now());
+    // publishStatement commits on its own, so the entry follows in a second, one-row write.
+    this.#audit(actor, "statement.publish", null, { version });
+    return version;
+  }
+
+  /** The newest audit entries that match `filter`, newest first. */
+  auditLog(limit = 100, filter: AuditFilter = {}): AuditEntry[] {
+    return readAudit(this.#deps.db, limit, filter).map((row) => ({
       at: isoSeconds(Number(row.at)),
       actor: row.actor,
       action: row.action,
@@ -247,14 +360,13 @@ export class LicenceService {
 
   #resolve(ref: string): LicenceWithParticipation {
     const trimmed = ref.trim().replace(/^#/, "");
-    if (/^\d+$/.test(trimmed)) {
-      const row = this.#deps.licences.byId(Number(trimmed));
-      if (!row) {
-        throw new AppError("not_found", "license_not_found", `No licence with id ${trimmed}`);
-      }
-      return row;
-    }
-    return this.#byKey(ref);
+    return /^\d+$/.test(trimmed) ? this.#byId(Number(trimmed)) : this.#byKey(ref);
+  }
+
+  #byId(id: number): LicenceWithParticipation {
+    const row = this.#deps.licences.byId(id);
+    if (!row) throw new AppError("not_found", "license_not_found", `No licence with id ${id}`);
+    return row;
   }
 
   #byKey(key: string): LicenceWithParticipation {
@@ -274,19 +386,11 @@ export class LicenceService {
   }
 
   #toView(row: LicenceWithParticipation): LicenceView {
-    const now = this.#now();
-    const end = effectiveExpiry(row);
     const view: LicenceView = {
       id: Number(row.id),
       keyId: toHex(row.key_hash.subarray(0, 4)),
       customer: row.customer,
-      status: row.state === "revoked"
-        ? "revoked"
-        : now < row.valid_from
-        ? "not-yet-valid"
-        : now >= end
-        ? "expired"
-        : "active",
+      status: statusOf(row, this.#now()),
       validFrom: isoSeconds(Number(row.valid_from)),
       expires: isoSeconds(Number(row.expires)),
       modes: JSON.parse(row.modes),
@@ -309,4 +413,39 @@ export function effectiveExpiry(row: { expires: number; grace_until: number | nu
   return row.grace_until === null
     ? Number(row.expires)
     : Math.min(Number(row.expires), Number(row.grace_until));
+}
+
+/** A licence's status at `now` (Unix seconds). */
+function statusOf(row: LicenceWithParticipation, now: number): LicenceView["status"] {
+  if (row.state === "revoked") return "revoked";
+  if (now < row.valid_from) return "not-yet-valid";
+  return now >= effectiveExpiry(row) ? "expired" : "active";
+}
+
+function inState(row: LicenceWithParticipation, state: LicenceState, now: number): boolean {
+  const status = statusOf(row, now);
+  return state === "expiring"
+    ? status === "active" && effectiveExpiry(row) - now <= EXPIRING_SECONDS
+    : status === state;
+}
+
+function containsText(row: LicenceWithParticipation, lowerText: string): boolean {
+  return row.customer.toLowerCase().includes(lowerText) ||
+    (row.notes?.toLowerCase().includes(lowerText) ?? false) ||
+    String(row.id).includes(lowerText.replace(/^#/, ""));
+}
+
+/** The checks a licence's dates and quota pass on every write, new or changed. */
+function checkTerms(validFrom: number, expires: number, quota: number | null): void {
+  if (expires <= validFrom) {
+    throw new InvalidInputError(
+      "invalid_date",
+      `Licence would expire (${isoSeconds(expires)}) before it becomes valid (${
+        isoSeconds(validFrom)
+      })`,
+    );
+  }
+  if (quota !== null && !(quota >= 1)) {
+    throw new InvalidInputError("invalid_quota", "Quota must be at least 1 request per minute");
+  }
 }

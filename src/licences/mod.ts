@@ -4,8 +4,14 @@ export { isoSeconds, parseDate, parseDuration } from "./dates.ts";
 export { generateKey, normalizeKey } from "./keys.ts";
 export { parseModes, parseQuota, readLicenceCsv } from "./licence_csv.ts";
 export {
+  type AuditEntry,
   effectiveExpiry,
+  EXPIRING_SECONDS,
+  LICENCE_STATES,
+  type LicenceChanges,
+  type LicenceFilter,
   LicenceService,
+  type LicenceState,
   type LicenceView,
   type NewLicence,
 } from "./licence_service.ts";

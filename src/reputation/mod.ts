@@ -3,6 +3,26 @@ export { canonicalValue } from "./canonical.ts";
 export { IndexKeeper } from "./index_keeper.ts";
 export { decodeKey, fnv1a, keyPrefix, TYPE_BYTE } from "./keys.ts";
 export { type IndexHolder, type LookupItem, type LookupItemError, Reputation } from "./lookup.ts";
+export {
+  expireOverrides,
+  LocalOverrides,
+  type LocalOverridesDeps,
+  type OverrideFilter,
+  type OverrideView,
+} from "./overrides.ts";
+export {
+  MAX_REASON,
+  OVERRIDE_VERDICTS,
+  type OverrideAdd,
+  overrideAddSchema,
+  type OverrideEdit,
+  overrideEditSchema,
+  type OverrideListOptions,
+  overrideListSchema,
+  type OverrideTarget,
+  overrideTargetSchema,
+  type OverrideVerdict,
+} from "./override_rules.ts";
 export { describeIssue, recordRows, recordSchema } from "./records.ts";
 export { buildIndex, type ReputationIndex } from "./reputation_index.ts";
 export { type ObjectType, type Verdict, VERDICTS } from "./types.ts";

@@ -46,7 +46,7 @@ export class LicenceRepository {
     );
     this.#update = db.prepare(
       "UPDATE licence SET state = ?, revoked_at = ?, grace_until = ?, replaced_by = ?, " +
-        "expires = ?, quota = ?, notes = ? WHERE id = ?",
+        "expires = ?, modes = ?, quota = ?, notes = ? WHERE id = ?",
     );
     this.#setParticipation = db.prepare(
       "INSERT INTO participation (licence_id, mode, statement_version, chosen_at) " +
@@ -95,6 +95,7 @@ export class LicenceRepository {
       row.grace_until,
       row.replaced_by,
       row.expires,
+      row.modes,
       row.quota,
       row.notes,
       row.id,

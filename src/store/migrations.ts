@@ -171,6 +171,27 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO generation (name, value) VALUES ('proxy', 0);
     `,
   },
+  {
+    version: 5,
+    name: "override notes",
+    sql: `
+      -- Why the operator made a local override (entry origin 1), who, when (Unix seconds)
+      -- and until when; expired ones are removed with their entry. Overrides written by
+      -- \`pksn import --override\` have no note.
+      CREATE TABLE override_note (
+        key        BLOB    PRIMARY KEY,
+        reason     TEXT,
+        created_by TEXT,
+        created_at INTEGER,
+        expires_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX override_note_expiry ON override_note (expires_at)
+        WHERE expires_at IS NOT NULL;
+      -- Partial, so it holds only the few local rows: listing overrides then reads them
+      -- without scanning millions of mirror rows. A snapshot swap recreates it.
+      CREATE INDEX entry_local ON entry (key) WHERE origin = 1;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -3,7 +3,7 @@
  * files, TAR archives, the data folder's lock and permissions.
  */
 export { AdminAccountRepository } from "./admin_accounts.ts";
-export { appendAudit, readAudit } from "./audit.ts";
+export { appendAudit, type AuditFilter, readAudit } from "./audit.ts";
 export { tightenDataDir } from "./data_dir.ts";
 export {
   openDatabase,
@@ -41,6 +41,7 @@ export {
 export { dropUnfinishedApply, SnapshotTable } from "./mirror_tables.ts";
 export { hasMeta, readMeta, writeMeta } from "./node_meta.ts";
 export { WriteStamp } from "./node_write_stamp.ts";
+export { type OverrideNote, type OverrideRow, OverrideTable } from "./overrides.ts";
 export {
   type ProxyCacheChanges,
   type ProxyCacheFilter,
@@ -50,7 +51,7 @@ export {
 export { withReadTransaction } from "./publish_source.ts";
 export { SampleIndex } from "./sample_index.ts";
 export { addStatement, currentStatement, getSetting, setSetting } from "./settings.ts";
-export { Spool, SPOOL_KINDS, type SpoolEntry, type SpoolKind } from "./spool.ts";
+export { Spool, SPOOL_KINDS, type SpoolEntry, type SpoolKind, type SpoolTotals } from "./spool.ts";
 export { CountsFile, removeCountFiles } from "./stat_counts.ts";
 export { StatsReceivedRepository } from "./stats_received.ts";
 export { archiveDamaged, readTar, type TarInput, writeTar } from "./tar.ts";

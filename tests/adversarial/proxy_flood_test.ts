@@ -35,7 +35,6 @@ Deno.test({
     await using dir = await tempDir();
     const parent = startFakeParent();
     // Every object is listed there, with the longest fields a record commonly has.
-    const categories = ["trojan", "downloader", "botnet-c2", "ransomware"];
     parent.everything = {
       verdict: "malicious",
       threat: "HEUR:Trojan-Downloader.Win32.Generic.x",
