@@ -16,6 +16,8 @@ import {
 import { isoSeconds } from "./dates.ts";
 import { KeyCache } from "./_key_cache.ts";
 import { QuotaWindows } from "./_quota.ts";
+import { type LicenceUsage, UsageCounts } from "./_usage.ts";
+import { readKey, unauthorized } from "./_key_header.ts";
 import { keyOrNull, MAX_KEY_LENGTH } from "./keys.ts";
 import { CLIENT_MODES, type ClientMode } from "./modes.ts";
 import { effectiveExpiry } from "./licence_service.ts";
@@ -48,16 +50,13 @@ export interface AuthDeps {
   participation: NodeParticipation;
 }
 
-function unauthorized(code: string, message: string): AppError {
-  return new AppError("unauthorized", code, message, { bearer: true });
-}
-
 /** Checks licence keys, quotas and participation. */
 export class LicenceAuthenticator {
   readonly #deps: AuthDeps;
   readonly #keys = new KeyCache<CacheEntry>(entryBytes);
   // Kept apart from the key cache, so a licence change elsewhere does not reset quotas.
   readonly #quotas = new QuotaWindows();
+  readonly #usage = new UsageCounts();
 
   constructor(deps: AuthDeps) {
     this.#deps = deps;
@@ -119,8 +118,16 @@ export class LicenceAuthenticator {
         `Licence key expired on ${isoSeconds(entry.end)}; ${RENEW_HINT}`,
       );
     }
-    if (row.quota !== null) this.#quotas.count(entry.licence!.id, Number(row.quota), nowMs);
+    const id = entry.licence!.id;
+    if (row.quota !== null) this.#quotas.count(id, Number(row.quota), nowMs);
+    // Counted once the key is good, so junk keys cannot grow the map past the licences there are.
+    this.#usage.count(id, nowMs);
     return entry.licence!;
+  }
+
+  /** Requests licence `licenceId` made since this node started, and when it was last seen. */
+  usage(licenceId: number): LicenceUsage | null {
+    return this.#usage.of(licenceId);
   }
 
   /** Like {@link authenticate}, and the client must have accepted the current statement. */
@@ -272,27 +279,4 @@ function entryBytes(key: string, entry: CacheEntry): number {
   const row = entry.row!;
   return 2 * (key.length + row.customer.length + row.modes.length + (row.notes?.length ?? 0)) +
     1024;
-}
-
-function readKey(headers: Headers): string {
-  // One header read on the common path: a Bearer key is used as it is.
-  const authorization = headers.get("authorization");
-  if (authorization !== null && authorization.length > 7) {
-    const scheme = authorization.slice(0, 7);
-    if (scheme === "Bearer " || scheme.toLowerCase() === "bearer ") {
-      const key = authorization.slice(7).trim();
-      if (key) return key;
-    }
-  }
-  // Otherwise an X-License-Key, which also wins over an Authorization header
-  // meant for someone else (a proxy's Basic credentials, say).
-  const explicit = headers.get("x-license-key");
-  if (explicit !== null && explicit.trim() !== "") return explicit.trim();
-  if (authorization !== null) {
-    throw unauthorized("license_missing", 'Authorization header must be "Bearer <licence key>"');
-  }
-  throw unauthorized(
-    "license_missing",
-    'Licence key required: send "Authorization: Bearer <key>" or "X-License-Key: <key>"',
-  );
 }

@@ -59,7 +59,7 @@ export function BarChart(props: {
           );
         })}
       </svg>
-      <figcaption>{props.label} ({props.unit})</figcaption>
+      <figcaption>{props.label}</figcaption>
     </figure>
   );
 }

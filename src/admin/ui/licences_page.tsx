@@ -15,6 +15,8 @@ const STATES = ["", "active", "expiring", "expired", "revoked"] as const;
 /** The licences page for the licences already filtered by `q` and `state`. */
 export function LicencesPage(props: {
   licences: readonly LicenceView[];
+  /** Requests since start and the last one's time (ms), or null when none came. */
+  usage: (id: number) => { requests: number; lastSeen: number } | null;
   q: string;
   state: string;
   session: ShellProps["session"];
@@ -37,20 +39,25 @@ export function LicencesPage(props: {
       </form>
       <div class="table-wrap">
         <table>
-          <caption class="note">{intText(props.licences.length)} licences</caption>
+          <caption class="note">
+            {intText(props.licences.length)}{" "}
+            {props.licences.length === 1 ? "licence" : "licences"}; requests are counted since the
+            node started
+          </caption>
           <thead>
             <tr>
               <th scope="col">Id</th>
               <th scope="col">Customer</th>
               <th scope="col">Status</th>
-              <th scope="col">Expires</th>
+              <th scope="col">Valid through</th>
               <th scope="col">Quota</th>
               <th scope="col">Participation</th>
+              <th scope="col">Requests, last seen</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
           <tbody>
-            {props.licences.map((l) => <LicenceRow l={l} />)}
+            {props.licences.map((l) => <LicenceRow l={l} usage={props.usage(l.id)} />)}
           </tbody>
         </table>
       </div>
@@ -70,7 +77,7 @@ export function LicencesPage(props: {
           <input name="expires" type="date" required />
         </label>
         <label>
-          Quota (look-ups a day; empty for none)
+          Quota (requests a minute; empty for none)
           <input name="quota" type="number" min={1} />
         </label>
         <ModeChoices chosen={CLIENT_MODES} />
@@ -127,8 +134,16 @@ function ModeChoices(props: { chosen: readonly string[] }): Child {
   );
 }
 
-function LicenceRow(props: { l: LicenceView }): Child {
-  const { l } = props;
+/** The last day a licence is valid: it ends at the start of the day after. */
+function lastDay(expires: string): string {
+  return new Date(Date.parse(expires) - 1000).toISOString().slice(0, 10);
+}
+
+function LicenceRow(props: {
+  l: LicenceView;
+  usage: { requests: number; lastSeen: number } | null;
+}): Child {
+  const { l, usage } = props;
   const id = String(l.id);
   return (
     <tr>
@@ -141,9 +156,14 @@ function LicenceRow(props: { l: LicenceView }): Child {
         {l.status}
         {l.replacedBy ? <div class="note">rotated to {l.replacedBy}</div> : null}
       </td>
-      <td>{l.expires.slice(0, 10)}</td>
+      <td>{lastDay(l.expires)}</td>
       <td>{l.quota === null ? "none" : intText(l.quota)}</td>
       <td>{l.participation?.mode ?? "not chosen"}</td>
+      <td>
+        {usage === null
+          ? "none"
+          : `${intText(usage.requests)}, ${new Date(usage.lastSeen).toISOString().slice(0, 19)}Z`}
+      </td>
       <td>
         {l.status === "revoked" ? null : (
           <details>
@@ -151,11 +171,11 @@ function LicenceRow(props: { l: LicenceView }): Child {
             <form class="stack" data-api="PATCH /admin/api/licences/{id}" data-then="reload">
               <input type="hidden" name="_id" value={id} />
               <label>
-                Expires
-                <input name="expires" type="date" value={l.expires.slice(0, 10)} />
+                Valid through
+                <input name="expires" type="date" value={lastDay(l.expires)} />
               </label>
               <label>
-                Quota (empty for none)
+                Quota (requests a minute; empty for none)
                 <input
                   name="quota"
                   type="number"

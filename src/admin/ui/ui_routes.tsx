@@ -28,7 +28,7 @@ import { LoginPage, SetupPage } from "./sign_in_pages.tsx";
 /** What the web UI needs. */
 export interface AdminUiDeps extends InstrumentDeps {
   auth: AdminAuth;
-  node: Pick<Node, "licences" | "participation" | "config">;
+  node: Pick<Node, "licences" | "participation" | "config" | "auth">;
   clock: Clock;
   dashboard: DashboardSources;
   statsDir: string;
@@ -116,7 +116,13 @@ export function mountAdminUi(app: Hono, deps: AdminUiDeps): void {
     const q = c.req.query("q") ?? "";
     const state = c.req.query("state") ?? "";
     return (
-      <LicencesPage licences={deps.licences(q, state)} q={q} state={state} session={session} />
+      <LicencesPage
+        licences={deps.licences(q, state)}
+        usage={(id) => deps.node.auth.usage(id)}
+        q={q}
+        state={state}
+        session={session}
+      />
     );
   });
   signedIn("/admin/reputation", (c, session) => (
