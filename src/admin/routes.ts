@@ -27,6 +27,8 @@ import type { SetupToken } from "./setup_token.ts";
 import { mountLicenceAdminRoutes } from "./licence_routes.ts";
 import { mountStatsAdminRoutes, type StatsAdminDeps } from "./stats_routes.ts";
 import { mountSyncAdminRoutes, type SyncNow } from "./sync_routes.ts";
+import { mountSamplesAdminRoutes } from "./samples_routes.ts";
+import type { SampleStore } from "../samples/mod.ts";
 import { mountReputationAdminRoutes, type ReputationAdminDeps } from "./reputation_routes.ts";
 import { BODY_LIMIT, NO_STORE, parse } from "./_route_kit.ts";
 
@@ -40,6 +42,8 @@ export interface AdminRoutesDeps extends InstrumentDeps {
   stats?: StatsAdminDeps;
   /** The mirror sync behind `POST /admin/api/sync`; null or absent when the node follows no feed. */
   sync?: SyncNow | null;
+  /** The quarantine behind `GET /admin/api/samples`, mounted only when given. */
+  samples?: Pick<SampleStore, "list">;
   /** The look-up and local overrides behind `/admin/api/lookup` and `/overrides`, when given. */
   reputation?: ReputationAdminDeps;
 }
@@ -145,6 +149,10 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
   allowOnly(app, path("session"), ["GET"], deps);
   allowOnly(app, path("participation"), ["GET", "POST"], deps);
   mountLicenceAdminRoutes(app, deps, (r, h) => withSession(r, deps, h));
+  if (deps.samples) {
+    const samples = deps.samples;
+    mountSamplesAdminRoutes(app, { ...deps, samples }, (r, h) => withSession(r, deps, h));
+  }
   mountSyncAdminRoutes(
     app,
     { ...deps, sync: deps.sync ?? null },

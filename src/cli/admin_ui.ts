@@ -12,6 +12,7 @@ import { AppError } from "../core/mod.ts";
 import { LocalOverrides, OBJECT_TYPES, type ObjectType, VERDICTS } from "../reputation/mod.ts";
 import type { SyncService } from "../mirror/mod.ts";
 import type { Spool } from "../store/mod.ts";
+import type { SampleStore } from "../samples/mod.ts";
 
 /** The running parts the UI reads. */
 export interface AdminUiParts {
@@ -23,6 +24,7 @@ export interface AdminUiParts {
   proxy: KsnProxy | null;
   sync: SyncService | null;
   spool: Spool | null;
+  samples: SampleStore;
 }
 
 /** The router that mounts the UI, for `createApp`'s `routers`. */
@@ -35,6 +37,10 @@ export function webUi(parts: AdminUiParts): ReturnType<typeof adminUiRouter> {
       node,
       clock: parts.clock,
       statsDir: parts.statsDir,
+      samples: () => ({
+        ...parts.samples.list(100),
+        parent: node.config.upstream.url !== null,
+      }),
       sync: parts.sync ? () => ({ ...parts.sync!.report() }) : null,
       dashboard: {
         node,

@@ -121,6 +121,7 @@ export async function serveNode(
     const admin = new AdminAuth({ db: node.db, clock, config: config.admin, secure, log });
     const setup = admin.hasAccount() ? null : new SetupToken();
     const statsDir = stats.dir;
+    const samples = forwarding.samples;
     const app = createApp({
       config,
       node,
@@ -135,6 +136,7 @@ export async function serveNode(
             node,
             stats: { dir: statsDir, clock },
             sync,
+            samples,
             reputation: {
               reputation: node.reputation,
               db: node.db,
@@ -151,6 +153,7 @@ export async function serveNode(
           proxy,
           sync,
           spool: forwarding.spool,
+          samples,
         }),
       ],
       samples: forwarding.samples,

@@ -3,4 +3,10 @@
  * the parent, expired by age and size.
  */
 export { QuarantineFolder, quarantineRoot, sampleTooLarge } from "./quarantine.ts";
-export { CorruptSampleError, sampleExtension, type SampleMeta, SampleStore } from "./samples.ts";
+export {
+  CorruptSampleError,
+  sampleExtension,
+  type SampleListing,
+  type SampleMeta,
+  SampleStore,
+} from "./samples.ts";

@@ -92,9 +92,24 @@ export function sampleExtension(name: string | null | undefined): string | null 
   return EXTENSION.test(extension) ? extension : null;
 }
 
+const BATCH_PREFIX = "sample:";
+
 /** The batch id a sample is queued under: one entry per sample, however often it arrives. */
 export function sampleBatchId(sha256: string): string {
-  return `sample:${sha256}`;
+  return `${BATCH_PREFIX}${sha256}`;
+}
+
+/** One kept sample as the operator sees it. */
+export interface SampleListing {
+  sha256: string;
+  size: number;
+  receivedAt: string;
+  extension: string | null;
+  detection: string | null;
+  /** Waiting in the spool to go to the parent (with its attempts and last error so far). */
+  queued: boolean;
+  attempts: number;
+  lastError: string | null;
 }
 
 /** The quarantine's rules over its folder and table. */
@@ -141,6 +156,30 @@ export class SampleStore {
     const bytes = await this.#deps.folder.read(sha256);
     if (bytes === null) return null;
     return { bytes, meta: storedMeta(sha256, row.meta) };
+  }
+
+  /** The newest `limit` samples kept, and how many and how many bytes are kept in all. */
+  list(limit: number): { count: number; bytes: number; samples: SampleListing[] } {
+    const samples = this.#index.recent(limit, BATCH_PREFIX).map((row) => {
+      const sha256 = toHex(row.sha256);
+      let meta: SampleMeta;
+      try {
+        meta = storedMeta(sha256, row.meta);
+      } catch (err) {
+        if (!(err instanceof CorruptSampleError)) throw err;
+        meta = { extension: null, detection: null };
+      }
+      return {
+        sha256,
+        size: Number(row.size),
+        receivedAt: new Date(Number(row.receivedAt) * 1000).toISOString(),
+        ...meta,
+        queued: row.queued === 1,
+        attempts: Number(row.attempts ?? 0),
+        lastError: row.lastError,
+      };
+    });
+    return { count: this.#index.count(), bytes: this.#index.usedBytes(), samples };
   }
 
   /** Bytes the quarantine holds. */

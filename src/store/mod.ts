@@ -49,7 +49,7 @@ export {
   ProxyCacheTable,
 } from "./proxy_cache.ts";
 export { withReadTransaction } from "./publish_source.ts";
-export { SampleIndex } from "./sample_index.ts";
+export { type ListedSampleRow, SampleIndex } from "./sample_index.ts";
 export { addStatement, currentStatement, getSetting, setSetting } from "./settings.ts";
 export { Spool, SPOOL_KINDS, type SpoolEntry, type SpoolKind, type SpoolTotals } from "./spool.ts";
 export { CountsFile, removeCountFiles } from "./stat_counts.ts";

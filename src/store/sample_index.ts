@@ -12,6 +12,18 @@ export interface SampleRow {
   meta: string;
 }
 
+/** A sample row as listed, with its place in the upstream spool when it waits there. */
+export interface ListedSampleRow {
+  sha256: Uint8Array;
+  size: number;
+  receivedAt: number;
+  meta: string | null;
+  /** 1 when the sample waits in the spool to go upstream. */
+  queued: number;
+  attempts: number | null;
+  lastError: string | null;
+}
+
 /** Prepared statements over `sample`. */
 export class SampleIndex {
   readonly #exists: StatementSync;
@@ -20,6 +32,8 @@ export class SampleIndex {
   readonly #meta: StatementSync;
   readonly #expired: StatementSync;
   readonly #delete: StatementSync;
+  readonly #recent: StatementSync;
+  readonly #count: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#exists = db.prepare("SELECT 1 AS found FROM sample WHERE sha256 = ?");
@@ -32,6 +46,24 @@ export class SampleIndex {
       "SELECT sha256 FROM sample WHERE received_at < ? ORDER BY received_at LIMIT 500",
     );
     this.#delete = db.prepare("DELETE FROM sample WHERE sha256 = ?");
+    // The spool names a sample by a batch id made of a prefix and its hex SHA-256.
+    this.#recent = db.prepare(
+      `SELECT s.sha256, s.size, s.received_at AS receivedAt, s.meta,
+              (q.id IS NOT NULL) AS queued, q.attempts, q.last_error AS lastError
+       FROM sample s LEFT JOIN upstream_spool q ON q.batch_id = ? || lower(hex(s.sha256))
+       ORDER BY s.received_at DESC, s.sha256 LIMIT ?`,
+    );
+    this.#count = db.prepare("SELECT count(*) AS n FROM sample");
+  }
+
+  /** The newest `limit` samples; `batchPrefix` is what the spool's batch ids start with. */
+  recent(limit: number, batchPrefix: string): ListedSampleRow[] {
+    return this.#recent.all(batchPrefix, limit) as unknown as ListedSampleRow[];
+  }
+
+  /** How many samples are recorded. */
+  count(): number {
+    return Number((this.#count.get() as { n: number }).n);
   }
 
   /** Whether a sample with this SHA-256 is recorded. */

@@ -169,6 +169,7 @@ browserTest("the admin web UI, driven in Chromium", async (t, browser) => {
 
   await t.step("a packed day's statistics archive downloads as a TAR", async () => {
     await page.goto("/admin/statistics");
+    await page.getByRole("heading", { name: "Samples", exact: true }).waitFor();
     const [download] = await Promise.all([
       page.waitForEvent("download"),
       page.getByRole("link", { name: `Download ${DAY1}.tar` }).click(),

@@ -13,7 +13,7 @@ export const PAGES = [
   ["/admin/licences", "Licences"],
   ["/admin/reputation", "Reputation"],
   ["/admin/sync", "Mirror sync"],
-  ["/admin/statistics", "Statistics"],
+  ["/admin/statistics", "Statistics and samples"],
   ["/admin/audit", "Audit log"],
 ] as const;
 

@@ -4,16 +4,27 @@
 /** The read-mostly pages: statistics days, the audit log, the mirror sync. */
 import type { Child } from "hono/jsx";
 import type { DayCounts, DayListing } from "../../stats/mod.ts";
+import type { SampleListing } from "../../samples/mod.ts";
 import { bytesText, ErrorLine, intText, Shell, type ShellProps } from "./layout.tsx";
 
-/** Statistics: every day with its count, one day's top threats, archives to download. */
+/** The samples the quarantine keeps, as the statistics page shows them. */
+export interface SamplesView {
+  count: number;
+  bytes: number;
+  samples: readonly SampleListing[];
+  /** Whether a parent node is configured (a sample not queued then has been sent). */
+  parent: boolean;
+}
+
+/** Statistics: every day with its count, one day's top threats, archives; the samples kept. */
 export function StatisticsPage(props: {
   days: readonly DayListing[];
   day: DayCounts | null;
+  samples: SamplesView | null;
   session: ShellProps["session"];
 }): Child {
   return (
-    <Shell title="Statistics" session={props.session} current="/admin/statistics">
+    <Shell title="Statistics and samples" session={props.session} current="/admin/statistics">
       {props.days.length === 0 ? <p class="note">No statistics yet.</p> : (
         <div class="table-wrap">
           <table>
@@ -49,7 +60,57 @@ export function StatisticsPage(props: {
         </div>
       )}
       {props.day ? <DayDetail day={props.day} /> : null}
+      {props.samples ? <Samples view={props.samples} /> : null}
     </Shell>
+  );
+}
+
+function Samples(props: { view: SamplesView }): Child {
+  const { view } = props;
+  return (
+    <section aria-labelledby="samples">
+      <h2 id="samples">Samples</h2>
+      <p>
+        {intText(view.count)} kept in the quarantine, {bytesText(view.bytes)}
+        {view.count > view.samples.length ? `; the newest ${view.samples.length} are listed` : ""}.
+      </p>
+      {view.samples.length === 0 ? null : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">SHA-256</th>
+                <th scope="col">Size</th>
+                <th scope="col">Received (UTC)</th>
+                <th scope="col">Detection</th>
+                <th scope="col">Forwarding</th>
+              </tr>
+            </thead>
+            <tbody>
+              {view.samples.map((s) => (
+                <tr>
+                  <td>
+                    <code>{s.sha256}</code>
+                  </td>
+                  <td>{bytesText(s.size)}</td>
+                  <td>{s.receivedAt}</td>
+                  <td>{s.detection ?? ""}{s.extension ? ` (.${s.extension})` : ""}</td>
+                  <td>
+                    {s.queued
+                      ? `waiting for the parent${s.attempts ? `, ${s.attempts} attempts` : ""}${
+                        s.lastError ? `: ${s.lastError}` : ""
+                      }`
+                      : view.parent
+                      ? "sent"
+                      : "kept here (no parent)"}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }
 

@@ -21,7 +21,13 @@ import { dashboardFigures, type DashboardSources } from "./dashboard_data.ts";
 import { PAGE_HEADERS } from "./headers.ts";
 import { LicencesPage } from "./licences_page.tsx";
 import { ParticipationPage } from "./participation_page.tsx";
-import { type AuditLine, AuditPage, StatisticsPage, SyncPage } from "./records_pages.tsx";
+import {
+  type AuditLine,
+  AuditPage,
+  type SamplesView,
+  StatisticsPage,
+  SyncPage,
+} from "./records_pages.tsx";
 import { ReputationPage, type ReputationView } from "./reputation_page.tsx";
 import { LoginPage, SetupPage } from "./sign_in_pages.tsx";
 
@@ -38,6 +44,8 @@ export interface AdminUiDeps extends InstrumentDeps {
   licences: (q: string, state: string) => ReturnType<Node["licences"]["list"]>;
   /** Audit entries filtered as `GET /admin/api/audit` filters them. */
   audit: (filter: { action: string; actor: string }) => AuditLine[];
+  /** The quarantine's samples, when the node keeps them. */
+  samples: (() => SamplesView) | null;
   /** The reputation page's look-up result and overrides. */
   reputation: (query: { type: string; value: string }) => ReputationView;
 }
@@ -141,6 +149,7 @@ export function mountAdminUi(app: Hono, deps: AdminUiDeps): void {
       <StatisticsPage
         days={await listDays(deps.statsDir).catch(() => [])}
         day={day}
+        samples={deps.samples?.() ?? null}
         session={session}
       />
     );
