@@ -26,7 +26,7 @@ import type { AllowedOrigins } from "./origins.ts";
 import type { SetupToken } from "./setup_token.ts";
 import { mountLicenceAdminRoutes } from "./licence_routes.ts";
 import { mountStatsAdminRoutes, type StatsAdminDeps } from "./stats_routes.ts";
-import { mountSyncAdminRoutes, type SyncNow } from "./sync_routes.ts";
+import { type BundleUpload, mountSyncAdminRoutes, type SyncNow } from "./sync_routes.ts";
 import { mountSamplesAdminRoutes } from "./samples_routes.ts";
 import type { SampleStore } from "../samples/mod.ts";
 import { mountReputationAdminRoutes, type ReputationAdminDeps } from "./reputation_routes.ts";
@@ -42,6 +42,8 @@ export interface AdminRoutesDeps extends InstrumentDeps {
   stats?: StatsAdminDeps;
   /** The mirror sync behind `POST /admin/api/sync`; null or absent when the node follows no feed. */
   sync?: SyncNow | null;
+  /** Applying uploaded offline bundles; null or absent without a trusted root (sync.root). */
+  bundles?: BundleUpload | null;
   /** The quarantine behind `GET /admin/api/samples`, mounted only when given. */
   samples?: Pick<SampleStore, "list">;
   /** The look-up and local overrides behind `/admin/api/lookup` and `/overrides`, when given. */
@@ -155,7 +157,7 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
   }
   mountSyncAdminRoutes(
     app,
-    { ...deps, sync: deps.sync ?? null },
+    { ...deps, sync: deps.sync ?? null, bundles: deps.bundles ?? null },
     (r, h) => withSession(r, deps, h),
   );
   if (deps.stats) {

@@ -1,9 +1,12 @@
 /**
  * `POST /admin/api/sync`: "sync now". The run happens in the serving node (which joins a run
  * already under way), and the answer is its outcome, or the error that stopped it.
+ * `POST /admin/api/sync/bundle`: an offline bundle uploaded as the body, written to a private
+ * file (bounded), then verified and applied exactly as `pksn feed import-bundle` does.
  */
 import type { Hono } from "hono";
-import { AppError } from "../core/mod.ts";
+import { join } from "node:path";
+import { AppError, toHex } from "../core/mod.ts";
 import { allowOnly, type InstrumentDeps } from "../http/mod.ts";
 import { NO_STORE, type SessionGuard } from "./_route_kit.ts";
 
@@ -12,12 +15,22 @@ export interface SyncNow {
   runOnce(): Promise<object>;
 }
 
+/** Applying an uploaded bundle; null when the node has no trusted root to verify one with. */
+export interface BundleUpload {
+  /** A private folder for the upload while it is checked. */
+  dir: string;
+  maxBytes: number;
+  apply(path: string): Promise<object>;
+}
+
 const PATH = "/admin/api/sync";
+const BUNDLE_PATH = "/admin/api/sync/bundle";
+const BUNDLE_TYPES = new Set(["application/x-tar", "application/octet-stream"]);
 
 /** Adds the sync route to `app`, behind `guard`. */
 export function mountSyncAdminRoutes(
   app: Hono,
-  deps: InstrumentDeps & { sync: SyncNow | null },
+  deps: InstrumentDeps & { sync: SyncNow | null; bundles: BundleUpload | null },
   guard: SessionGuard,
 ): void {
   app.post(
@@ -40,5 +53,66 @@ export function mountSyncAdminRoutes(
       }
     }),
   );
+  app.post(
+    BUNDLE_PATH,
+    guard(BUNDLE_PATH, async function uploadBundle(c): Promise<Response> {
+      const bundles = deps.bundles;
+      if (bundles === null) {
+        throw new AppError(
+          "conflict",
+          "sync_root_missing",
+          "sync.root is not set: a bundle is verified against the feed's trusted root.json",
+        );
+      }
+      const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+      if (!BUNDLE_TYPES.has(type)) {
+        throw new AppError(
+          "unsupported",
+          "unsupported_media_type",
+          "Send the bundle as the body with Content-Type application/x-tar",
+        );
+      }
+      const body = c.req.raw.body;
+      if (body === null) throw new AppError("invalid", "bundle_empty", "The request has no body");
+      await Deno.mkdir(bundles.dir, { recursive: true, mode: 0o700 });
+      const path = join(
+        bundles.dir,
+        `upload-${toHex(crypto.getRandomValues(new Uint8Array(8)))}.tar`,
+      );
+      try {
+        await writeBounded(body, path, bundles.maxBytes);
+        return c.json({ result: await bundles.apply(path) }, 200, NO_STORE);
+      } finally {
+        await Deno.remove(path).catch(() => {});
+      }
+    }),
+  );
   allowOnly(app, PATH, ["POST"], deps);
+  allowOnly(app, BUNDLE_PATH, ["POST"], deps);
+}
+
+/** Writes `body` to a new private file, or 413 `bundle_too_large` once it passes `maxBytes`. */
+async function writeBounded(
+  body: ReadableStream<Uint8Array>,
+  path: string,
+  maxBytes: number,
+): Promise<void> {
+  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  try {
+    let size = 0;
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        throw new AppError(
+          "too_large",
+          "bundle_too_large",
+          `The bundle is larger than ${maxBytes} bytes (sync.maxFileMiB allows)`,
+        );
+      }
+      let at = 0;
+      while (at < chunk.length) at += await file.write(chunk.subarray(at));
+    }
+  } finally {
+    file.close();
+  }
 }

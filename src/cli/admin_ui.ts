@@ -42,6 +42,7 @@ export function webUi(parts: AdminUiParts): ReturnType<typeof adminUiRouter> {
         parent: node.config.upstream.url !== null,
       }),
       sync: parts.sync ? () => ({ ...parts.sync!.report() }) : null,
+      syncRuns: parts.sync ? () => parts.sync!.recentRuns : null,
       dashboard: {
         node,
         clock: parts.clock,

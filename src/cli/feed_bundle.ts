@@ -1,5 +1,12 @@
 /** `pksn feed export|import-bundle`: a feed's current version as one TAR, and applying one. */
-import { ConfigError, createLogger, quote, UsageError } from "../core/mod.ts";
+import {
+  type Config,
+  ConfigError,
+  createLogger,
+  type Logger,
+  quote,
+  UsageError,
+} from "../core/mod.ts";
 import { openStore } from "../node/mod.ts";
 import {
   exportBundle,
@@ -82,6 +89,21 @@ async function importBundle(
     throw new UsageError('Expected exactly one bundle FILE; see "pksn feed import-bundle --help"');
   }
   const config = await loadConfig(values);
+  const log = createLogger(config.log.level);
+  console.log(describeOutcome(await applyBundle(config, positionals[0], log), positionals[0]));
+  return 0;
+}
+
+/**
+ * Verifies the bundle at `path` against `sync.root` and applies it to the data folder's
+ * mirror, exactly as a network sync would; used by `pksn feed import-bundle` and by the admin
+ * API's bundle upload (whose node then rebuilds its index).
+ */
+export async function applyBundle(
+  config: Config,
+  path: string,
+  log: Logger,
+): Promise<SyncRunResult> {
   if (config.sync.root === null) {
     throw new ConfigError(
       "sync.root is not set: set sync.root in the configuration (or PKSN_SYNC_ROOT) to the " +
@@ -90,16 +112,14 @@ async function importBundle(
   }
   // Read here too so that a wrong sync.root fails at once, before a large bundle is unpacked.
   await readShippedRoot(config.sync.root);
-  const log = createLogger(config.log.level);
   // Unpacked first: a bundle that cannot be read should not leave a new, empty database behind.
-  await using source = await openBundle(positionals[0], syncPaths(config.dataDir).staging, {
+  await using source = await openBundle(path, syncPaths(config.dataDir).staging, {
     maxFileBytes: config.sync.maxFileMiB * 1024 * 1024,
   });
   const db = await openStore(config.dataDir, { cacheMiB: config.store.importCacheMiB, log });
   try {
     const service = await openSyncService(config, db, log, source);
-    console.log(describeOutcome(await service.runOnce(), positionals[0]));
-    return 0;
+    return await service.runOnce();
   } finally {
     db.close();
   }

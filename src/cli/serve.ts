@@ -20,6 +20,8 @@ import { type Command, type CommandInput, defineCommand, type Options } from "./
 import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 import { type Forwarding, startForwarding } from "./forwarding.ts";
 import { webUi } from "./admin_ui.ts";
+import { applyBundle } from "./feed_bundle.ts";
+import { join } from "node:path";
 import { expireOverrides } from "../reputation/mod.ts";
 
 const OVERRIDE_EXPIRY_CHECK_MS = 60_000;
@@ -137,6 +139,16 @@ export async function serveNode(
             stats: { dir: statsDir, clock },
             sync,
             samples,
+            bundles: config.sync.root === null ? null : {
+              dir: join(config.dataDir, "uploads"),
+              // A bundle holds a snapshot and the deltas after it, each at most sync.maxFileMiB.
+              maxBytes: 2 * config.sync.maxFileMiB * 1024 * 1024,
+              apply: async (path: string) => {
+                const result = await applyBundle(config, path, log);
+                await node.refreshIndex();
+                return result;
+              },
+            },
             reputation: {
               reputation: node.reputation,
               db: node.db,

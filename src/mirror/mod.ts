@@ -6,4 +6,4 @@ export { exportBundle, openBundle } from "./bundle.ts";
 export { syncPaths, type SyncRunResult } from "./client.ts";
 export type { FeedSource } from "./feed_source.ts";
 export type { MirrorModeHolder } from "./freshness.ts";
-export { readShippedRoot, SyncService } from "./service.ts";
+export { readShippedRoot, type RecentRun, SyncService } from "./service.ts";

@@ -32,6 +32,18 @@ import {
 } from "../feed/mod.ts";
 import { firstPollSeconds, nextPollSeconds } from "./schedule.ts";
 
+/** One finished run, for the operator's list of recent runs. */
+export interface RecentRun {
+  at: string;
+  outcome: string;
+  from?: number;
+  to?: number;
+  error?: string;
+}
+
+// Runs kept for the operator's list; older ones are in the log.
+const RECENT_RUNS = 20;
+
 /** The mirror and sync figures `/v1/node` and `/metrics` report. */
 export interface SyncReport {
   state: Freshness;
@@ -88,6 +100,7 @@ export class SyncService {
   #stopped = false;
   #minPollSeconds = 0;
   #retryAfter: number | null = null;
+  #recent: { at: number; outcome: string; from?: number; to?: number; error?: string }[] = [];
 
   constructor(deps: SyncServiceDeps, shippedRoot: string, caCert: string | null) {
     this.#deps = deps;
@@ -280,6 +293,7 @@ export class SyncService {
       this.#retryAfter = null;
       this.#minPollSeconds = result.minPollSeconds;
       this.#attempts.inc(result.outcome);
+      this.#remember({ at: started, outcome: result.outcome, from: result.from, to: result.to });
       if (result.outcome === "updated") {
         log.info(`Synced mirror from version ${result.from} to ${result.to}`, {
           via: result.via.join(","),
@@ -298,6 +312,7 @@ export class SyncService {
       }));
       this.#retryAfter = err instanceof SyncError ? err.retryAfterSeconds : null;
       this.#attempts.inc("failed");
+      this.#remember({ at: started, outcome: "failed", error: `${code}: ${message}` });
       this.#failures.inc(code);
       log.error(
         `Sync failed (${code}); still serving mirror version ${this.#mirror.version}: ${message}`,
@@ -310,6 +325,18 @@ export class SyncService {
       http?.close();
       this.refreshMode();
     }
+  }
+
+  /** The last runs, newest first, for the operator. */
+  get recentRuns(): readonly RecentRun[] {
+    return this.#recent.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+  }
+
+  #remember(
+    run: { at: number; outcome: string; from?: number; to?: number; error?: string },
+  ): void {
+    this.#recent.unshift(run);
+    if (this.#recent.length > RECENT_RUNS) this.#recent.length = RECENT_RUNS;
   }
 
   /** Starts polling: first at a random delay, then on the schedule. */

@@ -37,4 +37,9 @@ Deno.test("POST /admin/api/sync runs a sync of a following node and answers its 
   assert.equal(res.body.result.outcome, "updated");
   const again = await api(child, "/admin/api/sync", { method: "POST", cookie, csrf });
   assert.equal(again.body.result.outcome, "current");
+  // The web UI's sync page lists both runs, newest first.
+  const page = await (await fetch(`${child.url}/admin/sync`, { headers: { cookie } })).text();
+  const rows = [...page.matchAll(/<td class="good">(\w+)<\/td><td>([^<]*)<\/td>/g)]
+    .map((m) => [m[1], m[2]]);
+  assert.deepEqual(rows, [["current", "1 → 1"], ["updated", "0 → 1"]]);
 });

@@ -187,6 +187,26 @@ browserTest("the admin web UI, driven in Chromium", async (t, browser) => {
     await page.getByRole("cell", { name: "licence.revoke" }).waitFor();
   });
 
+  await t.step("every page fits a phone-width screen without scrolling sideways", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (
+      const path of [
+        "/admin/",
+        "/admin/participation",
+        "/admin/licences",
+        "/admin/reputation",
+        "/admin/statistics",
+        "/admin/audit",
+        "/admin/sync",
+      ]
+    ) {
+      await page.goto(path);
+      const width = await page.evaluate("document.documentElement.scrollWidth") as number;
+      assert.ok(width <= 390, `${path} is ${width} px wide at 390 px`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   await t.step("failed sign-ins lock the account, and the page says for how long", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();

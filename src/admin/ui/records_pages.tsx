@@ -198,9 +198,11 @@ export interface SyncView {
   root: string | null;
   intervalSeconds: number;
   report: Record<string, unknown> | null;
+  /** The last runs, newest first. */
+  runs: readonly { at: string; outcome: string; from?: number; to?: number; error?: string }[];
 }
 
-/** The mirror sync: the feed, its schedule and state, "sync now". */
+/** The mirror sync: the feed, its schedule and state, "sync now", and bundle uploads. */
 export function SyncPage(props: { sync: SyncView; session: ShellProps["session"] }): Child {
   const { sync } = props;
   return (
@@ -208,10 +210,9 @@ export function SyncPage(props: { sync: SyncView; session: ShellProps["session"]
       {sync.url === null
         ? (
           <p class="note">
-            This node follows no feed: set <code>sync.url</code> and <code>sync.root</code>{" "}
-            in its configuration (see the README's "Mirror sync"), or import offline bundles with
-            {" "}
-            <code>pksn feed import-bundle</code>.
+            This node follows no feed over the network: set <code>sync.url</code> and{" "}
+            <code>sync.root</code>{" "}
+            in its configuration (see the README's "Mirror sync"), or apply offline bundles below.
           </p>
         )
         : (
@@ -221,10 +222,6 @@ export function SyncPage(props: { sync: SyncView; session: ShellProps["session"]
               <dd>
                 <code>{sync.url}</code>
               </dd>
-              <dt>Trusted root</dt>
-              <dd>
-                <code>{sync.root}</code>
-              </dd>
               <dt>Schedule</dt>
               <dd>every {intText(sync.intervalSeconds)} s</dd>
             </dl>
@@ -232,6 +229,64 @@ export function SyncPage(props: { sync: SyncView; session: ShellProps["session"]
             <pre class="result">{JSON.stringify(sync.report, null, 2)}</pre>
             <form data-api="POST /admin/api/sync" data-then="reload">
               <button type="submit">Sync now</button>
+              <ErrorLine />
+            </form>
+            <h2>Recent runs</h2>
+            {sync.runs.length === 0
+              ? <p class="note">No run since the node started.</p>
+              : (
+                <div class="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Started (UTC)</th>
+                        <th scope="col">Outcome</th>
+                        <th scope="col">Versions</th>
+                        <th scope="col">Error</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {sync.runs.map((r) => (
+                        <tr>
+                          <td>{r.at}</td>
+                          <td class={r.outcome === "failed" ? "bad" : "good"}>{r.outcome}</td>
+                          <td>{r.from === undefined ? "" : `${r.from} → ${r.to}`}</td>
+                          <td>{r.error ?? ""}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+          </>
+        )}
+      <h2>Offline bundle</h2>
+      {sync.root === null
+        ? (
+          <p class="note">
+            Set <code>sync.root</code>{" "}
+            (the feed's trusted root.json) to apply bundles: every bundle is verified against it.
+          </p>
+        )
+        : (
+          <>
+            <p>
+              Trusted root: <code>{sync.root}</code>. A bundle made by <code>pksn feed export</code>
+              {" "}
+              is verified exactly as a network sync.
+            </p>
+            <form class="inline" data-api="POST /admin/api/sync/bundle" data-then="reload">
+              <label>
+                Bundle file (.tar)
+                <input
+                  name="_file"
+                  type="file"
+                  accept=".tar,application/x-tar"
+                  data-upload="application/x-tar"
+                  required
+                />
+              </label>
+              <button type="submit" class="secondary">Upload and apply</button>
               <ErrorLine />
             </form>
           </>

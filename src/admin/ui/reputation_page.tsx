@@ -46,7 +46,7 @@ export function ReputationPage(
         </label>
         <label>
           Value to look up
-          <input name="value" value={view.value} required size={48} />
+          <input name="value" value={view.value} required />
         </label>
         <button type="submit">Look up</button>
       </form>

@@ -27,6 +27,7 @@ import {
   type SamplesView,
   StatisticsPage,
   SyncPage,
+  type SyncView,
 } from "./records_pages.tsx";
 import { ReputationPage, type ReputationView } from "./reputation_page.tsx";
 import { LoginPage, SetupPage } from "./sign_in_pages.tsx";
@@ -38,8 +39,9 @@ export interface AdminUiDeps extends InstrumentDeps {
   clock: Clock;
   dashboard: DashboardSources;
   statsDir: string;
-  /** The sync service's report, when the node follows a feed. */
+  /** The sync service's report and recent runs, when the node follows a feed. */
   sync: (() => Record<string, unknown>) | null;
+  syncRuns: (() => SyncView["runs"]) | null;
   /** Licences filtered as `GET /admin/api/licences?q=&state=` filters them. */
   licences: (q: string, state: string) => ReturnType<Node["licences"]["list"]>;
   /** Audit entries filtered as `GET /admin/api/audit` filters them. */
@@ -167,6 +169,7 @@ export function mountAdminUi(app: Hono, deps: AdminUiDeps): void {
           root: sync.root,
           intervalSeconds: sync.intervalSeconds,
           report: deps.sync?.() ?? null,
+          runs: deps.syncRuns?.() ?? [],
         }}
         session={session}
       />

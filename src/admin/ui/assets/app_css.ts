@@ -37,6 +37,9 @@ th { background: var(--panel); }
 .table-wrap { overflow-x: auto; }
 form.stack { display: grid; gap: .6rem; max-width: 34rem; }
 form.inline { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }
+form.inline label { min-width: 0; max-width: 100%; flex: 1 1 12rem; }
+label > input, label > select, label > textarea { min-width: 0; }
+input[type="file"] { width: 100%; }
 label { display: grid; gap: .2rem; font-weight: 600; }
 fieldset { border: 1px solid var(--line); border-radius: 6px; padding: .5rem 1rem; }
 fieldset label { display: flex; gap: .5rem; align-items: baseline; font-weight: 400; }

@@ -98,7 +98,7 @@ export const APP_JS = String.raw`"use strict";
     var upload = form.querySelector("[data-upload]");
     var sending = upload
       ? upload.files[0]
-        ? upload.files[0].text().then(function (text) { return send(parts[0], path, text, upload.getAttribute("data-upload")); })
+        ? send(parts[0], path, upload.files[0], upload.getAttribute("data-upload"))
         : Promise.reject(new Error("Choose a file first"))
       : send(parts[0], path, JSON.stringify(got.body));
     show(form, "");
