@@ -13,7 +13,8 @@ import {
   LICENCE_STATES,
   type LicenceView,
   parseDate,
-  readLicenceCsv,
+  type readLicenceCsv,
+  readLicenceCsvStream,
 } from "../licences/mod.ts";
 import type { Node } from "../node/mod.ts";
 import { BODY_LIMIT, NO_STORE, parse, readOptionalJson, type SessionGuard } from "./_route_kit.ts";
@@ -256,11 +257,7 @@ function unixSeconds(text: string, field: string, endOfDay = false): number {
   return Math.floor(Date.parse(text.trim()) / 1000);
 }
 
-/**
- * Reads an uploaded licence CSV with the very reader `pksn license import` uses. That reader
- * takes a file, so the body goes to a private (0600) temporary file for the moment it is read,
- * and its name is taken back out of the errors, which then name only the line.
- */
+/** The licences of a CSV body in the `pksn license import` format; errors name the line. */
 async function readCsvBody(bytes: Uint8Array): Promise<Awaited<ReturnType<typeof readLicenceCsv>>> {
   if (new TextDecoder().decode(bytes).trim() === "") {
     throw new InvalidInputError(
@@ -268,18 +265,11 @@ async function readCsvBody(bytes: Uint8Array): Promise<Awaited<ReturnType<typeof
       "CSV body is empty: expected a header row naming key, customer and expires",
     );
   }
-  const file = await Deno.makeTempFile({ prefix: "pksn-licences-", suffix: ".csv" });
-  try {
-    await Deno.writeFile(file, bytes);
-    return await readLicenceCsv(file);
-  } catch (err) {
-    if (!(err instanceof AppError)) throw err;
-    const message = err.message.replaceAll(`${file}: `, "")
-      .replace(new RegExp(`${RegExp.escape(file)}:(\\d+): `, "g"), "Line $1: ");
-    throw new AppError(err.kind, err.code, message, { ...err.details, cause: err });
-  } finally {
-    await Deno.remove(file).catch(() => {});
-  }
+  return await readLicenceCsvStream(
+    ReadableStream.from([bytes]),
+    (line) => `Line ${line}`,
+    "the CSV body",
+  );
 }
 
 function statementAnswer(deps: LicenceAdminDeps): Record<string, unknown> {

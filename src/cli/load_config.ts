@@ -2,6 +2,7 @@
 import {
   type Config,
   type ConfigLayer,
+  ENV_KEYS,
   layerFromEnv,
   layerFromFile,
   layerFromFlags,
@@ -26,7 +27,7 @@ export async function loadConfig(
   values: { data?: string; config?: string },
   options: { flags?: ConfigLayer; env?: Readonly<Record<string, string | undefined>> } = {},
 ): Promise<Config> {
-  const { flags = {}, env = Deno.env.toObject() } = options;
+  const { flags = {}, env = readEnv() } = options;
   const layers: ConfigLayer[] = [];
   const path = values.config ?? (env.PKSN_CONFIG || undefined);
   if (path !== undefined) {
@@ -36,4 +37,14 @@ export async function loadConfig(
   layers.push(layerFromEnv(env));
   layers.push(layerFromFlags({ dataDir: values.data, ...flags }));
   return resolveConfig(...layers);
+}
+
+/**
+ * The variables configuration reads, one by one: the appliance grants the program access to
+ * these names only (`--allow-env=...`), not to the whole environment.
+ */
+export const CONFIG_ENV_NAMES: readonly string[] = ["PKSN_CONFIG", ...Object.keys(ENV_KEYS)];
+
+function readEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(CONFIG_ENV_NAMES.map((name) => [name, Deno.env.get(name)]));
 }

@@ -1,4 +1,5 @@
 /** The `pksn` command's table: every command, in the order its help lists them. */
+import { versionText } from "../core/mod.ts";
 import { type Command, defineGroup, listCommands } from "./command.ts";
 import { adminCommand } from "./admin.ts";
 import { dbCommand } from "./db_check.ts";
@@ -36,7 +37,8 @@ domains, IP addresses and signing certificates from a local SQLite mirror.
 Commands:
 ${listCommands(COMMANDS, 17)}
 
-Run "pksn COMMAND --help" for a command's options.
+Run "pksn COMMAND --help" for a command's options, "pksn --version" for the
+version, commit, build date and Deno version.
 `;
 
 const PKSN: Command = defineGroup({
@@ -48,6 +50,10 @@ const PKSN: Command = defineGroup({
 
 /** Runs the `pksn` command line `args`; resolves to the exit code, or throws an `AppError`. */
 export function runPksn(args: string[]): Promise<number> {
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+    console.log(versionText());
+    return Promise.resolve(0);
+  }
   // "pksn help" is the one place a bare word asks for help, as users of other tools expect.
   const words = args[0] === "help" ? ["--help", ...args.slice(1)] : args;
   return PKSN.run(words, { words: "", groupHelp: HELP });

@@ -6,6 +6,7 @@ export { type Clock, isoSeconds, systemClock } from "./clock.ts";
 export {
   type Config,
   type ConfigLayer,
+  ENV_KEYS,
   layerFromEnv,
   layerFromFile,
   layerFromFlags,
@@ -30,3 +31,4 @@ export { Counter, Gauge, Histogram, Registry } from "./metrics.ts";
 export { backoffCeiling, MAX_BACKOFF_MS, parseRetryAfter, retryDelayMs } from "./retry.ts";
 export { readCaCert, readNamedFile } from "./text_file.ts";
 export { MinuteCounts } from "./minute_counts.ts";
+export { VERSION, versionText } from "./build_info.ts";

@@ -3,7 +3,9 @@
  * labelled records (source "demo", category "demo", reserved `.example` names,
  * documentation IP ranges, the EICAR test file) so the first `curl` has an answer.
  */
-import { join } from "node:path";
+// Imported as text, so every form of the program (run, compiled, bundled) carries the data.
+import DEMO_MIRROR from "./demo.ndjson" with { type: "text" };
+import DEMO_OVERRIDES from "./demo_overrides.ndjson" with { type: "text" };
 import {
   type DatabaseSync,
   hasEntries,
@@ -32,14 +34,12 @@ const DEMO_MARK = "demo_seeded_at";
 /** Seeds the demo data if the database holds no entries yet; returns whether it did. */
 export async function seedDemo(db: DatabaseSync, now: number): Promise<boolean> {
   if (hasEntries(db)) return false;
-  const dir = import.meta.dirname!;
-  for (
-    const [file, origin] of [["demo.ndjson", ORIGIN_MIRROR], [
-      "demo_overrides.ndjson",
-      ORIGIN_LOCAL,
-    ]] as const
-  ) {
-    const bytes = await Deno.readFile(join(dir, file));
+  const sets = [
+    ["demo.ndjson", DEMO_MIRROR, ORIGIN_MIRROR],
+    ["demo_overrides.ndjson", DEMO_OVERRIDES, ORIGIN_LOCAL],
+  ] as const;
+  for (const [file, text, origin] of sets) {
+    const bytes = new TextEncoder().encode(text);
     const report = await importRecords(db, readLines(ReadableStream.from([bytes])), {
       format: "ndjson",
       origin,

@@ -43,7 +43,7 @@ export function parseQuota(text: string | undefined): number | null {
 
 const CSV_COLUMNS = ["key", "customer", "expires", "valid_from", "quota", "modes", "notes"];
 
-/** Reads a licence CSV; every bad line is reported together, with its number. */
+/** Reads a licence CSV file; every bad line is reported together, with its number. */
 export async function readLicenceCsv(
   path: string,
 ): Promise<{ line: number; licence: NewLicence }[]> {
@@ -56,10 +56,22 @@ export async function readLicenceCsv(
       `Cannot read ${quote(path)}: ${(err as Error).message}`,
     );
   }
+  return await readLicenceCsvStream(file.readable, (line) => `${path}:${line}`, path);
+}
+
+/**
+ * Reads a licence CSV from `stream`; `where(line)` names a line in errors and `name` the whole
+ * input ("the file is empty").
+ */
+export async function readLicenceCsvStream(
+  stream: ReadableStream<Uint8Array>,
+  where: (line: number) => string,
+  name: string,
+): Promise<{ line: number; licence: NewLicence }[]> {
   let columns: Map<string, number> | undefined;
   const out: { line: number; licence: NewLicence }[] = [];
   const errors: string[] = [];
-  for await (const { number, text, error } of csvRecords(readLines(file.readable))) {
+  for await (const { number, text, error } of csvRecords(readLines(stream))) {
     try {
       if (error !== undefined) throw new InvalidInputError("invalid_csv", error);
       if (text.trim() === "") continue;
@@ -109,11 +121,11 @@ export async function readLicenceCsv(
       });
     } catch (err) {
       if (!(err instanceof InvalidInputError)) throw err;
-      errors.push(`${path}:${number}: ${err.message}`);
+      errors.push(`${where(number)}: ${err.message}`);
       if (columns === undefined) break;
     }
   }
-  if (columns === undefined && errors.length === 0) errors.push(`${path}: the file is empty`);
+  if (columns === undefined && errors.length === 0) errors.push(`${name}: the file is empty`);
   if (errors.length) {
     throw new InvalidInputError(
       "invalid_csv",

@@ -2,7 +2,7 @@
 export { type ClientLicence, LicenceAuthenticator } from "./auth.ts";
 export { isoSeconds, parseDate, parseDuration } from "./dates.ts";
 export { generateKey, normalizeKey } from "./keys.ts";
-export { parseModes, parseQuota, readLicenceCsv } from "./licence_csv.ts";
+export { parseModes, parseQuota, readLicenceCsv, readLicenceCsvStream } from "./licence_csv.ts";
 export {
   type AuditEntry,
   effectiveExpiry,

@@ -1,5 +1,6 @@
 /** The KSN Statement: versioned text stored on the node, a default shipped with it. */
-import { join } from "node:path";
+// Imported as text, so every form of the program (run, compiled, bundled) carries it.
+import SHIPPED_STATEMENT from "./ksn_statement.txt" with { type: "text" };
 import { InvalidInputError } from "../core/mod.ts";
 import {
   addStatement,
@@ -20,8 +21,8 @@ export interface Statement {
 const MAX_STATEMENT_BYTES = 256 * 1024;
 
 /** The statement text that ships with pksn. */
-export async function defaultStatementText(): Promise<string> {
-  return await Deno.readTextFile(join(import.meta.dirname!, "ksn_statement.txt"));
+export function defaultStatementText(): Promise<string> {
+  return Promise.resolve(SHIPPED_STATEMENT);
 }
 
 /** Stores the default statement as version 1 if the node has none yet. */

@@ -67,6 +67,9 @@ export class ImportWriter implements Disposable {
   readonly #logValues: unknown[] = new Array(CHUNK * 2);
   #held = 0;
 
+  // The schema of the import's log: an attached scratch database, or the temp schema.
+  readonly #schema: string;
+
   constructor(db: DatabaseSync, origin: Origin) {
     this.#db = db;
     this.#origin = origin;
@@ -75,21 +78,28 @@ export class ImportWriter implements Disposable {
     db.exec(`PRAGMA temp_store = ${TEMP_STORE_FILE}`);
     try {
       db.exec(`ATTACH DATABASE '' AS ${SCHEMA}`);
+      this.#schema = SCHEMA;
+    } catch (err) {
+      // Deno's node:sqlite allows no ATTACH unless the program may read and write any file
+      // (the appliance's serve may not): the connection's own temp schema holds the log then.
+      if (!/too many attached databases/.test((err as Error).message)) throw err;
+      this.#schema = "temp";
     } finally {
       db.exec(`PRAGMA temp_store = ${tempStore}`);
     }
+    const scratch = this.#schema;
     try {
-      db.exec(`PRAGMA ${SCHEMA}.journal_mode = OFF`);
-      db.exec(`PRAGMA ${SCHEMA}.synchronous = OFF`);
-      db.exec(`PRAGMA ${SCHEMA}.cache_size = ${-1024 * SCRATCH_CACHE_MIB}`);
-      db.exec(`CREATE TABLE ${SCHEMA}.written (key BLOB NOT NULL, line INTEGER NOT NULL)`);
+      db.exec(`PRAGMA ${scratch}.journal_mode = OFF`);
+      db.exec(`PRAGMA ${scratch}.synchronous = OFF`);
+      db.exec(`PRAGMA ${scratch}.cache_size = ${-1024 * SCRATCH_CACHE_MIB}`);
+      db.exec(`CREATE TABLE ${scratch}.written (key BLOB NOT NULL, line INTEGER NOT NULL)`);
       db.exec(
-        `CREATE TABLE ${SCHEMA}.held (line INTEGER NOT NULL, key BLOB NOT NULL, ` +
+        `CREATE TABLE ${scratch}.held (line INTEGER NOT NULL, key BLOB NOT NULL, ` +
           "verdict INTEGER NOT NULL, threat TEXT, categories TEXT, first_seen INTEGER, " +
           "last_seen INTEGER, ttl INTEGER, source TEXT NOT NULL)",
       );
       db.exec(
-        `CREATE TABLE ${SCHEMA}.outcome (line INTEGER NOT NULL, conflict INTEGER NOT NULL, ` +
+        `CREATE TABLE ${scratch}.outcome (line INTEGER NOT NULL, conflict INTEGER NOT NULL, ` +
           "message TEXT)",
       );
       const upsert = (rows: number): StatementSync =>
@@ -101,22 +111,22 @@ export class ImportWriter implements Disposable {
       this.#upsertOne = upsert(1);
       const log = (rows: number): StatementSync =>
         db.prepare(
-          `INSERT INTO ${SCHEMA}.written (key, line) VALUES ` +
+          `INSERT INTO ${scratch}.written (key, line) VALUES ` +
             new Array(rows).fill("(?, ?)").join(", "),
         );
       this.#log = log(CHUNK);
       this.#logOne = log(1);
       this.#hold = db.prepare(
-        `INSERT INTO ${SCHEMA}.held (line, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO ${scratch}.held (line, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       this.#stored = db.prepare(
         "SELECT verdict, threat, categories FROM main.entry WHERE key = ? AND origin = ?",
       );
       this.#outcome = db.prepare(
-        `INSERT INTO ${SCHEMA}.outcome (line, conflict, message) VALUES (?, ?, ?)`,
+        `INSERT INTO ${scratch}.outcome (line, conflict, message) VALUES (?, ?, ?)`,
       );
     } catch (err) {
-      db.exec(`DETACH DATABASE ${SCHEMA}`);
+      this.#dropLog();
       throw err;
     }
   }
@@ -213,14 +223,14 @@ export class ImportWriter implements Disposable {
       // One scan of the log picks the lines of the held keys; a join straight
       // against the log would make SQLite index all of it first.
       db.exec(
-        `CREATE TABLE ${SCHEMA}.first AS SELECT key, line FROM ${SCHEMA}.written ` +
-          `WHERE key IN (SELECT key FROM ${SCHEMA}.held)`,
+        `CREATE TABLE ${this.#schema}.first AS SELECT key, line FROM ${this.#schema}.written ` +
+          `WHERE key IN (SELECT key FROM ${this.#schema}.held)`,
       );
-      db.exec(`CREATE INDEX ${SCHEMA}.first_key ON first (key)`);
+      db.exec(`CREATE INDEX ${this.#schema}.first_key ON first (key)`);
       const rows = db.prepare(
         `SELECT h.line, h.key, h.verdict, h.threat, h.categories, h.first_seen, h.last_seen, ` +
-          `h.ttl, h.source, f.line AS firstLine FROM ${SCHEMA}.held h ` +
-          `LEFT JOIN ${SCHEMA}.first f ON f.key = h.key ORDER BY h.key, h.line`,
+          `h.ttl, h.source, f.line AS firstLine FROM ${this.#schema}.held h ` +
+          `LEFT JOIN ${this.#schema}.first f ON f.key = h.key ORDER BY h.key, h.line`,
       ).iterate() as Iterable<HeldRow>;
       for (const row of rows) {
         row.line = Number(row.line);
@@ -250,7 +260,7 @@ export class ImportWriter implements Disposable {
   forEachOutcome(each: (outcome: RepeatOutcome) => void): void {
     // With max(), SQLite takes the bare column from the row that has the maximum.
     const rows = this.#db.prepare(
-      `SELECT line, max(conflict) AS conflict, message FROM ${SCHEMA}.outcome ` +
+      `SELECT line, max(conflict) AS conflict, message FROM ${this.#schema}.outcome ` +
         "GROUP BY line ORDER BY line",
     ).iterate() as Iterable<{ line: number; conflict: number; message: string | null }>;
     for (const row of rows) {
@@ -258,9 +268,19 @@ export class ImportWriter implements Disposable {
     }
   }
 
-  /** Detaches the log, which deletes it; call outside a transaction. */
+  /** Deletes the log; call outside a transaction. */
   [Symbol.dispose](): void {
-    this.#db.exec(`DETACH DATABASE ${SCHEMA}`);
+    this.#dropLog();
+  }
+
+  #dropLog(): void {
+    if (this.#schema !== "temp") {
+      this.#db.exec(`DETACH DATABASE ${this.#schema}`);
+      return;
+    }
+    for (const table of ["written", "held", "outcome", "first"]) {
+      this.#db.exec(`DROP TABLE IF EXISTS temp.${table}`);
+    }
   }
 }
 

@@ -1,0 +1,56 @@
+/**
+ * The flags every form of the program runs with: the serving V8 heap limits, and the narrowest
+ * permissions that work. `serve` is the long-running, network-facing process: it may write
+ * only its data folder and read only that and the config folder. The other commands are the
+ * operator's tools (import a file from anywhere, export to anywhere), so they may read and
+ * write where the operator says; both may read only the environment variables pksn reads.
+ */
+import { CONFIG_ENV_NAMES } from "../../src/cli/load_config.ts";
+
+/** The V8 flags of `deno task start` and every build. */
+export const SERVING_V8_FLAGS = "--max-semi-space-size=1,--max-old-space-size=96";
+
+/** Variables the program reads: configuration, and the operator's name for the audit log. */
+export const ENV_NAMES: readonly string[] = [...CONFIG_ENV_NAMES, "SUDO_USER", "USER"];
+
+const COMMON = [
+  "--allow-net",
+  `--allow-env=${ENV_NAMES.join(",")}`,
+  // The admin API's allowed origins include the machine's own addresses, and new files are
+  // made private with umask, which Deno grants only with all of --allow-sys (read-only facts).
+  "--allow-sys",
+];
+
+/** Permission flags of each form. */
+export const PERMISSIONS = {
+  /**
+   * A compiled binary has one fixed set for every command: the appliance's folders only, so
+   * files to import or export go through /var/lib/pksn.
+   */
+  compiled: [...COMMON, "--allow-read=/var/lib/pksn,/etc/pksn", "--allow-write=/var/lib/pksn"],
+} as const;
+
+/** The POSIX sh launcher installed as /usr/bin/pksn in the bundled form. */
+export function launcher(): string {
+  return `#!/bin/sh
+# pksn: the pinned Deno runtime running the bundled program (see scripts/compile.ts) with the
+# serving V8 flags and only the permissions the node needs.
+set -eu
+here=$(dirname "$(readlink -f "$0")")
+lib="$here/../lib/pksn"
+data="\${PKSN_DATA:-/var/lib/pksn}"
+config_dir=$(dirname "\${PKSN_CONFIG:-/etc/pksn/config.json}")
+if [ "\${1:-}" = "serve" ]; then
+  # The network-facing process: its data folder and its configuration, nothing else.
+  files="--allow-read=$data,$config_dir --allow-write=$data"
+else
+  # The operator's tools read and write where the operator points them.
+  files="--allow-read --allow-write"
+fi
+# shellcheck disable=SC2086 # $files holds two flags on purpose
+exec "$lib/deno" run --no-config --no-lock --no-prompt --quiet \\
+  --v8-flags=${SERVING_V8_FLAGS} \\
+  ${COMMON.join(" ")} $files \\
+  "$lib/pksn.js" "$@"
+`;
+}
