@@ -45,7 +45,7 @@ export function mountParticipationRoutes(app: Hono, deps: ParticipationRoutesDep
   app.post(
     "/v1/participation",
     instrument("/v1/participation", deps, async function choose(c): Promise<Response> {
-      const licence = auth.authenticate(c.req.raw.headers);
+      const licence = auth.authenticate(c.req.raw.headers, { quota: false });
       const parsed = choiceSchema.safeParse(await readJson(c, deps.maxBodyBytes));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
@@ -67,19 +67,19 @@ export function mountParticipationRoutes(app: Hono, deps: ParticipationRoutesDep
   app.get(
     "/v1/participation",
     instrument("/v1/participation", deps, function current(c): Response {
-      const licence = auth.authenticate(c.req.raw.headers);
+      const licence = auth.authenticate(c.req.raw.headers, { quota: false });
       return c.json({
         mode: licence.mode,
         statementVersion: licence.statementVersion,
         currentStatementVersion: participation.statementVersion,
-        allowedModes: licence.modes,
+        allowedModes: licence.modes.includes("none") ? licence.modes : [...licence.modes, "none"],
       });
     }),
   );
   app.get(
     "/v1/node",
     instrument("/v1/node", deps, function node(c): Response {
-      auth.authenticate(c.req.raw.headers);
+      auth.authenticate(c.req.raw.headers, { quota: false });
       const index = deps.index();
       const records: Record<string, number> = {};
       for (const type of OBJECT_TYPES) {

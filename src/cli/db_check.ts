@@ -78,11 +78,14 @@ async function check({ values }: CommandInput<typeof CHECK_OPTIONS>): Promise<nu
       problems.push(`SQLite: ${(err as Error).message}`);
     }
     const { size } = await Deno.stat(path);
+    // Recent writes sit in the -wal file until a checkpoint: it is part of the data.
+    const walBytes = await Deno.stat(`${path}-wal`).then((s) => s.size, () => 0);
     const result = {
       path,
       ok: problems.length === 0,
       schemaVersion: version,
-      bytes: size,
+      bytes: size + walBytes,
+      walBytes,
       counts,
       problems,
     };
@@ -90,7 +93,10 @@ async function check({ values }: CommandInput<typeof CHECK_OPTIONS>): Promise<nu
       console.log(JSON.stringify(result, null, 2));
     } else {
       console.log(`Database ${quote(path)}: ${result.ok ? "ok" : "PROBLEMS FOUND"}`);
-      console.log(`  schema version ${version}, ${size} bytes`);
+      console.log(
+        `  schema version ${version}, ${size + walBytes} bytes` +
+          (walBytes ? ` (${walBytes} of them in the write-ahead log ${quote(`${path}-wal`)})` : ""),
+      );
       for (const [type, c] of Object.entries(counts)) {
         console.log(
           `  ${type.padEnd(7)} ${String(c.mirror).padStart(10)} mirror ${

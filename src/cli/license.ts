@@ -2,6 +2,7 @@
 import { AppError, quote, UsageError } from "../core/mod.ts";
 import {
   CLIENT_MODES,
+  type LicenceChanges,
   type LicenceView,
   parseDate,
   parseDuration,
@@ -9,84 +10,9 @@ import {
   parseQuota,
   readLicenceCsv,
 } from "../licences/mod.ts";
-import {
-  type Command,
-  defineCommand,
-  defineGroup,
-  listCommands,
-  type Options,
-  type OptionValues,
-  unknownCommand,
-} from "./command.ts";
-import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
-import {
-  cliActor,
-  type LicenceContext,
-  openLicenceContext,
-  stdinLines,
-} from "./licence_context.ts";
-
-const LICENSE_OPTIONS = {
-  ...DATA_OPTIONS,
-  actor: { type: "string" },
-  json: { type: "boolean" },
-  customer: { type: "string" },
-  expires: { type: "string" },
-  "valid-from": { type: "string" },
-  key: { type: "string" },
-  quota: { type: "string" },
-  modes: { type: "string" },
-  notes: { type: "string" },
-  reason: { type: "string" },
-  grace: { type: "string" },
-  limit: { type: "string" },
-} as const satisfies Options;
-
-/** What a `pksn license` command works with once the data folder is open. */
-interface LicenceRun {
-  values: OptionValues<typeof LICENSE_OPTIONS>;
-  positionals: string[];
-  ctx: LicenceContext;
-  /** Who the audit log names. */
-  actor: string;
-  /** Prints `value` as JSON with --json, else `text`. */
-  print(value: unknown, text: string): void;
-  /** Refuses anything but `n` positional arguments, showing `usage`. */
-  want(n: number, usage: string): void;
-}
-
-/**
- * A `pksn license` command: every one takes the same options, and opens the data folder
- * before it looks at its arguments.
- */
-function licenseSubcommand(
-  text: { name: string; synopsis?: string; summary: string },
-  run: (r: LicenceRun) => Promise<number>,
-): Command {
-  return defineCommand({
-    ...text,
-    options: LICENSE_OPTIONS,
-    positionals: true,
-    async run({ values, positionals }): Promise<number> {
-      const config = await loadConfig(values);
-      const actor = cliActor(values.actor);
-      const json = !!values.json;
-      using ctx = await openLicenceContext(config);
-      return await run({
-        values,
-        positionals,
-        ctx,
-        actor,
-        print(value: unknown, text: string): void {
-          console.log(json ? JSON.stringify(value, null, 2) : text);
-        },
-        want(n: number, usage: string): void {
-          if (positionals.length !== n) throw new UsageError(`Usage: pksn license ${usage}`);
-        },
-      });
-    },
-  });
-}
+import { type Command, defineGroup, listCommands, unknownCommand } from "./command.ts";
+import { type LicenceRun, licenseSubcommand } from "./_license_run.ts";
+import { stdinLines } from "./licence_context.ts";
 
 const LICENCE_COMMANDS: readonly Command[] = [
   licenseSubcommand({
@@ -103,8 +29,14 @@ const LICENCE_COMMANDS: readonly Command[] = [
     summary: "revoke at once",
   }, revoke),
   licenseSubcommand({
+    name: "edit",
+    synopsis: "edit ID|KEY [--quota N|none] [--modes M1,M2] [--expires YYYY-MM-DD]\n" +
+      "    [--notes TEXT]",
+    summary: "change a licence's quota, modes, expiry or notes",
+  }, edit),
+  licenseSubcommand({
     name: "rotate",
-    synopsis: "rotate OLD NEW --grace 14d [--expires YYYY-MM-DD]",
+    synopsis: "rotate ID|OLD NEW --grace 14d [--expires YYYY-MM-DD]",
     summary: 'register the renewed key NEW (or "-" to generate) and keep\n' +
       "OLD valid until the grace period ends",
   }, rotate),
@@ -205,10 +137,36 @@ async function revoke(
   return 0;
 }
 
+async function edit(
+  { values, positionals, ctx, actor, print, want }: LicenceRun,
+): Promise<number> {
+  want(1, "edit ID|KEY [--quota N|none] [--modes M1,M2] [--expires YYYY-MM-DD] [--notes TEXT]");
+  const changes: LicenceChanges = {};
+  if (values.quota !== undefined) {
+    changes.quota = values.quota === "none" ? null : parseQuota(values.quota);
+  }
+  if (values.modes !== undefined) changes.modes = parseModes(values.modes);
+  if (values.expires !== undefined) {
+    changes.expires = parseDate(values.expires, "--expires", true);
+  }
+  if (values.notes !== undefined) changes.notes = values.notes === "" ? null : values.notes;
+  if (Object.keys(changes).length === 0) {
+    throw new UsageError("license edit needs at least one of --quota, --modes, --expires, --notes");
+  }
+  const licence = ctx.licences.update(await licenceRef(positionals[0]), changes, actor);
+  print(
+    licence,
+    `Changed licence #${licence.id} for ${quote(licence.customer)}: ` +
+      `valid to ${licence.expires}, quota ${licence.quota ?? "none"}, ` +
+      `modes ${licence.modes.join(",")}${licence.notes ? `, notes ${quote(licence.notes)}` : ""}`,
+  );
+  return 0;
+}
+
 async function rotate(
   { values, positionals, ctx, actor, print, want }: LicenceRun,
 ): Promise<number> {
-  want(2, 'rotate OLD NEW --grace 14d [--expires YYYY-MM-DD]   (NEW "-" generates)');
+  want(2, 'rotate ID|OLD NEW --grace 14d [--expires YYYY-MM-DD]   (NEW "-" generates)');
   if (values.grace === undefined) {
     throw new UsageError("license rotate needs --grace, e.g. 14d");
   }
@@ -216,7 +174,7 @@ async function rotate(
   const piped = oldRef === "-" || newRef === "-" ? await stdinLines() : [];
   const oldKey = oldRef === "-" ? piped.shift() ?? "" : oldRef;
   const newKey = newRef === "-" ? piped.shift() : newRef;
-  const result = ctx.licences.rotate(oldKey, newKey, {
+  const result = ctx.licences.rotateRef(oldKey, newKey, {
     graceSeconds: parseDuration(values.grace, "--grace"),
     expires: values.expires === undefined
       ? undefined

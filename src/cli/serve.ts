@@ -8,7 +8,8 @@ import {
   parseListen,
   systemClock,
 } from "../core/mod.ts";
-import { DEMO_KEY, DEMO_LOOKUP, ensureDemoLicence, isDemo, seedDemo } from "../demo/mod.ts";
+import { ensureDemoLicence, seedDemo } from "../demo/mod.ts";
+import { printDemoHint } from "./demo_hint.ts";
 import { createApp } from "../api/mod.ts";
 import { createHttpMetrics, readTls, type RunningServer, startServer } from "../http/mod.ts";
 import { databasePath, type Node, openNode } from "../node/mod.ts";
@@ -285,12 +286,11 @@ async function serve({ values }: CommandInput<typeof SERVE_OPTIONS>): Promise<nu
     data: config.dataDir,
     keys: index.prefixes.size,
     indexMillis: index.buildMillis,
+    // This process's own id: `kill PID` (or Ctrl-C) stops it, whatever started it.
+    pid: Deno.pid,
   });
   log.info(`Admin web UI: ${server.url}/admin/`);
-  if (isDemo(node.db)) {
-    log.info("This node holds demo data and a public demo licence key. Try:");
-    console.log(`curl -s -H "Authorization: Bearer ${DEMO_KEY}" ${server.url}${DEMO_LOOKUP}`);
-  }
+  printDemoHint(node, config, server.url, log);
   await stopped;
   return 0;
 }

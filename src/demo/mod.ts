@@ -83,3 +83,14 @@ export function ensureDemoLicence(node: Node, now: number): boolean {
 export function isDemo(db: DatabaseSync): boolean {
   return hasMeta(db, DEMO_MARK);
 }
+
+/** Whether the public demo key is registered and would be accepted now (not revoked or expired). */
+export function demoKeyWorks(node: Pick<Node, "auth">): boolean {
+  try {
+    node.auth.authenticate(new Headers({ "x-license-key": DEMO_KEY }), { quota: false });
+    return true;
+  } catch (err) {
+    if (err instanceof AppError) return false;
+    throw err;
+  }
+}

@@ -78,7 +78,7 @@ export class LicenceAuthenticator {
    * `license_expired`, `license_revoked`, `license_not_yet_valid`) or 429
    * `rate_limited`.
    */
-  authenticate(headers: Headers): ClientLicence {
+  authenticate(headers: Headers, options: { quota?: boolean } = {}): ClientLicence {
     const raw = readKey(headers);
     // Clients send the normal form (upper case); anything else is normalised first.
     let entry = this.#keys.get(raw) ?? undefined;
@@ -119,7 +119,10 @@ export class LicenceAuthenticator {
       );
     }
     const id = entry.licence!.id;
-    if (row.quota !== null) this.#quotas.count(id, Number(row.quota), nowMs);
+    // Participation and the node summary are not look-ups: they do not use the quota.
+    if (row.quota !== null && options.quota !== false) {
+      this.#quotas.count(id, Number(row.quota), nowMs);
+    }
     // Counted once the key is good, so junk keys cannot grow the map past the licences there are.
     this.#usage.count(id, nowMs);
     return entry.licence!;
@@ -192,7 +195,8 @@ export class LicenceAuthenticator {
     mode: ClientMode,
     statementVersion: number | undefined,
   ): ClientLicence {
-    if (!licence.modes.includes(mode)) {
+    // Opting out is always possible, whatever modes the provider allowed.
+    if (mode !== "none" && !licence.modes.includes(mode)) {
       throw new AppError(
         "forbidden",
         "mode_not_allowed",

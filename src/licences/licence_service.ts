@@ -250,6 +250,16 @@ export class LicenceService {
    * {@link rotate} for an operator who has the licence's id but not its key (the admin API):
    * the renewed key is generated.
    */
+  /** Like {@link rotate}, with the old licence named by id (`12`) or key, as `show` takes it. */
+  rotateRef(
+    ref: string,
+    newKey: string | undefined,
+    options: { graceSeconds: number; expires?: number },
+    actor: string,
+  ): { old: LicenceView; renewed: LicenceView; key: string } {
+    return this.#rotate(() => this.#resolve(ref), newKey, options, actor);
+  }
+
   rotateById(
     id: number,
     options: { graceSeconds: number; expires?: number },

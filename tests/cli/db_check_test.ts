@@ -150,3 +150,26 @@ Deno.test("db check of a database with overwritten pages exits 1", async () => {
   const result = await runCli(["db", "check", "--data", dir.path]);
   assert.equal(result.code, 1, `exit 1:\n${result.stdout}${result.stderr}`);
 });
+
+Deno.test("db check counts the write-ahead log, where a running node's recent writes sit", async () => {
+  await using dir = await tempDir();
+  await seedDataDir(dir.path, MIXED);
+  // A connection that stays open keeps its writes in pksn.db-wal, as a serving node does.
+  const db = new DatabaseSync(join(dir.path, "pksn.db"));
+  try {
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0");
+    db.exec("CREATE TABLE scratch (x BLOB); INSERT INTO scratch VALUES (randomblob(200000))");
+    const wal = (await Deno.stat(join(dir.path, "pksn.db-wal"))).size;
+    assert.ok(wal > 200_000, `the WAL holds the write: ${wal}`);
+    const result = await runCli(["db", "check", "--json", "--data", dir.path]);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.ok(report.walBytes >= 200_000, `walBytes ${report.walBytes}`);
+    const main = (await Deno.stat(join(dir.path, "pksn.db"))).size;
+    assert.equal(report.bytes, main + report.walBytes);
+    const text = await runCli(["db", "check", "--data", dir.path]);
+    assert.match(text.stdout, /bytes \(\d+ of them in the write-ahead log ".*pksn\.db-wal"\)/);
+  } finally {
+    db.close();
+  }
+});

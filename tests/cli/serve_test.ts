@@ -132,3 +132,28 @@ Deno.test("serve answers records that another process imports while it runs", as
   }
   assert.equal(verdict, "phishing");
 });
+
+Deno.test("the listening line gives the server's own process id, and kill of that id stops it cleanly", async () => {
+  await using dir = await tempDir();
+  const serve = await startServe([...ON_PORT_0, "--data", dir.path]);
+  const [, pid] = /pksn listening on \S+ .*pid=(\d+)/.exec(serve.stderr.text) ?? [];
+  assert.equal(Number(pid), serve.child.pid, serve.stderr.text);
+  Deno.kill(Number(pid), "SIGTERM");
+  const status = await serve.stop("SIGTERM");
+  assert.equal(status.code, 0, serve.stderr.text);
+  assert.match(serve.stderr.text, /Shutting down/);
+});
+
+Deno.test("once the demo key is revoked, serve --demo says so and prints no demo curl line", async () => {
+  await using dir = await tempDir();
+  const first = await startServe(["--demo", ...ON_PORT_0, "--data", dir.path]);
+  await first.stdout.waitFor(/^curl -s /m);
+  await first.stop("SIGTERM");
+  const revoked = await runCli(["license", "revoke", DEMO_KEY, "--data", dir.path]);
+  assert.equal(revoked.code, 0, revoked.stderr);
+  const again = await startServe(["--demo", ...ON_PORT_0, "--data", dir.path]);
+  const status = await again.stop("SIGTERM");
+  assert.equal(status.code, 0, again.stderr.text);
+  assert.match(again.stderr.text, /The demo licence was revoked or has expired/);
+  assert.doesNotMatch(again.stdout.text, /curl/);
+});

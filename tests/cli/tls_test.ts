@@ -85,3 +85,30 @@ Deno.test("serve with a key file that is not PEM exits 1 naming the file", async
   assert.equal(result.code, 1);
   assert.match(result.stderr, /TLS key ".*bogus\.pem" is not PEM/);
 });
+
+Deno.test("under TLS with a self-signed certificate the demo curl line names --cacert and works as printed", async () => {
+  await using dir = await tempDir();
+  const cert = join(dir.path, "self.pem");
+  const key = join(dir.path, "self.key");
+  const made = await new Deno.Command("openssl", {
+    args: [
+      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+      ...["-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+      ...["-keyout", key, "-out", cert],
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+  await using serve = await serveTls(dir.path, { cert, key }, ["--demo"]);
+  const [line] = await serve.stdout.waitFor(/^curl -s --cacert \S+ .*$/m);
+  assert.ok(line.includes(`--cacert ${cert} `), line);
+  const answer = await new Deno.Command("sh", {
+    args: ["-c", line],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  assert.equal(answer.code, 0, new TextDecoder().decode(answer.stderr));
+  assert.equal(JSON.parse(new TextDecoder().decode(answer.stdout)).verdict, "malicious");
+});

@@ -411,3 +411,63 @@ Deno.test("license import refuses a file whose header lacks a required column or
   const empty = await writeCsv(dir.path, "", "empty.csv");
   assert.match(await importRefused(dir.path, empty), /the file is empty/);
 });
+
+Deno.test("license edit changes quota, modes, expiry and notes by id or key, and says what it needs", async () => {
+  await using dir = await tempDir();
+  const key = "PKSN-AAAAA-BBBBB-CCCCC-DDDDD-EEEEE";
+  await ok(dir.path, [
+    "license",
+    "add",
+    "--customer",
+    "Edit Ltd",
+    "--expires",
+    "2030-01-01",
+    "--key",
+    key,
+    "--quota",
+    "10",
+  ]);
+  const out = await ok(dir.path, [
+    "license",
+    "edit",
+    "1",
+    "--quota",
+    "50",
+    "--modes",
+    "without-statistics",
+    "--notes",
+    "upgraded",
+  ]);
+  assert.match(
+    out,
+    /^Changed licence #1 for "Edit Ltd": valid to 2030-01-02T00:00:00Z, quota 50, modes without-statistics, notes "upgraded"/,
+  );
+  await ok(dir.path, [
+    "license",
+    "edit",
+    key,
+    "--quota",
+    "none",
+    "--expires",
+    "2031-06-30",
+    "--notes",
+    "",
+  ]);
+  const [licence] = await list(dir.path);
+  assert.equal(licence.quota, null);
+  assert.equal(licence.expires, "2031-07-01T00:00:00Z");
+  assert.equal(licence.notes, null);
+  assert.deepEqual(licence.modes, ["without-statistics"]);
+  assert.match(await fails(dir.path, ["license", "edit", "1"], 2), /needs at least one of --quota/);
+  assert.match(await fails(dir.path, ["license", "edit", "9", "--quota", "5"]), /9/);
+  await ok(dir.path, ["license", "revoke", "1"]);
+  assert.match(await fails(dir.path, ["license", "edit", "1", "--quota", "5"]), /revoked/);
+});
+
+Deno.test("license rotate takes the old licence by id as show and revoke do", async () => {
+  await using dir = await tempDir();
+  await ok(dir.path, ["license", "add", "--customer", "Rotate Ltd", "--expires", "2030-01-01"]);
+  const out = await ok(dir.path, ["license", "rotate", "1", "-", "--grace", "7d"]);
+  assert.match(out, /^Registered renewed licence #2 .* the old key #1 stays valid until/);
+  assert.match(out, /New licence key \(shown only now\): PKSN-/);
+});

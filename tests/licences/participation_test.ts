@@ -233,3 +233,35 @@ Deno.test({
     assert.equal(res.status, 200, JSON.stringify(res.body));
   },
 });
+
+Deno.test("a client may always choose none, even when its licence lists only other modes", async () => {
+  await using node = await startAuthNode();
+  const key = await addLicence(node, { modes: ["with-statistics", "without-statistics"] });
+  await acceptStatement(node, key, "with-statistics");
+  const before = await request(node, "/v1/participation", { headers: bearer(key) });
+  assert.deepEqual(before.body.allowedModes, ["with-statistics", "without-statistics", "none"]);
+  const out = await choose(node, key, { mode: "none" });
+  assert.equal(out.status, 200, JSON.stringify(out.body));
+  assert.equal(out.body.mode, "none");
+  const refused = await choose(node, key, { mode: "save-statistics-to-file", statementVersion: 1 });
+  assertError(refused, 403, "mode_not_allowed");
+});
+
+Deno.test("participation and node requests are not charged to the licence's look-up quota", async () => {
+  await using node = await startAuthNode();
+  const key = await addLicence(node, { quota: 2 });
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await request(node, "/v1/participation", { headers: bearer(key) })).status, 200);
+    assert.equal((await request(node, "/v1/node", { headers: bearer(key) })).status, 200);
+  }
+  await acceptStatement(node, key, "with-statistics");
+  const lookup = (): Promise<{ status: number }> =>
+    request(node, "/v1/files/0123456789abcdef0123456789abcdef", { headers: bearer(key) });
+  assert.equal((await lookup()).status, 200);
+  assert.equal((await lookup()).status, 200);
+  assert.equal(
+    (await lookup()).status,
+    429,
+    "the third look-up in the minute is over the quota of 2",
+  );
+});
