@@ -5,7 +5,7 @@
  * errors happen here, once, for all of them.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { quote, UsageError } from "../core/mod.ts";
+import { closest, quote, UsageError } from "../core/mod.ts";
 import { restrictNewFiles } from "./umask.ts";
 
 /** A command's options, as node:util's `parseArgs` takes them. */
@@ -158,7 +158,14 @@ function parseOptions<O extends Options>(
     // The same values OptionValues<O> names; TypeScript cannot follow the spread of a generic.
     return { values: parsed.values as OptionValues<O>, positionals: parsed.positionals };
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}; see "pksn ${words} --help"`);
+    const message = (err as Error).message;
+    // parseArgs names an unknown option as '--name'; suggest the known one it is closest to.
+    const unknown = /Unknown option '--([^']+)'/.exec(message)?.[1];
+    const guess = unknown === undefined ? undefined : closest(unknown, Object.keys(options));
+    const hint = guess === undefined ? "" : `; did you mean --${guess}?`;
+    // parseArgs goes on about positional arguments that start with "-": not what happened here.
+    const what = unknown === undefined ? message : `Unknown option ${quote(`--${unknown}`)}`;
+    throw new UsageError(`${what}${hint}; see "pksn ${words} --help"`);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ConfigError, quote } from "./errors.ts";
+import { closest } from "./suggest.ts";
 import { type Config, type ConfigLayer, configSchema } from "./config_schema.ts";
 
 export { parseListen } from "./config_schema.ts";
@@ -44,6 +45,13 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   PKSN_SYNC_ROOT: "sync.root",
 };
 
+/** The keys the configuration has under `path` (the top level for an empty path). */
+function knownKeys(path: readonly string[]): string[] {
+  let node: unknown = DEFAULTS;
+  for (const part of path) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node !== null && typeof node === "object" ? Object.keys(node) : [];
+}
+
 function validateLayer(layer: unknown, sourceOf: (key: string) => string): ConfigLayer {
   const parsed = z.safeParse(layerSchema, layer);
   // layerOf keeps every field's own schema, so what passes has the schema's input type.
@@ -52,7 +60,14 @@ function validateLayer(layer: unknown, sourceOf: (key: string) => string): Confi
   const path = issue.path.join(".");
   if (issue.code === "unrecognized_keys") {
     const key = [...issue.path, issue.keys[0]].join(".");
-    throw new ConfigError(`Invalid configuration ${quote(key)} from ${sourceOf(key)}: unknown key`);
+    const known = knownKeys(issue.path as string[]);
+    const guess = closest(issue.keys[0], known);
+    const hint = guess === undefined
+      ? ""
+      : `; did you mean ${quote([...issue.path, guess].join("."))}?`;
+    throw new ConfigError(
+      `Invalid configuration ${quote(key)} from ${sourceOf(key)}: unknown key${hint}`,
+    );
   }
   const got = issue.path.reduce<unknown>(
     (v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined),

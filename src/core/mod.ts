@@ -32,3 +32,4 @@ export { backoffCeiling, MAX_BACKOFF_MS, parseRetryAfter, retryDelayMs } from ".
 export { readCaCert, readNamedFile } from "./text_file.ts";
 export { MinuteCounts } from "./minute_counts.ts";
 export { VERSION, versionText } from "./build_info.ts";
+export { closest } from "./suggest.ts";

@@ -40,6 +40,7 @@ export interface BundleReport {
 /** Names a bundle may hold: the feed tree's own name patterns, nothing else. */
 const BUNDLE_NAME =
   /^(?:root(?:\.[1-9][0-9]{0,15})?\.json|timestamp\.json|(?:manifests|snapshots|deltas)\/[A-Za-z0-9][A-Za-z0-9._-]{0,200})$/;
+const BUNDLE_DIR = /^(?:manifests|snapshots|deltas)\/?$/;
 // The root chain plus at most 10,000 deltas (the manifest's own limit) and change.
 const MAX_ENTRIES = 20_000;
 const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024 * 1024;
@@ -233,7 +234,14 @@ async function extractBundle(
   input.pipe(extract);
   try {
     for await (const entry of extract) {
-      const { name, type, size = 0 } = entry.header;
+      const { type, size = 0 } = entry.header;
+      // GNU tar of a folder ("tar -C feed -cf bundle.tar .") names entries "./x" and adds the
+      // folders themselves: those carry nothing to verify and are passed over.
+      const name = entry.header.name.replace(/^\.\//, "");
+      if (type === "directory" && (name === "" || BUNDLE_DIR.test(name))) {
+        for await (const _ of entry) { /* a folder entry has no data */ }
+        continue;
+      }
       if (type !== "file" || !BUNDLE_NAME.test(name)) {
         throw invalidBundle(path, `unexpected entry ${quote(name)} of type ${quote(type)}`);
       }

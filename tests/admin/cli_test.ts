@@ -71,7 +71,7 @@ Deno.test("pksn admin password takes no password on the command line", async () 
   await using dir = await tempDir();
   const result = await runCli(["admin", "password", "--password", PASSWORD, "--data", dir.path]);
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /Unknown option '--password'/);
+  assert.match(result.stderr, /Unknown option "--password"/);
 });
 
 Deno.test("pksn admin --help explains the command and exits 0", async () => {

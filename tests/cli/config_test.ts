@@ -74,7 +74,8 @@ Deno.test("a config file with an unknown key exits 1 naming the key and the file
   assert.equal(result.code, 1);
   assert.equal(
     result.stderr,
-    `pksn: Invalid configuration "store.cacheMB" from file "${configFile}": unknown key\n`,
+    `pksn: Invalid configuration "store.cacheMB" from file "${configFile}": unknown key; ` +
+      `did you mean "store.cacheMiB"?\n`,
   );
 });
 

@@ -290,3 +290,23 @@ Deno.test("a wrong feed command line exits 2 with a pointer to --help", async ()
     assert.match(result.stderr, message, args.join(" "));
   }
 });
+
+Deno.test("a bundle unpacked and packed again with GNU tar (folders and ./ names) imports as the original", async () => {
+  await using dir = await tempDir();
+  const feed = await initFeed(dir.path);
+  assert.equal((await buildUrlhaus(feed)).code, 0);
+  const bundle = join(dir.path, "feed.tar");
+  assert.equal((await exportBundle(feed, bundle)).code, 0);
+  const unpacked = join(dir.path, "unpacked");
+  await Deno.mkdir(unpacked);
+  const tar = async (...args: string[]): Promise<void> => {
+    const out = await new Deno.Command("tar", { args, stdout: "null", stderr: "piped" }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  };
+  await tar("-xf", bundle, "-C", unpacked);
+  const repacked = join(dir.path, "repacked.tar");
+  await tar("-C", unpacked, "-cf", repacked, ".");
+  const imported = await importBundle(feed, repacked, join(dir.path, "node"));
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, /^Mirror updated from version 0 to 1 from ".*repacked\.tar"/);
+});

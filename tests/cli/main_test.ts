@@ -45,7 +45,7 @@ Deno.test("pksn with an unknown command exits 2 naming the command", async () =>
 Deno.test("pksn serve with an unknown option exits 2 naming it and pointing to serve --help", async () => {
   const { code, stderr } = await runCli(["serve", "--bogus"]);
   assert.equal(code, 2);
-  assert.match(stderr, /^pksn: .*'--bogus'.*; see "pksn serve --help"\n$/);
+  assert.match(stderr, /^pksn: Unknown option "--bogus"; see "pksn serve --help"\n$/);
 });
 
 Deno.test("pksn serve with a stray argument exits 2 and points to serve --help", async () => {
@@ -74,5 +74,33 @@ Deno.test("pksn --version and -V print the version, commit, build date and Deno 
       out.stdout,
       /^pksn \d+\.\d+\.\d+\ncommit unknown \(run from source\)\nbuilt unknown \(run from source\)\ndeno 2\.9\.6 \(V8 /,
     );
+  }
+});
+
+Deno.test("a mistyped option or config key is refused with the one it is closest to", async () => {
+  const flag = await runCli(["import", "--fromat", "csv", "feed.csv"]);
+  assert.equal(flag.code, 2);
+  assert.match(
+    flag.stderr,
+    /Unknown option "--fromat"; did you mean --format\?; see "pksn import --help"/,
+  );
+  const far = await runCli(["serve", "--bogus"]);
+  assert.equal(far.code, 2);
+  assert.doesNotMatch(far.stderr, /did you mean/);
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = `${dir}/pksn.json`;
+    await Deno.writeTextFile(config, JSON.stringify({ lookup: { unknownTTL: 5 } }));
+    const key = await runCli(["db", "check", "--config", config, "--data", `${dir}/data`]);
+    assert.equal(key.code, 1);
+    assert.match(
+      key.stderr,
+      /"lookup\.unknownTTL" from file .*: unknown key; did you mean "lookup\.unknownTtl"\?/,
+    );
+    await Deno.writeTextFile(config, JSON.stringify({ proxi: {} }));
+    const section = await runCli(["db", "check", "--config", config, "--data", `${dir}/data`]);
+    assert.match(section.stderr, /"proxi" .*did you mean "proxy"\?/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

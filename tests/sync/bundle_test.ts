@@ -220,7 +220,8 @@ Deno.test("a bundle with an entry outside the feed's names, or not a regular fil
     { name: "snapshots/.hidden" },
     { name: "notes.txt" },
     { name: "timestamp.json", type: "symlink" },
-    { name: "manifests/", type: "directory" },
+    { name: "etc/", type: "directory" },
+    { name: "manifests/../", type: "directory" },
   ];
   for (const entry of hostile) {
     const bundle = join(dir.path, "hostile.tar");

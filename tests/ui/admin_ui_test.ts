@@ -17,9 +17,8 @@ const UNKNOWN_MD5 = "0123456789abcdef0123456789abcdef";
 const DAY1 = "2026-11-28";
 const DAY2 = "2026-11-29";
 
-const shots = Deno.env.get("UPDATE_SCREENSHOTS") === "1"
-  ? undefined
-  : await Deno.makeTempDir({ prefix: "pksn-screens-" });
+const updating = Deno.env.get("UPDATE_SCREENSHOTS") === "1";
+const shots = updating ? undefined : await Deno.makeTempDir({ prefix: "pksn-screens-" });
 
 async function shoot(page: Page, name: string): Promise<void> {
   const path = await screenshot(page, name, { dir: shots });
@@ -34,6 +33,11 @@ async function signIn(page: Page, password = PASSWORD): Promise<void> {
 }
 
 browserTest("the admin web UI, driven in Chromium", async (t, browser) => {
+  await using _shots = {
+    async [Symbol.asyncDispose](): Promise<void> {
+      if (shots !== undefined) await Deno.remove(shots, { recursive: true });
+    },
+  };
   await using node = await startStatsNode();
   const { serving } = node;
   // A packed day to download later: two records on DAY1, then the clock moves to DAY2.
