@@ -9,7 +9,7 @@ import { licenseCommand } from "./license.ts";
 import { lookupCommand } from "./lookup.ts";
 import { participationCommand } from "./participation.ts";
 import { proxyCommand } from "./proxy.ts";
-import { serveCommand } from "./serve.ts";
+import { serveCommand } from "./serve_command.ts";
 import { statementCommand } from "./statement.ts";
 import { statsCommand } from "./stats.ts";
 import { syncCommand } from "./sync.ts";

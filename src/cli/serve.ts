@@ -1,24 +1,18 @@
-/** `pksn serve`: run the node's HTTP API until SIGINT or SIGTERM. */
+/**
+ * A serving node assembled: the node, the API and the admin UI on one server, forwarding,
+ * statistics, the mirror sync, the KSN proxy and their timers. `pksn serve` (serve_command.ts)
+ * and the tests start it.
+ */
 import { AdminAuth, mountAdminRoutes, SetupToken } from "../admin/mod.ts";
-import {
-  type Clock,
-  type Config,
-  createLogger,
-  type Logger,
-  parseListen,
-  systemClock,
-} from "../core/mod.ts";
+import { type Clock, type Config, type Logger, parseListen } from "../core/mod.ts";
 import { ensureDemoLicence, seedDemo } from "../demo/mod.ts";
-import { printDemoHint } from "./demo_hint.ts";
 import { createApp } from "../api/mod.ts";
 import { createHttpMetrics, readTls, type RunningServer, startServer } from "../http/mod.ts";
 import { databasePath, type Node, openNode } from "../node/mod.ts";
-import { lockDataDir, openDatabase } from "../store/mod.ts";
+import { openDatabase } from "../store/mod.ts";
 import { syncPaths, SyncService } from "../mirror/mod.ts";
 import { openStats, type Stats } from "../stats/mod.ts";
 import { type KsnProxy, startProxy } from "../proxy/mod.ts";
-import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
-import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 import { type Forwarding, startForwarding } from "./forwarding.ts";
 import { webUi } from "./admin_ui.ts";
 import { applyBundle } from "./feed_bundle.ts";
@@ -26,20 +20,6 @@ import { join } from "node:path";
 import { expireOverrides } from "../reputation/mod.ts";
 
 const OVERRIDE_EXPIRY_CHECK_MS = 60_000;
-
-const SERVE_HELP = `Usage: pksn serve [options]
-
-Runs the node: the look-up API, metrics and health checks.
-
-Options:
-  --listen HOST:PORT  address to listen on (env PKSN_LISTEN; default 127.0.0.1:8080)
-  --data DIR          data folder, created if missing (env PKSN_DATA; default ./pksn-data)
-  --config FILE       JSON configuration file (env PKSN_CONFIG)
-  --tls-cert FILE     serve HTTPS with this PEM certificate chain (env PKSN_TLS_CERT)
-  --tls-key FILE      and this PEM private key (env PKSN_TLS_KEY)
-  --demo              seed the labelled demo data set into an empty database
-  -h, --help          show this help
-`;
 
 /** A started node: its server and what it runs on. */
 export interface ServingNode {
@@ -60,7 +40,13 @@ export interface ServingNode {
 /** Opens the node and starts serving; used by the CLI and by tests. */
 export async function serveNode(
   config: Config,
-  deps: { clock: Clock; log: Logger; demo?: boolean },
+  deps: {
+    clock: Clock;
+    log: Logger;
+    demo?: boolean;
+    /** The certificate and key, when the caller read them already (`serve` does, first). */
+    tls?: { cert: string; key: string };
+  },
 ): Promise<ServingNode> {
   const { clock, log } = deps;
   const node = await openNode(config, { clock, log });
@@ -176,9 +162,7 @@ export async function serveNode(
       proxy: proxy ?? undefined,
     });
     const listen = parseListen(config.listen)!;
-    const tls = config.tls.cert !== null && config.tls.key !== null
-      ? await readTls({ cert: config.tls.cert, key: config.tls.key })
-      : undefined;
+    const tls = deps.tls ?? await tlsOf(config);
     const server = startServer(app, {
       ...listen,
       tls,
@@ -246,51 +230,9 @@ export async function serveNode(
   }
 }
 
-const SERVE_OPTIONS = {
-  ...DATA_OPTIONS,
-  listen: { type: "string" },
-  demo: { type: "boolean" },
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-} as const satisfies Options;
-
-/** `pksn serve`. */
-export const serveCommand: Command = defineCommand({
-  name: "serve",
-  summary: "run the node's HTTP API",
-  help: SERVE_HELP,
-  options: SERVE_OPTIONS,
-  run: serve,
-});
-
-async function serve({ values }: CommandInput<typeof SERVE_OPTIONS>): Promise<number> {
-  const config = await loadConfig(values, {
-    flags: { listen: values.listen, tls: { cert: values["tls-cert"], key: values["tls-key"] } },
-  });
-  const log = createLogger(config.log.level);
-  using _lock = await lockDataDir(config.dataDir); // one serve per data folder; see store/lock.ts
-  const serving = await serveNode(config, { clock: systemClock, log, demo: !!values.demo });
-  // Listen for signals before announcing readiness: a supervisor may signal as
-  // soon as it sees the ready line.
-  const stopped = new Promise<void>((resolve) => {
-    const stop = (): void => {
-      log.info("Shutting down");
-      serving.stop().then(resolve, resolve);
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  });
-  const { node, server } = serving;
-  const index = node.index.current;
-  log.info(`pksn listening on ${server.url}`, {
-    data: config.dataDir,
-    keys: index.prefixes.size,
-    indexMillis: index.buildMillis,
-    // This process's own id: `kill PID` (or Ctrl-C) stops it, whatever started it.
-    pid: Deno.pid,
-  });
-  log.info(`Admin web UI: ${server.url}/admin/`);
-  printDemoHint(node, config, server.url, log);
-  await stopped;
-  return 0;
+/** The certificate and key `tls.cert` and `tls.key` name, or undefined for plain HTTP. */
+export function tlsOf(config: Config): Promise<{ cert: string; key: string } | undefined> {
+  return config.tls.cert !== null && config.tls.key !== null
+    ? readTls({ cert: config.tls.cert, key: config.tls.key })
+    : Promise.resolve(undefined);
 }

@@ -112,3 +112,18 @@ Deno.test("under TLS with a self-signed certificate the demo curl line names --c
   assert.equal(answer.code, 0, new TextDecoder().decode(answer.stderr));
   assert.equal(JSON.parse(new TextDecoder().decode(answer.stdout)).verdict, "malicious");
 });
+
+Deno.test("a missing TLS certificate is reported before the data folder is created", async () => {
+  await using dir = await tempDir();
+  const data = join(dir.path, "new-data");
+  const missing = join(dir.path, "no-such-cert.pem");
+  const result = await runCli([
+    "serve",
+    ...["--listen", "127.0.0.1:0", "--data", data],
+    ...["--tls-cert", missing, "--tls-key", join(dir.path, "no-such-key.pem")],
+  ]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /TLS certificate/);
+  assert.ok(result.stderr.includes(missing), result.stderr);
+  await assert.rejects(Deno.stat(data), Deno.errors.NotFound, "nothing was created");
+});
