@@ -8,14 +8,9 @@ import {
   importRecords,
   isFeedFormat,
 } from "../feeds/mod.ts";
-import {
-  type DatabaseSync,
-  migrate,
-  openDatabase,
-  ORIGIN_MIRROR,
-  schemaVersion,
-} from "../store/mod.ts";
+import { type DatabaseSync, migrate, openDatabase, ORIGIN_MIRROR } from "../store/mod.ts";
 import { type BuildReport, buildVersion, MAX_MANIFEST_DELTAS, readFeedRoot } from "../feed/mod.ts";
+import { openSourceDatabase, type Source } from "./_feed_source.ts";
 import type { Command, CommandInput, Options } from "./command.ts";
 import { printLineErrors, repeatSummary } from "./import.ts";
 import {
@@ -94,9 +89,15 @@ async function buildFeed({ values }: CommandInput<typeof BUILD_OPTIONS>): Promis
   const out = requiredOption(values, "out", "build");
   const fromDb = values["from-db"];
   const inputs = listOption(values, "input");
-  if ((fromDb === undefined) === (inputs.length === 0)) {
+  if (fromDb !== undefined && inputs.length > 0) {
     throw new UsageError(
       'Give either --from-db PATH or --input FILE, not both; see "pksn feed build --help"',
+    );
+  }
+  if (fromDb === undefined && inputs.length === 0) {
+    throw new UsageError(
+      "Nothing to publish: give --from-db PATH (a pksn database or data folder) or --input FILE; " +
+        'see "pksn feed build --help"',
     );
   }
   const format = values.format;
@@ -124,7 +125,7 @@ async function buildFeed({ values }: CommandInput<typeof BUILD_OPTIONS>): Promis
 
   await using _lock = await lockBuild(statePath);
   const source = fromDb !== undefined
-    ? openSourceDatabase(fromDb)
+    ? await openSourceDatabase(fromDb)
     : await importInputs(inputs, { format, lastWins }, dirname(statePath));
   if (source === null) return 1;
   try {
@@ -189,19 +190,6 @@ function openStateDatabase(path: string): DatabaseSync {
 }
 
 /** A database to publish from, and how to let go of it. */
-interface Source {
-  db: DatabaseSync;
-  close(): Promise<void>;
-}
-
-function openSourceDatabase(path: string): Source {
-  const db = openDatabase(path, { readOnly: true, cacheMiB: 16 });
-  if (schemaVersion(db) < 1) {
-    db.close();
-    throw new StoreError(`${quote(path)} is not a pksn database`);
-  }
-  return { db, close: () => Promise.resolve(db.close()) };
-}
 
 /**
  * Imports every input into a fresh database beside the state database (which

@@ -276,7 +276,7 @@ Deno.test("a wrong feed command line exits 2 with a pointer to --help", async ()
   const cases: [string[], RegExp][] = [
     [["feed", "publish"], /Unknown command "feed publish"; see "pksn feed --help"/],
     [["feed", "init", "--root-key", key, "--timestamp-key", key], /Missing --out/],
-    [buildArgs(dir.path, key), /Give either --from-db PATH or --input FILE/],
+    [buildArgs(dir.path, key), /Nothing to publish: give --from-db PATH/],
     [buildArgs(dir.path, key, "--input", URLHAUS, "--format", "xml"), /Unknown format "xml"/],
     [
       buildArgs(dir.path, key, "--from-db", "x", "--snapshot-every", "0"),
@@ -309,4 +309,28 @@ Deno.test("a bundle unpacked and packed again with GNU tar (folders and ./ names
   const imported = await importBundle(feed, repacked, join(dir.path, "node"));
   assert.equal(imported.code, 0, imported.stderr);
   assert.match(imported.stdout, /^Mirror updated from version 0 to 1 from ".*repacked\.tar"/);
+});
+
+Deno.test("feed build without an input says what to give; --from-db takes a data folder as well as its database", async () => {
+  await using dir = await tempDir();
+  const feed = await initFeed(dir.path);
+  const nothing = await build(feed);
+  assert.equal(nothing.code, 2);
+  assert.match(
+    nothing.stderr,
+    /Nothing to publish: give --from-db PATH \(a pksn database or data folder\) or --input FILE/,
+  );
+  const data = join(dir.path, "node");
+  await seedDataDir(data, [{ type: "domain", value: "from-folder.example", verdict: "malicious" }]);
+  const fromFolder = await build(feed, "--from-db", data);
+  assert.equal(fromFolder.code, 0, fromFolder.stderr);
+  const empty = join(dir.path, "empty-folder");
+  await Deno.mkdir(empty);
+  const refused = await build(feed, "--from-db", empty);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /is a folder without a pksn\.db: give a data folder or its database/,
+  );
+  assertNoStackTrace(refused.stderr);
 });
