@@ -9,6 +9,7 @@ import {
   importRecords,
   type ImportReport,
   isFeedFormat,
+  recogniseFeed,
   type RecordConverter,
 } from "../feeds/mod.ts";
 import { VERDICTS } from "../reputation/mod.ts";
@@ -83,7 +84,7 @@ async function importFile(
     throw new UsageError('Expected exactly one FILE; see "pksn import --help"');
   }
   const [file] = positionals;
-  const format = values.format ?? (file === "-" ? "ndjson" : formatFromName(file));
+  const format = values.format ?? (file === "-" ? "ndjson" : await formatOf(file));
   const converter = feedConverter(format, { verdict: values.verdict, source: values.source });
   const config = await loadConfig(values);
   const log = createLogger(config.log.level);
@@ -186,6 +187,29 @@ function plural(n: number): string {
 }
 
 const LISTABLE = VERDICTS.filter((v) => v !== "unknown");
+
+/**
+ * The format of `file` without --format: a public feed export recognised by its header (said,
+ * so the operator knows), else what the file name says.
+ */
+async function formatOf(file: string): Promise<string> {
+  let head = "";
+  try {
+    using handle = await Deno.open(file);
+    const buffer = new Uint8Array(8192);
+    const read = await handle.read(buffer);
+    head = new TextDecoder().decode(buffer.subarray(0, read ?? 0));
+  } catch {
+    // Unreadable: the import itself says why, with the file's name.
+  }
+  const recognised = recogniseFeed(head);
+  if (recognised === undefined) return formatFromName(file);
+  console.error(
+    `Recognised ${quote(file)} as a ${recognised} export by its header ` +
+      `(give --format to read it otherwise)`,
+  );
+  return recognised;
+}
 
 /** The converter for a feed format, or `undefined` for ndjson and csv. */
 function feedConverter(

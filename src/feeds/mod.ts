@@ -2,7 +2,7 @@
  * Readers of public feeds (URLhaus, MalwareBazaar, ThreatFox, plain lists, NDJSON, CSV) and the
  * record import behind `pksn import` and `pksn feed build`.
  */
-export { FEED_FORMATS, type FeedOptions, isFeedFormat } from "./formats.ts";
+export { FEED_FORMATS, type FeedOptions, isFeedFormat, recogniseFeed } from "./formats.ts";
 export {
   formatFromName,
   type ImportFormat,

@@ -179,3 +179,23 @@ Deno.test("import --help lists the feed formats", async () => {
     assert.match(help.stdout, new RegExp(format));
   }
 });
+
+Deno.test("import recognises URLhaus, MalwareBazaar and ThreatFox exports by their header without --format", async () => {
+  for (
+    const [file, format, records] of [
+      ["urlhaus.csv", "urlhaus", 3],
+      ["malwarebazaar.csv", "malwarebazaar", 3],
+      ["threatfox.csv", "threatfox", 5],
+    ] as const
+  ) {
+    await using dir = await tempDir();
+    const path = join(ROOT, "tests/testdata/feeds", file);
+    const result = await runCli(["import", path, "--data", dir.path]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(`Recognised ".*${file}" as a ${format} export by its header`),
+    );
+    assert.match(result.stdout, new RegExp(`^Imported ${records} records `));
+  }
+});
