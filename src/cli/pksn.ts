@@ -9,6 +9,8 @@ import { licenseCommand } from "./license.ts";
 import { lookupCommand } from "./lookup.ts";
 import { participationCommand } from "./participation.ts";
 import { proxyCommand } from "./proxy.ts";
+import { upstreamCommand } from "./upstream.ts";
+import { samplesCommand } from "./samples.ts";
 import { serveCommand } from "./serve_command.ts";
 import { statementCommand } from "./statement.ts";
 import { statsCommand } from "./stats.ts";
@@ -27,6 +29,8 @@ const COMMANDS: readonly Command[] = [
   feedCommand,
   syncCommand,
   proxyCommand,
+  upstreamCommand,
+  samplesCommand,
 ];
 
 const HELP = `Usage: pksn COMMAND [options]

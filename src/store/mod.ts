@@ -51,7 +51,14 @@ export {
 export { withReadTransaction } from "./publish_source.ts";
 export { type ListedSampleRow, SampleIndex } from "./sample_index.ts";
 export { addStatement, currentStatement, getSetting, setSetting } from "./settings.ts";
-export { Spool, SPOOL_KINDS, type SpoolEntry, type SpoolKind, type SpoolTotals } from "./spool.ts";
+export {
+  Spool,
+  SPOOL_KINDS,
+  type SpoolEntry,
+  type SpoolKind,
+  type SpoolKindState,
+  type SpoolTotals,
+} from "./spool.ts";
 export { CountsFile, removeCountFiles } from "./stat_counts.ts";
 export { StatsReceivedRepository } from "./stats_received.ts";
 export { archiveDamaged, readTar, type TarInput, writeTar } from "./tar.ts";

@@ -32,6 +32,16 @@ export interface SpoolEntry {
 /** Entries and bytes waiting, by kind. */
 export type SpoolTotals = Record<SpoolKind, { entries: number; bytes: number }>;
 
+/** One kind's queue as `pksn upstream status` shows it; times in ms since the epoch. */
+export interface SpoolKindState {
+  entries: number;
+  bytes: number;
+  oldestCreatedAt: number | null;
+  mostAttempts: number;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+}
+
 /** What {@link Spool.enqueue} did. */
 export type EnqueueResult = "queued" | "duplicate" | "full";
 
@@ -144,6 +154,44 @@ export class Spool {
   /** Records a failed attempt and when to try again. */
   defer(id: number, nextAttemptAt: number, error: string): void {
     this.#defer.run(nextAttemptAt, error, id);
+  }
+
+  /**
+   * Makes every entry due now, for the operator's "send now". The entries are marked with a
+   * next attempt of 0, which no deferral writes, so a running forwarder can tell the operator
+   * asked and lift a pause it is in.
+   */
+  retryNow(): number {
+    return Number(this.#db.prepare("UPDATE upstream_spool SET next_attempt_at = 0").run().changes);
+  }
+
+  /** Whether the operator asked for a retry (see {@link retryNow}) that is not served yet. */
+  retryRequested(): boolean {
+    return this.#db.prepare("SELECT 1 FROM upstream_spool WHERE next_attempt_at = 0 LIMIT 1")
+      .get() !== undefined;
+  }
+
+  /** Per kind: the oldest entry's time, the most attempts, the soonest next attempt, the newest error. */
+  state(): Record<SpoolKind, SpoolKindState> {
+    const out = {} as Record<SpoolKind, SpoolKindState>;
+    for (const kind of SPOOL_KINDS) {
+      const row = this.#db.prepare(
+        `SELECT count(*) AS entries, coalesce(sum(bytes), 0) AS bytes, min(created_at) AS oldest,
+                coalesce(max(attempts), 0) AS attempts, min(next_attempt_at) AS next,
+                (SELECT last_error FROM upstream_spool WHERE kind = ?1 AND last_error IS NOT NULL
+                 ORDER BY id DESC LIMIT 1) AS lastError
+         FROM upstream_spool WHERE kind = ?1`,
+      ).get(kind) as Record<string, number | string | null>;
+      out[kind] = {
+        entries: Number(row.entries),
+        bytes: Number(row.bytes),
+        oldestCreatedAt: row.oldest === null ? null : Number(row.oldest),
+        mostAttempts: Number(row.attempts),
+        nextAttemptAt: row.next === null ? null : Number(row.next),
+        lastError: row.lastError as string | null,
+      };
+    }
+    return out;
   }
 
   /** Entries and bytes waiting, by kind. */

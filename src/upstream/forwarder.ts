@@ -154,6 +154,8 @@ export class Forwarder {
     for (const kind of SPOOL_KINDS) {
       while (!this.#stopping && participation.allows(TRAFFIC[kind])) {
         const now = clock.now();
+        // The operator's `pksn upstream retry` lifts the pause: they fixed what failed.
+        if (now < this.#pausedUntil && spool.retryRequested()) this.#pausedUntil = 0;
         if (now < this.#pausedUntil) return summary;
         const page = spool.due(kind, now, PAGE);
         if (page.length === 0) break;

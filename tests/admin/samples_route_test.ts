@@ -4,6 +4,7 @@ import { AdminAuth } from "../../src/admin/mod.ts";
 import { memoryLogger } from "../../src/core/log.ts";
 import { api, assertError, logIn, PASSWORD } from "./_admin.ts";
 import { bytesOf, sampleNode, upload } from "../stats/_samples.ts";
+import { runCli } from "../_helpers.ts";
 
 Deno.test("GET /admin/api/samples lists the kept samples newest first, with size, detection and whether each waits for the parent", async () => {
   // A parent that never answers: every sample stays queued in the spool.
@@ -48,4 +49,22 @@ Deno.test("GET /admin/api/samples lists the kept samples newest first, with size
   assert.equal(one.body.count, 2);
   assertError(await api(node, "/admin/api/samples?limit=0", { cookie }), 400, "invalid_request");
   assertError(await api(node, "/admin/api/samples?sort=size", { cookie }), 400, "invalid_request");
+});
+
+Deno.test("pksn samples list shows the same samples from the CLI", async () => {
+  await using sampled = await sampleNode();
+  const { node, key } = sampled;
+  const sent = await upload(node, key, bytesOf(1500, 3), { "x-detection": "Listed.By.Cli" });
+  assert.equal(sent.status, 201, JSON.stringify(sent.body));
+  const text = await runCli(["samples", "list", "--data", node.dataDir]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^1 sample, 1500 bytes\n/);
+  assert.match(text.stdout, new RegExp(`${sent.body.sha256} +1500 \\S+Z Listed\\.By\\.Cli`));
+  const json = JSON.parse(
+    (await runCli(["samples", "list", "--json", "--data", node.dataDir])).stdout,
+  );
+  assert.equal(json.samples[0].sha256, sent.body.sha256);
+  const bad = await runCli(["samples", "list", "--limit", "0", "--data", node.dataDir]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /Invalid --limit "0"/);
 });

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { MAX_BACKOFF_MS } from "../../src/core/retry.ts";
 import { advance, NODE_KEY, openRig, startFakeParent, statisticsBatch } from "./_forward.ts";
+import { runCli } from "../_helpers.ts";
 
 /** Runs passes, moving the clock a minute each time, until the spool is empty. */
 async function drain(rig: Awaited<ReturnType<typeof openRig>>, passes = 20): Promise<void> {
@@ -160,4 +161,34 @@ Deno.test("retries of a failing batch wait longer each time, up to 10 minutes", 
   assert.deepEqual(waits.slice(0, 4), [7500, 15_000, 30_000, 60_000]);
   assert.deepEqual(waits.slice(-3), [450_000, 450_000, 450_000]);
   assert.ok(waits.every((w) => w <= MAX_BACKOFF_MS));
+});
+
+Deno.test("pksn upstream status shows what waits and why; pksn upstream retry lifts the pause a refusal set", async () => {
+  await using parent = startFakeParent();
+  await using rig = await openRig({ upstream: parent.url });
+  rig.spool.enqueue("statistics", "held-1", statisticsBatch("h"));
+  parent.failNext(1, { status: 401 });
+  assert.deepEqual(await rig.forwarder.runOnce(), { sent: 0, failed: 1 });
+
+  const status = await runCli(["upstream", "status", "--json", "--data", rig.dir]);
+  assert.equal(status.code, 0, status.stderr);
+  const shown = JSON.parse(status.stdout);
+  assert.equal(shown.parent, null, "the CLI run has no configuration naming the parent");
+  assert.equal(shown.statistics.entries, 1);
+  assert.equal(shown.statistics.mostAttempts, 1);
+  assert.match(shown.statistics.lastError, /401/);
+  assert.equal(shown.sample.entries, 0);
+
+  advance(rig, 60_000);
+  assert.deepEqual(await rig.forwarder.runOnce(), { sent: 0, failed: 0 }, "still paused");
+  const retried = await runCli(["upstream", "retry", "--data", rig.dir]);
+  assert.equal(retried.code, 0, retried.stderr);
+  assert.match(
+    retried.stdout,
+    /^1 batch due now; a running node sends it at its next forwarding tick/,
+  );
+  assert.deepEqual(await rig.forwarder.runOnce(), { sent: 1, failed: 0 });
+  assert.equal(parent.stores.get("held-1"), 1);
+  const empty = await runCli(["upstream", "retry", "--data", rig.dir]);
+  assert.match(empty.stdout, /^Nothing waits for the parent/);
 });
