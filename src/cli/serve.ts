@@ -33,6 +33,8 @@ export interface ServingNode {
   sync: SyncService | null;
   /** The KSN proxy, when `proxy.enabled`. */
   proxy: KsnProxy | null;
+  /** Every route the app answers (method and path pattern), for the README's route check. */
+  routes: readonly { method: string; path: string }[];
   /** Stops the server, the reload timer and closes the database. */
   stop(): Promise<void>;
 }
@@ -200,9 +202,11 @@ export async function serveNode(
     const openedStats = stats;
     const syncing = sync;
     const proxying = proxy;
+    const routes = app.routes.map(({ method, path }) => ({ method, path }));
     return {
       node,
       server,
+      routes,
       forwarding: started,
       stats: openedStats,
       sync: syncing,
