@@ -22,12 +22,14 @@ const IMPORT_HELP = `Usage: pksn import FILE [options]
 Imports reputation records into the mirror (or, with --override, into this node's
 local overrides, which win over the mirror). FILE is NDJSON (one record a line),
 CSV with a header row, or a public feed export (see --format); "-" reads standard
-input. The import is all or nothing: if any line is bad, every bad line is listed
-with its number and nothing is stored. Values are checked as look-ups check them,
-and a URL's host must be a domain name or IP address. Two lines that give one
-object different verdicts, threats or categories are bad lines (the later one is
-listed with the earlier one's FILE:LINE) unless --last-wins is given; repeats
-with the same values are counted and the last one is kept.
+input. Without --format, URLhaus, MalwareBazaar and ThreatFox exports are
+recognised by their header. The import is all or nothing: if any line is bad, the
+first 100 bad lines are listed with their numbers (then a count of the rest) and
+nothing is stored. Values are checked as look-ups check them, and a URL's host
+must be a domain name or IP address. Two lines that give one object different
+verdicts, threats or categories are bad lines (the later one is listed with the
+earlier one's FILE:LINE) unless --last-wins is given; repeats with the same
+values are counted and the last one is kept.
 
 Record fields: type (file|url|domain|ip|cert), value, verdict
 (clean|malicious|phishing|adware|suspicious), and optionally threat, categories
