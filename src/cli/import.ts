@@ -16,6 +16,7 @@ import { VERDICTS } from "../reputation/mod.ts";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/mod.ts";
 import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
 import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
+import { Progress } from "./progress.ts";
 
 const IMPORT_HELP = `Usage: pksn import FILE [options]
 
@@ -116,13 +117,22 @@ async function importFile(
   const lastWins = values["last-wins"] === true;
   try {
     const started = performance.now();
-    const report = await importRecords(db, readLines(input), {
-      format: converter ?? format as ImportFormat,
-      origin: values.override ? ORIGIN_LOCAL : ORIGIN_MIRROR,
-      source: values.source ?? (file === "-" ? "import" : file.split("/").pop()!),
-      lastWins,
-      name: file,
+    const size = file === "-" ? null : (await Deno.stat(file)).size;
+    const progress = new Progress(`Importing ${file === "-" ? "standard input" : file}`, {
+      total: size,
     });
+    let report;
+    try {
+      report = await importRecords(db, readLines(progress.watch(input)), {
+        format: converter ?? format as ImportFormat,
+        origin: values.override ? ORIGIN_LOCAL : ORIGIN_MIRROR,
+        source: values.source ?? (file === "-" ? "import" : file.split("/").pop()!),
+        lastWins,
+        name: file,
+      });
+    } finally {
+      progress.close();
+    }
     const seconds = (performance.now() - started) / 1000;
     if (!report.committed) {
       printLineErrors(file, report);
