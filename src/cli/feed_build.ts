@@ -1,18 +1,12 @@
 /** `pksn feed build`: publish the next version of a feed from a database or feed files. */
 import { basename, dirname, join, resolve } from "node:path";
 import { AppError, quote, readLines, StoreError, systemClock, UsageError } from "../core/mod.ts";
-import {
-  FEED_FORMATS,
-  formatFromName,
-  type ImportFormat,
-  importRecords,
-  isFeedFormat,
-} from "../feeds/mod.ts";
+import { FEED_FORMATS, type ImportFormat, importRecords, isFeedFormat } from "../feeds/mod.ts";
 import { type DatabaseSync, migrate, openDatabase, ORIGIN_MIRROR } from "../store/mod.ts";
 import { type BuildReport, buildVersion, MAX_MANIFEST_DELTAS, readFeedRoot } from "../feed/mod.ts";
 import { openSourceDatabase, type Source } from "./_feed_source.ts";
 import type { Command, CommandInput, Options } from "./command.ts";
-import { printLineErrors, repeatSummary } from "./import.ts";
+import { formatOf, printLineErrors, repeatSummary } from "./import.ts";
 import {
   feedSubcommand,
   intOption,
@@ -37,15 +31,18 @@ Options:
   --state FILE        the publisher state database (default: DIR.publisher.db,
                       beside the folder, since the folder is served as it is)
   --from-db PATH      publish the mirror entries of this pksn database (read-only)
-  --input FILE        publish the records of these files instead (repeatable);
+  --input FILE[:FORMAT]
+                      publish the records of these files instead (repeatable;
+                      FORMAT as for --format, for this file only);
                       all or nothing: if any line is bad, nothing is published.
                       Lines are checked as "pksn import" checks them: two lines
                       of one file that give an object different values are bad
                       lines; a later file's record replaces an earlier file's
   --last-wins         of lines of one file that give an object different
                       values, keep the last instead of publishing nothing
-  --format FORMAT     of every --input: ndjson, csv, urlhaus, malwarebazaar,
-                      threatfox or list (default: from each file name; .csv is
+  --format FORMAT     of every --input without its own: ndjson, csv, urlhaus,
+                      malwarebazaar, threatfox or list (default: public feed
+                      exports by their header, else by file name; .csv is
                       CSV, else NDJSON)
   --snapshot-every N  a full snapshot every N versions (default 10), sooner
                       if more than ${MAX_MANIFEST_DELTAS} deltas would follow the last one
@@ -231,12 +228,17 @@ interface InputOptions {
   lastWins: boolean;
 }
 
+const FORMAT_SUFFIX = new RegExp(`^(.+):(${INPUT_FORMATS.join("|")})$`);
+
 async function importInput(
   db: DatabaseSync,
-  file: string,
+  given: string,
   options: InputOptions,
 ): Promise<boolean> {
-  const format = options.format ?? formatFromName(file);
+  // FILE:FORMAT names one input's format; --format names every input's; else it is recognised.
+  const named = FORMAT_SUFFIX.exec(given);
+  const file = named ? named[1] : given;
+  const format = named?.[2] ?? options.format ?? await formatOf(file);
   let input: Deno.FsFile;
   try {
     if (!(await Deno.stat(file)).isFile) throw new Error("not a regular file");

@@ -204,7 +204,7 @@ const LISTABLE = VERDICTS.filter((v) => v !== "unknown");
  * The format of `file` without --format: a public feed export recognised by its header (said,
  * so the operator knows), else what the file name says.
  */
-async function formatOf(file: string): Promise<string> {
+export async function formatOf(file: string): Promise<string> {
   let head = "";
   try {
     using handle = await Deno.open(file);

@@ -334,3 +334,22 @@ Deno.test("feed build without an input says what to give; --from-db takes a data
   );
   assertNoStackTrace(refused.stderr);
 });
+
+Deno.test("feed build takes each --input's own format as FILE:FORMAT, and recognises feed exports by their header", async () => {
+  await using dir = await tempDir();
+  const feed = await initFeed(dir.path);
+  const list = join(dir.path, "blocklist.txt");
+  await Deno.writeTextFile(list, "# our own\nbad-one.example\nbad-two.example\n");
+  const built = await build(feed, "--input", URLHAUS, "--input", `${list}:list`);
+  assert.equal(built.code, 0, built.stderr);
+  assert.match(built.stderr, /Recognised ".*urlhaus\.csv" as a urlhaus export by its header/);
+  const bundle = join(dir.path, "feed.tar");
+  assert.equal((await exportBundle(feed, bundle)).code, 0);
+  const data = join(dir.path, "node");
+  assert.equal((await importBundle(feed, bundle, data)).code, 0);
+  const lookup = await runCli(["lookup", "domain", "bad-two.example", "--data", data]);
+  assert.equal(JSON.parse(lookup.stdout).verdict, "malicious", lookup.stdout);
+  const wrong = await build(feed, "--input", `${list}:nonsense`);
+  assert.equal(wrong.code, 1, wrong.stderr);
+  assert.match(wrong.stderr, /Cannot read ".*blocklist\.txt:nonsense"/);
+});
