@@ -12,7 +12,7 @@ const API_PREFIXES = ["/v1/", "/admin/api/", "/feed/", "/healthz", "/readyz", "/
 /** A path pattern with every parameter as ":p" and no query: `{id}`, `:id` and `:a{.+}` alike. */
 function pattern(path: string): string {
   return path.split("?")[0]
-    .replace(/\{[^}]*\}/g, (m, at: number, whole: string) => (whole[at - 1] === "/" ? ":p" : ""))
+    .replace(/\{[^}]*\}/g, (_m, at: number, whole: string) => (whole[at - 1] === "/" ? ":p" : ""))
     .replace(/:[A-Za-z_]+/g, ":p")
     .replace(/\/\*$/, "/:p");
 }
