@@ -148,7 +148,8 @@ async function buildFeed({ values }: CommandInput<typeof BUILD_OPTIONS>): Promis
 
 function summary(report: BuildReport, out: string): string {
   const bytes = (report.deltaBytes ?? 0) + (report.snapshotBytes ?? 0);
-  return `Published version ${report.version} to ${quote(out)}: ${report.records} records, ` +
+  // The feed holds one record a look-up key: "keys", as `pksn import` counts them.
+  return `Published version ${report.version} to ${quote(out)}: ${report.records} keys, ` +
     `${report.added} added, ${report.updated} updated, ${report.removed} removed, ` +
     `snapshot ${report.snapshot ? "yes" : "no"}, ${bytes} bytes`;
 }

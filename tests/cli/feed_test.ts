@@ -124,7 +124,7 @@ Deno.test("feed build --input of a URLhaus export publishes version 1 with a sna
   assert.equal(result.code, 0, result.stderr);
   assert.match(
     result.stdout,
-    /^Published version 1 to ".*feed": 3 records, 3 added, 0 updated, 0 removed, snapshot yes, \d+ bytes\n$/,
+    /^Published version 1 to ".*feed": 3 keys, 3 added, 0 updated, 0 removed, snapshot yes, \d+ bytes\n$/,
   );
   assert.ok(await exists(join(feed.out, "timestamp.json")));
   // The state database sits beside the served folder, never inside it.
@@ -144,14 +144,14 @@ Deno.test("feed build --from-db publishes a database's mirror entries, not its l
   });
   const first = await build(feed, "--from-db", databasePath(data));
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /^Published version 1 to .*: 2 records, 2 added/);
+  assert.match(first.stdout, /^Published version 1 to .*: 2 keys, 2 added/);
 
   await seedDataDir(data, [{ type: "domain", value: "c.example", verdict: "malicious" }]);
   const second = await build(feed, "--from-db", databasePath(data));
   assert.equal(second.code, 0, second.stderr);
   assert.match(
     second.stdout,
-    /^Published version 2 to .*: 3 records, 1 added, 0 updated, 0 removed, snapshot no/,
+    /^Published version 2 to .*: 3 keys, 1 added, 0 updated, 0 removed, snapshot no/,
   );
 });
 
@@ -352,4 +352,23 @@ Deno.test("feed build takes each --input's own format as FILE:FORMAT, and recogn
   const wrong = await build(feed, "--input", `${list}:nonsense`);
   assert.equal(wrong.code, 1, wrong.stderr);
   assert.match(wrong.stderr, /Cannot read ".*blocklist\.txt:nonsense"/);
+});
+
+Deno.test("feed build and import count the same file's keys alike", async () => {
+  await using dir = await tempDir();
+  const feed = await initFeed(dir.path);
+  const built = await build(feed, "--input", URLHAUS, "--format", "urlhaus");
+  assert.equal(built.code, 0, built.stderr);
+  const published = /: (\d+) keys,/.exec(built.stdout)?.[1];
+  const imported = await runCli([
+    "import",
+    URLHAUS,
+    "--format",
+    "urlhaus",
+    "--data",
+    join(dir.path, "n"),
+  ]);
+  const keys = /\((\d+) keys\)/.exec(imported.stdout)?.[1];
+  assert.ok(published !== undefined && keys !== undefined, built.stdout + imported.stdout);
+  assert.equal(published, keys);
 });

@@ -81,7 +81,7 @@ Deno.test("feed build --input refuses conflicting lines of one file, and --last-
   const built = await build(feed, "--input", PORTS, "--format", "threatfox", "--last-wins");
   assert.equal(built.code, 0, built.stderr);
   assert.match(built.stdout, /overrode an earlier line's verdict, threat or categories/);
-  assert.match(built.stdout, /Published version 1 to .*: 2 records, 2 added/);
+  assert.match(built.stdout, /Published version 1 to .*: 2 keys, 2 added/);
 });
 
 Deno.test("feed build --last-wins with --from-db exits 2", async () => {
