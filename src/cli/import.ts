@@ -137,8 +137,9 @@ async function importFile(
     if (!report.committed) {
       printLineErrors(file, report);
       console.error(
+        // The file's own line count (comments and headers too), as an editor shows it.
         `Nothing imported from ${quote(file)}: ${report.errorCount} of ${
-          Math.max(report.lines, report.errorCount)
+          Math.max(progress.lines, report.lines, report.errorCount)
         } lines have errors`,
       );
       return 1;

@@ -58,6 +58,11 @@ export class Progress {
     );
   }
 
+  /** Lines that passed through so far (the whole input's, once it was read to the end). */
+  get lines(): number {
+    return this.#lines;
+  }
+
   /** The line as it would show now. */
   text(): string {
     const seconds = Math.max(0.001, (this.#now() - this.#started) / 1000);

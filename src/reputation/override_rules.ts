@@ -5,18 +5,16 @@
 import { z } from "zod";
 import { AppError, InvalidInputError, quote, toHex } from "../core/mod.ts";
 import { recordKeys } from "./records.ts";
-import { OBJECT_TYPES, type ObjectType } from "./types.ts";
+import { OBJECT_TYPES, type ObjectType, type Verdict, VERDICTS } from "./types.ts";
+
+/** One of {@link OVERRIDE_VERDICTS}. */
+export type OverrideVerdict = Exclude<Verdict, "unknown">;
 
 /** "clean" allows an object; every other verdict blocks it. "unknown" is no override. */
-export const OVERRIDE_VERDICTS = [
-  "clean",
-  "malicious",
-  "phishing",
-  "adware",
-  "suspicious",
-] as const;
-/** One of {@link OVERRIDE_VERDICTS}. */
-export type OverrideVerdict = typeof OVERRIDE_VERDICTS[number];
+export const OVERRIDE_VERDICTS = VERDICTS.filter((v): v is OverrideVerdict => v !== "unknown") as [
+  OverrideVerdict,
+  ...OverrideVerdict[],
+];
 
 // The record rules (records.ts): a time needs a zone, or it would be read in the server's own;
 // control and format characters are searched for, so the cost stays linear on long text.

@@ -237,3 +237,18 @@ Deno.test({
     assert.match(imported.stderr, new RegExp(`^${file}:2: .*UTF-8`, "m"));
   },
 });
+
+Deno.test("a failed import counts the file's own lines, blank ones included", async () => {
+  await using dir = await tempDir();
+  const good = (n: number): string =>
+    JSON.stringify({ type: "file", md5: n.toString(16).padStart(32, "0"), verdict: "malicious" });
+  const file = join(dir.path, "nine.ndjson");
+  await Deno.writeTextFile(
+    file,
+    [good(1), good(2), "", good(3), "not json", good(4), "", good(5), good(6)].join("\n") + "\n",
+  );
+  const result = await runCli(["import", file, "--data", join(dir.path, "data")]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /nine\.ndjson:5: not JSON/);
+  assert.match(result.stderr, /Nothing imported from ".*nine\.ndjson": 1 of 9 lines have errors/);
+});
