@@ -7,6 +7,7 @@ import { type BuildReport, buildVersion, MAX_MANIFEST_DELTAS, readFeedRoot } fro
 import { openSourceDatabase, type Source } from "./_feed_source.ts";
 import type { Command, CommandInput, Options } from "./command.ts";
 import { formatOf, printLineErrors, repeatSummary } from "./import.ts";
+import { Progress } from "./progress.ts";
 import {
   feedSubcommand,
   intOption,
@@ -251,20 +252,28 @@ async function importInput(
       `Cannot read ${quote(file)}: ${(err as Error).message}`,
     );
   }
-  const report = await importRecords(db, readLines(input.readable), {
-    format: isFeedFormat(format) ? FEED_FORMATS[format]() : format as ImportFormat,
-    origin: ORIGIN_MIRROR,
-    source: basename(file),
-    lastWins: options.lastWins,
-    name: file,
-  });
+  const progress = new Progress(`Reading ${file}`, { total: (await input.stat()).size });
+  let report;
+  try {
+    report = await importRecords(db, readLines(progress.watch(input.readable)), {
+      format: isFeedFormat(format) ? FEED_FORMATS[format]() : format as ImportFormat,
+      origin: ORIGIN_MIRROR,
+      source: basename(file),
+      lastWins: options.lastWins,
+      name: file,
+    });
+  } finally {
+    progress.close();
+  }
   if (report.committed) {
     for (const line of repeatSummary(report)) console.log(`${quote(file)}: ${line}`);
     return true;
   }
   printLineErrors(file, report);
   console.error(
-    `${quote(file)}: ${report.errorCount} of ${Math.max(report.lines, report.errorCount)} ` +
+    `${quote(file)}: ${report.errorCount} of ${
+      Math.max(progress.lines, report.lines, report.errorCount)
+    } ` +
       "lines have errors",
   );
   return false;
