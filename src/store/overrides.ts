@@ -5,7 +5,7 @@
  * transaction, so an override and its note change together.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { type EntryRow, ORIGIN_LOCAL } from "./entries.ts";
+import { EntryRepository, type EntryRow, ORIGIN_LOCAL } from "./entries.ts";
 
 /** What the operator said about an override; every field is null for a bare import. */
 export interface OverrideNote {
@@ -31,9 +31,9 @@ const IN_RANGE = (t: string): string => `(? IS NULL OR (${t}.key >= ? AND ${t}.k
 /** Prepared statements over the local overrides and their notes, created once per connection. */
 export class OverrideTable {
   readonly #get: StatementSync;
-  readonly #putEntry: StatementSync;
+  // The entry rows are written as every other entry is.
+  readonly #entries: EntryRepository;
   readonly #putNote: StatementSync;
-  readonly #deleteEntry: StatementSync;
   readonly #deleteNote: StatementSync;
   readonly #noted: StatementSync;
   readonly #bare: StatementSync;
@@ -45,19 +45,11 @@ export class OverrideTable {
       `SELECT ${COLUMNS} FROM entry e LEFT JOIN override_note n ON n.key = e.key ` +
         `WHERE e.key = ? AND e.origin = ${ORIGIN_LOCAL}`,
     );
-    this.#putEntry = db.prepare(
-      "INSERT INTO entry (key, origin, verdict, threat, categories, first_seen, last_seen, " +
-        `ttl, source) VALUES (?, ${ORIGIN_LOCAL}, ?, ?, ?, ?, ?, ?, ?) ` +
-        "ON CONFLICT (key, origin) DO UPDATE SET verdict = excluded.verdict, " +
-        "threat = excluded.threat, categories = excluded.categories, " +
-        "first_seen = excluded.first_seen, last_seen = excluded.last_seen, " +
-        "ttl = excluded.ttl, source = excluded.source",
-    );
+    this.#entries = new EntryRepository(db);
     this.#putNote = db.prepare(
       "INSERT OR REPLACE INTO override_note (key, reason, created_by, created_at, expires_at) " +
         "VALUES (?, ?, ?, ?, ?)",
     );
-    this.#deleteEntry = db.prepare(`DELETE FROM entry WHERE key = ? AND origin = ${ORIGIN_LOCAL}`);
     this.#deleteNote = db.prepare("DELETE FROM override_note WHERE key = ?");
     // Two passes instead of one sort over both: noted overrides newest first (few, made
     // through the admin API), then bare imports in key order straight off the partial index.
@@ -88,22 +80,14 @@ export class OverrideTable {
 
   /** Inserts or replaces the override (entry row and note) under `row.key`. */
   put(row: OverrideRow): void {
-    this.#putEntry.run(
-      row.key,
-      row.verdict,
-      row.threat,
-      row.categories,
-      row.first_seen,
-      row.last_seen,
-      row.ttl,
-      row.source,
-    );
+    const { reason: _r, created_by: _b, created_at: _c, expires_at: _e, ...entry } = row;
+    this.#entries.upsert({ ...entry, origin: ORIGIN_LOCAL });
     this.#putNote.run(row.key, row.reason, row.created_by, row.created_at, row.expires_at);
   }
 
   /** Removes the override under `key` and its note; returns whether an override existed. */
   remove(key: Uint8Array): boolean {
-    const removed = Number(this.#deleteEntry.run(key).changes) > 0;
+    const removed = this.#entries.delete(key, ORIGIN_LOCAL);
     this.#deleteNote.run(key);
     return removed;
   }
