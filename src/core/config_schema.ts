@@ -142,7 +142,7 @@ const proxySchema = z.strictObject({
   timeoutMs: z.number().int().min(1).max(60_000).default(500)
     .describe("longest a client waits for the parent before getting the local answer"),
   batchWindowMs: z.number().int().min(0).max(1000).default(5)
-    .describe("misses arriving within this are asked of the parent in one request"),
+    .describe("while requests to the parent are out, misses arriving within this go in one"),
   maxBatchItems: z.number().int().min(1).max(10_000).default(1000)
     .describe("objects in one request to the parent (its lookup.maxBatchItems)"),
   breakerFailures: z.number().int().min(1).max(1000).default(5)
