@@ -6,7 +6,7 @@
  */
 import type { Hono } from "hono";
 import { join } from "node:path";
-import { AppError, toHex } from "../core/mod.ts";
+import { AppError, quote, toHex } from "../core/mod.ts";
 import { allowOnly, type InstrumentDeps } from "../http/mod.ts";
 import { NO_STORE, type SessionGuard } from "./_route_kit.ts";
 
@@ -110,7 +110,18 @@ async function writeBounded(
         );
       }
       let at = 0;
-      while (at < chunk.length) at += await file.write(chunk.subarray(at));
+      try {
+        while (at < chunk.length) at += await file.write(chunk.subarray(at));
+      } catch (err) {
+        // A full data partition is the likely cause: say where, not a bare 500.
+        throw new AppError(
+          "full",
+          "upload_not_stored",
+          `Cannot store the uploaded bundle at ${quote(path)}: ${(err as Error).message}; ` +
+            "free space on the data partition, or apply it with pksn feed import-bundle",
+          { cause: err },
+        );
+      }
     }
   } finally {
     file.close();
