@@ -47,6 +47,7 @@ export function webUi(parts: AdminUiParts): ReturnType<typeof adminUiRouter> {
         node,
         clock: parts.clock,
         statsDir: parts.statsDir,
+        quarantineBytes: () => parts.samples.usedBytes(),
         lookupsPerMinute: metrics.lookupsPerMinute,
         verdicts: () =>
           Object.fromEntries(

@@ -29,6 +29,8 @@ export interface DashboardSources {
     | null;
   spool: (() => { totals: SpoolTotals; lastError: string | null }) | null;
   statsDir: string;
+  /** Bytes the sample quarantine holds, from its index (walking its files would cost a read a sample). */
+  quarantineBytes: () => number;
 }
 
 /** The figures one dashboard render shows. */
@@ -99,7 +101,7 @@ export async function dashboardFigures(s: DashboardSources): Promise<DashboardFi
     disk: {
       database: await size(db) + await size(`${db}-wal`),
       archives: await folderSize(s.statsDir),
-      quarantine: await folderSize(join(dataDir, "quarantine")),
+      quarantine: s.quarantineBytes(),
     },
   };
 }
