@@ -1,5 +1,6 @@
 /** The `pksn` command's table: every command, in the order its help lists them. */
 import { versionText } from "../core/mod.ts";
+import { SCHEMA_VERSION } from "../store/mod.ts";
 import { type Command, defineGroup, listCommands } from "./command.ts";
 import { adminCommand } from "./admin.ts";
 import { dbCommand } from "./db_check.ts";
@@ -55,7 +56,7 @@ const PKSN: Command = defineGroup({
 /** Runs the `pksn` command line `args`; resolves to the exit code, or throws an `AppError`. */
 export function runPksn(args: string[]): Promise<number> {
   if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
-    console.log(versionText());
+    console.log(versionText(SCHEMA_VERSION));
     return Promise.resolve(0);
   }
   // "pksn help" is the one place a bare word asks for help, as users of other tools expect.

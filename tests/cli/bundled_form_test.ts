@@ -44,7 +44,7 @@ Deno.test("the bundled form reports its build and serves, CLI and HTTP, with onl
   assert.equal(version.code, 0, version.stderr);
   assert.match(
     version.stdout,
-    /^pksn \d+\.\d+\.\d+\ncommit [0-9a-f]{12}(-modified)?\nbuilt \d{4}-\d\d-\d\dT[\d:.]+Z\ndeno 2\.9\.6 /,
+    /^pksn \d+\.\d+\.\d+\ncommit [0-9a-f]{12}(-modified)?\nbuilt \d{4}-\d\d-\d\dT[\d:.]+Z\nschema \d+\ndeno 2\.9\.6 /,
   );
 
   const licence = await run(pksn, [

@@ -66,13 +66,13 @@ Deno.test("pksn db with an unknown subcommand exits 2 naming it", async () => {
   assert.equal(stderr, 'pksn: Unknown command "db vacuum"; see "pksn db --help"\n');
 });
 
-Deno.test("pksn --version and -V print the version, commit, build date and Deno version, and exit 0", async () => {
+Deno.test("pksn --version and -V print the version, commit, build date, schema and Deno version, and exit 0", async () => {
   for (const flag of ["--version", "-V"]) {
     const out = await runCli([flag]);
     assert.equal(out.code, 0, out.stderr);
     assert.match(
       out.stdout,
-      /^pksn \d+\.\d+\.\d+\ncommit unknown \(run from source\)\nbuilt unknown \(run from source\)\ndeno 2\.9\.6 \(V8 /,
+      /^pksn \d+\.\d+\.\d+\ncommit unknown \(run from source\)\nbuilt unknown \(run from source\)\nschema \d+\ndeno 2\.9\.6 \(V8 /,
     );
   }
 });
