@@ -30,6 +30,8 @@ import { type BundleUpload, mountSyncAdminRoutes, type SyncNow } from "./sync_ro
 import { mountSamplesAdminRoutes } from "./samples_routes.ts";
 import type { SampleStore } from "../samples/mod.ts";
 import { mountReputationAdminRoutes, type ReputationAdminDeps } from "./reputation_routes.ts";
+import { mountUpgradeAdminRoutes } from "./upgrade_routes.ts";
+import type { UpgradeSpool } from "../upgrade/mod.ts";
 import { BODY_LIMIT, NO_STORE, parse } from "./_route_kit.ts";
 
 /** What the admin routes need. */
@@ -48,6 +50,8 @@ export interface AdminRoutesDeps extends InstrumentDeps {
   samples?: Pick<SampleStore, "list">;
   /** The look-up and local overrides behind `/admin/api/lookup` and `/overrides`, when given. */
   reputation?: ReputationAdminDeps;
+  /** The appliance upgrade spool behind `/admin/api/upgrade`; null or absent unless enabled. */
+  upgrades?: Pick<UpgradeSpool, "report" | "accept"> | null;
 }
 
 /** The admin API base path. */
@@ -158,6 +162,11 @@ export function mountAdminRoutes(app: Hono, deps: AdminRoutesDeps): void {
   mountSyncAdminRoutes(
     app,
     { ...deps, sync: deps.sync ?? null, bundles: deps.bundles ?? null },
+    (r, h) => withSession(r, deps, h),
+  );
+  mountUpgradeAdminRoutes(
+    app,
+    { ...deps, upgrades: deps.upgrades ?? null },
     (r, h) => withSession(r, deps, h),
   );
   if (deps.stats) {

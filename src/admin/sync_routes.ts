@@ -6,7 +6,7 @@
  */
 import type { Hono } from "hono";
 import { join } from "node:path";
-import { AppError, quote, toHex } from "../core/mod.ts";
+import { AppError, toHex, writeUpload } from "../core/mod.ts";
 import { allowOnly, type InstrumentDeps } from "../http/mod.ts";
 import { NO_STORE, type SessionGuard } from "./_route_kit.ts";
 
@@ -80,7 +80,13 @@ export function mountSyncAdminRoutes(
         `upload-${toHex(crypto.getRandomValues(new Uint8Array(8)))}.tar`,
       );
       try {
-        await writeBounded(body, path, bundles.maxBytes);
+        await writeUpload(body, path, {
+          what: "bundle",
+          maxBytes: bundles.maxBytes,
+          limitSetting: "sync.maxFileMiB",
+          tooLargeCode: "bundle_too_large",
+          otherwise: "apply it with pksn feed import-bundle",
+        });
         return c.json({ result: await bundles.apply(path) }, 200, NO_STORE);
       } finally {
         await Deno.remove(path).catch(() => {});
@@ -89,41 +95,4 @@ export function mountSyncAdminRoutes(
   );
   allowOnly(app, PATH, ["POST"], deps);
   allowOnly(app, BUNDLE_PATH, ["POST"], deps);
-}
-
-/** Writes `body` to a new private file, or 413 `bundle_too_large` once it passes `maxBytes`. */
-async function writeBounded(
-  body: ReadableStream<Uint8Array>,
-  path: string,
-  maxBytes: number,
-): Promise<void> {
-  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-  try {
-    let size = 0;
-    for await (const chunk of body) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        throw new AppError(
-          "too_large",
-          "bundle_too_large",
-          `The bundle is larger than ${maxBytes} bytes (sync.maxFileMiB allows)`,
-        );
-      }
-      let at = 0;
-      try {
-        while (at < chunk.length) at += await file.write(chunk.subarray(at));
-      } catch (err) {
-        // A full data partition is the likely cause: say where, not a bare 500.
-        throw new AppError(
-          "full",
-          "upload_not_stored",
-          `Cannot store the uploaded bundle at ${quote(path)}: ${(err as Error).message}; ` +
-            "free space on the data partition, or apply it with pksn feed import-bundle",
-          { cause: err },
-        );
-      }
-    }
-  } finally {
-    file.close();
-  }
 }

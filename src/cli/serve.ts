@@ -18,6 +18,7 @@ import { webUi } from "./admin_ui.ts";
 import { applyBundle } from "./feed_bundle.ts";
 import { join } from "node:path";
 import { expireOverrides } from "../reputation/mod.ts";
+import { UpgradeSpool } from "../upgrade/mod.ts";
 
 const OVERRIDE_EXPIRY_CHECK_MS = 60_000;
 
@@ -138,6 +139,13 @@ export async function serveNode(
                 return result;
               },
             },
+            upgrades: config.upgrade.enabled
+              ? new UpgradeSpool({
+                dir: join(config.dataDir, "upgrade"),
+                maxBytes: config.upgrade.maxMiB * 1024 * 1024,
+                clock,
+              })
+              : null,
             reputation: {
               reputation: node.reputation,
               db: node.db,

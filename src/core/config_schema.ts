@@ -189,6 +189,13 @@ const syncSchema = z.strictObject({
     .describe("downstream nodes need a licence key for /feed/"),
 });
 
+const upgradeSchema = z.strictObject({
+  enabled: z.boolean().default(false)
+    .describe("take appliance upgrade bundles at POST /admin/api/upgrade (the image sets it)"),
+  maxMiB: z.number().int().min(16).max(8192).default(1024)
+    .describe("largest upgrade bundle accepted"),
+});
+
 /**
  * The whole configuration; a section left out is filled with its defaults (`prefault({})`
  * parses `{}`, so each field's own default applies). Checks across fields sit on their
@@ -212,6 +219,7 @@ export const configSchema = z.strictObject({
   sync: syncSchema.refine((s) => s.url === null || s.root !== null, {
     message: "sync.url needs sync.root, the trusted root.json of that feed",
   }).prefault({}),
+  upgrade: upgradeSchema.prefault({}),
 });
 
 /** The resolved, complete configuration. */

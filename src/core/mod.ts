@@ -1,6 +1,6 @@
 /**
  * What every folder may use: errors, logging, the clock, metrics, configuration, encodings, retry
- * timing, text lines, CSV fields and named text files. Imports nothing else of pksn.
+ * timing, text lines, CSV fields, named text files and bounded uploads. Imports nothing else of pksn.
  */
 export { type Clock, isoSeconds, systemClock } from "./clock.ts";
 export {
@@ -30,6 +30,7 @@ export { createLogger, type Logger } from "./log.ts";
 export { Counter, Gauge, Histogram, Registry } from "./metrics.ts";
 export { backoffCeiling, MAX_BACKOFF_MS, parseRetryAfter, retryDelayMs } from "./retry.ts";
 export { readCaCert, readNamedFile } from "./text_file.ts";
+export { type UploadLimits, writeUpload } from "./upload_file.ts";
 export { MinuteCounts } from "./minute_counts.ts";
 export { VERSION, versionText } from "./build_info.ts";
 export { closest } from "./suggest.ts";
