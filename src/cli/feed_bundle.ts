@@ -19,6 +19,7 @@ import type { Command, CommandInput, Options } from "./command.ts";
 import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 import { feedSubcommand, requiredOption } from "./_feed_args.ts";
 import { openSyncService } from "./sync.ts";
+import { StepProgress } from "./progress.ts";
 
 const EXPORT_HELP = `Usage: pksn feed export --feed DIR --out FILE
 
@@ -118,8 +119,12 @@ export async function applyBundle(
   });
   const db = await openStore(config.dataDir, { cacheMiB: config.store.importCacheMiB, log });
   try {
-    const service = await openSyncService(config, db, log, source);
-    return await service.runOnce();
+    const progress = new StepProgress();
+    try {
+      return await (await openSyncService(config, db, log, { source, progress })).runOnce();
+    } finally {
+      progress.close();
+    }
   } finally {
     db.close();
   }

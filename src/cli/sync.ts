@@ -17,6 +17,7 @@ import { databasePath, openStore } from "../node/mod.ts";
 import { computeMirrorChecksum, readMirrorState } from "../feed/mod.ts";
 import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
 import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
+import { StepProgress } from "./progress.ts";
 
 const SYNC_HELP = `Usage: pksn sync [once|status|verify] [options]
 
@@ -46,7 +47,7 @@ export function openSyncService(
   config: Config,
   db: DatabaseSync,
   log: Logger,
-  source?: FeedSource,
+  options: { source?: FeedSource; progress?: StepProgress } = {},
 ): Promise<SyncService> {
   return SyncService.create({
     config: config.sync,
@@ -55,7 +56,8 @@ export function openSyncService(
     clock: systemClock,
     log,
     mode: { mode: "current" },
-    source,
+    source: options.source,
+    onProgress: options.progress && ((event) => options.progress!.update(event)),
   });
 }
 
@@ -108,7 +110,8 @@ async function sync({ values, positionals }: CommandInput<typeof SYNC_OPTIONS>):
         "sync.root is not set: give the feed's trusted root.json (PKSN_SYNC_ROOT)",
       );
     }
-    const service = await openSyncService(config, db, log);
+    const progress = action === "once" ? new StepProgress() : undefined;
+    const service = await openSyncService(config, db, log, { progress });
     if (action === "status") {
       const report = service.report();
       print(
@@ -117,7 +120,12 @@ async function sync({ values, positionals }: CommandInput<typeof SYNC_OPTIONS>):
       );
       return 0;
     }
-    const result = await service.runOnce();
+    let result;
+    try {
+      result = await service.runOnce();
+    } finally {
+      progress?.close();
+    }
     print(
       result,
       result.outcome === "current"

@@ -55,6 +55,11 @@ export class StreamReader {
   #read = 0;
   #previous: Uint8Array = new Uint8Array(0);
 
+  /** Records read so far. */
+  get recordsRead(): number {
+    return this.#read;
+  }
+
   constructor(source: ByteSource, label: string) {
     this.#source = source;
     this.#label = label;

@@ -52,6 +52,15 @@ export function syncPaths(dataDir: string): { staging: string; served: string; r
   };
 }
 
+/** How far a run's current step is: a download in bytes, an apply in records. */
+export interface SyncProgressEvent {
+  step: "download" | "apply";
+  /** The feed file the step works on. */
+  name: string;
+  done: number;
+  total: number;
+}
+
 /** What a run needs. */
 export interface SyncRunDeps {
   /** A connection of its own, so the apply's chunks never share a transaction with requests. */
@@ -73,6 +82,8 @@ export interface SyncRunDeps {
   signal?: AbortSignal;
   /** Awaited between apply batches. */
   pause?: () => Promise<void>;
+  /** Told how far an apply is, between its chunks. */
+  onProgress?: (event: SyncProgressEvent) => void;
   /** Called when a failed delta path gives way to the snapshot, with the failure's code. */
   onFallback?: (reason: string) => void;
   /** Called once a timestamp passed its signature, rollback and expiry checks. */
@@ -346,8 +357,13 @@ async function applyFile(
     const mismatch = headerMismatch(header, ref, kind);
     if (mismatch !== null) throw new SyncError("invalid_feed", mismatch);
     deps.log.info(`Applying ${kind} ${quote(ref.name)}`, { records: header.records });
-    if (kind === "snapshot") await applySnapshot(deps.db, reader, { expires, pause: deps.pause });
-    else await applyDelta(deps.db, reader, { expires, pause: deps.pause });
+    const total = header.records;
+    const pause = async (): Promise<void> => {
+      deps.onProgress?.({ step: "apply", name: ref.name, done: reader.recordsRead, total });
+      await deps.pause?.();
+    };
+    if (kind === "snapshot") await applySnapshot(deps.db, reader, { expires, pause });
+    else await applyDelta(deps.db, reader, { expires, pause });
   } finally {
     file.close();
   }

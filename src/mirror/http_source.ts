@@ -28,6 +28,8 @@ export interface HttpFeedOptions {
   now: () => number;
   /** Counts each resumed download. */
   onResume?: () => void;
+  /** Told the bytes of a data file on disk so far, after each chunk (progress on a terminal). */
+  onBytes?: (ref: FileRef, bytes: number) => void;
   /** Attempts per data file within one run (each resumes the last). */
   attempts?: number;
 }
@@ -270,6 +272,7 @@ export class HttpFeedSource implements FeedSource {
         }
         await onDisk(part, () => writeAll(file!, chunk.value));
         at += chunk.value.length;
+        this.#options.onBytes?.(ref, at);
       }
       await onDisk(part, () => file!.sync());
     } finally {

@@ -18,7 +18,7 @@ import {
   readNamedFile,
   type Registry,
 } from "../core/mod.ts";
-import { syncOnce, type SyncRunResult } from "./client.ts";
+import { syncOnce, type SyncProgressEvent, type SyncRunResult } from "./client.ts";
 import type { FeedSource } from "./feed_source.ts";
 import { type Freshness, freshnessOf, mirrorModeFor, type MirrorModeHolder } from "./freshness.ts";
 import { HttpFeedSource } from "./http_source.ts";
@@ -73,6 +73,8 @@ export interface SyncServiceDeps {
   random?: () => number;
   /** A source to use instead of HTTP (the offline bundle, tests). */
   source?: FeedSource;
+  /** Told how far each download and apply of a run is (`pksn sync` on a terminal). */
+  onProgress?: (event: SyncProgressEvent) => void;
 }
 
 const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -254,6 +256,13 @@ export class SyncService {
       log,
       now: () => clock.now(),
       onResume: () => this.#resumed.inc(),
+      onBytes: (ref, bytes) =>
+        this.#deps.onProgress?.({
+          step: "download",
+          name: ref.name,
+          done: bytes,
+          total: ref.length,
+        }),
     }));
     const started = clock.now();
     try {
@@ -268,6 +277,7 @@ export class SyncService {
         serveFeed: config.serveFeed,
         signal: deadline,
         pause,
+        onProgress: this.#deps.onProgress,
         onFallback: (reason) => this.#fallbacks.inc(reason),
         onTimestamp: (version) => {
           // Stored at once: the rollback check holds even if the run dies later.

@@ -13,6 +13,7 @@ import type { FeedSource } from "../../src/mirror/feed_source.ts";
 import { HttpFeedSource } from "../../src/mirror/http_source.ts";
 import { readSyncStatus } from "../../src/feed/mirror_state.ts";
 import { SyncService } from "../../src/mirror/service.ts";
+import type { SyncProgressEvent } from "../../src/mirror/client.ts";
 import { makeBundleDir } from "../../src/mirror/staging.ts";
 import { SyncError } from "../../src/feed/sync_error.ts";
 import { fakeClock, tempDir } from "../_helpers.ts";
@@ -37,6 +38,7 @@ async function bareService(
     sync?: Partial<Config["sync"]>;
     source?: FeedSource;
     onApplied?: () => void;
+    onProgress?: (event: SyncProgressEvent) => void;
   } = {},
 ): Promise<Bare> {
   const log = memoryLogger();
@@ -54,6 +56,7 @@ async function bareService(
       log,
       mode: { mode: "current" },
       onApplied: options.onApplied,
+      onProgress: options.onProgress,
       source: options.source,
     },
     await Deno.readTextFile(origin.rootPath),
@@ -223,4 +226,39 @@ Deno.test("a service sees a version another process applied and keeps its status
     [stored.seenVersion, stored.lastSuccess, stored.consecutiveFailures, stored.lastAttempt],
     [2, T0 + 60_000, 1, T0 + 120_000],
   );
+});
+
+Deno.test("a run tells its progress: each download in bytes up to the file's signed length, each apply in records", async () => {
+  await using origin = await TestOrigin.atVersion1(fileRecords(20_000));
+  // Version 2 changes the verdict of the first 1,000 and keeps the rest: a delta of 1,000.
+  await origin.publishRecords([
+    ...fileRecords(1_000, "suspicious"),
+    ...fileRecords(19_000, "malicious", 1_000),
+  ]);
+  await using server = new FeedServer(origin.tree);
+  await using dir = await tempDir();
+  const events: SyncProgressEvent[] = [];
+  using bare = await bareService(dir.path, server, origin, {
+    onProgress: (event) => events.push({ ...event }),
+  });
+  const result = await bare.service.runOnce();
+  assert.deepEqual(result.via, ["snapshot", "delta"]);
+
+  const steps = [...new Set(events.map((e) => `${e.step} ${e.name}`))];
+  assert.deepEqual(steps.map((s) => s.replace(/\/.*/, "")), [
+    "download manifests",
+    "download snapshots",
+    "apply snapshots",
+    "download deltas",
+    "apply deltas",
+  ], `steps in order: ${steps.join(", ")}`);
+  for (const step of steps) {
+    const mine = events.filter((e) => `${e.step} ${e.name}` === step);
+    const last = mine[mine.length - 1];
+    assert.equal(last.done, last.total, `${step} ends at its total`);
+    for (let i = 1; i < mine.length; i++) assert.ok(mine[i].done >= mine[i - 1].done, step);
+  }
+  const applies = events.filter((e) => e.step === "apply");
+  assert.equal(applies.find((e) => /snapshot/.test(e.name))?.total, 20_000);
+  assert.equal(applies.find((e) => /delta/.test(e.name))?.total, 1_000);
 });
