@@ -43,7 +43,7 @@ Commands:
 ${listCommands(COMMANDS, 17)}
 
 Run "pksn COMMAND --help" for a command's options, "pksn --version" for the
-version, commit, build date and Deno version.
+version, commit, build date, database schema and Deno version.
 `;
 
 const PKSN: Command = defineGroup({
