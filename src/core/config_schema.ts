@@ -189,6 +189,27 @@ const syncSchema = z.strictObject({
     .describe("downstream nodes need a licence key for /feed/"),
 });
 
+/** Source networks (CIDR, or bare addresses); checked in full where they are used. */
+const networks = z.array(z.string().min(1).max(64)).max(1000);
+
+const compatSchema = z.strictObject({
+  hashlookup: z.boolean().default(true)
+    .describe("CIRCL hashlookup routes: /lookup/{md5,sha1,sha256}/H, /bulk/..., /info"),
+  virustotal: z.boolean().default(true)
+    .describe("VirusTotal v3 routes: /api/v3/files, urls, domains, ip_addresses"),
+  allow: networks.default([])
+    .describe("source networks admitted to those routes without a licence key"),
+});
+
+const dnsSchema = z.strictObject({
+  listen: listenSchema.nullable().default(null)
+    .describe("HOST:PORT for DNS look-ups over UDP and TCP; off when null"),
+  zone: z.string().min(1).max(200).default("pksn.invalid")
+    .describe("the zone look-ups are asked under (<md5>.ZONE)"),
+  allow: networks.default(["127.0.0.0/8", "::1"])
+    .describe("source networks admitted to DNS look-ups and zone transfers"),
+});
+
 const upgradeSchema = z.strictObject({
   enabled: z.boolean().default(false)
     .describe("take appliance upgrade bundles at POST /admin/api/upgrade (the image sets it)"),
@@ -219,6 +240,8 @@ export const configSchema = z.strictObject({
   sync: syncSchema.refine((s) => s.url === null || s.root !== null, {
     message: "sync.url needs sync.root, the trusted root.json of that feed",
   }).prefault({}),
+  compat: compatSchema.prefault({}),
+  dns: dnsSchema.prefault({}),
   upgrade: upgradeSchema.prefault({}),
 });
 

@@ -25,5 +25,6 @@ export {
 } from "./override_rules.ts";
 export { describeIssue, recordRows, recordSchema } from "./records.ts";
 export { buildIndex, type ReputationIndex } from "./reputation_index.ts";
+export { NetworkList } from "./networks.ts";
 export { type ObjectType, type Verdict, VERDICTS } from "./types.ts";
 export * from "./types.ts";
