@@ -105,5 +105,9 @@ Deno.test("the README's quick start runs deno tasks that exist, with the pinned 
   assert.match(tasks.test, /^deno test /);
   const ci = await Deno.readTextFile(join(ROOT, ".ci/run"));
   assert.match(ci, /^DENO_VERSION=2\.9\.6$/m);
-  assert.match(ci, /^npx -y "deno@\$\{DENO_VERSION\}" task test /m, ".ci/run runs the same command");
+  assert.match(
+    ci,
+    /^npx -y "deno@\$\{DENO_VERSION\}" task test /m,
+    ".ci/run runs the same command",
+  );
 });

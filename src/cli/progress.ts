@@ -136,9 +136,9 @@ export class StepProgress extends TerminalLine {
       } (${rate}/s)`;
     }
     const rate = Math.round(event.done / seconds);
-    return `Applying ${name}: ${int(event.done)} of ${int(event.total)} records (${
-      int(rate)
-    }/s), ${shareOf(event.done, event.total, seconds, null)}`;
+    return `Applying ${name}: ${int(event.done)} of ${int(event.total)} records (${int(rate)}/s), ${
+      shareOf(event.done, event.total, seconds, null)
+    }`;
   }
 }
 
