@@ -7,7 +7,18 @@ import { join } from "node:path";
 import { ROOT, startTestNode } from "./_helpers.ts";
 
 const METHODS = /\b(GET|HEAD|POST|PUT|PATCH|DELETE)\b/g;
-const API_PREFIXES = ["/v1/", "/admin/api/", "/feed/", "/healthz", "/readyz", "/metrics"];
+const API_PREFIXES = [
+  "/v1/",
+  "/admin/api/",
+  "/feed/",
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  "/lookup/",
+  "/bulk/",
+  "/info",
+  "/api/v3/",
+];
 
 /** A path pattern with every parameter as ":p" and no query: `{id}`, `:id` and `:a{.+}` alike. */
 function pattern(path: string): string {

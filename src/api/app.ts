@@ -15,6 +15,10 @@ import { type LookupProxy, mountObjectRoutes } from "./objects.ts";
 import { mountParticipationRoutes } from "./participation.ts";
 import { mountSampleRoutes } from "./samples.ts";
 import { mountStatsRoutes } from "./stats.ts";
+import { mountHashlookupRoutes } from "./compat/hashlookup.ts";
+import { mountVirusTotalRoutes } from "./compat/virustotal.ts";
+import { NetworkList } from "../reputation/mod.ts";
+import { readMirrorState } from "../feed/mod.ts";
 
 /** Everything the API needs, passed in. */
 export interface AppDeps {
@@ -79,6 +83,24 @@ export function createApp(deps: AppDeps): Hono {
     budgetMs: config.lookup.batchBudgetMs,
     proxy,
   });
+  if (config.compat.hashlookup || config.compat.virustotal) {
+    const compat = {
+      ...instrumentDeps,
+      reputation: node.reputation,
+      access: { guard, allow: new NetworkList(config.compat.allow, "compat.allow") },
+      proxy,
+      maxBatchItems: config.lookup.maxBatchItems,
+      maxBodyBytes: config.lookup.maxBodyBytes,
+    };
+    if (config.compat.hashlookup) {
+      mountHashlookupRoutes(app, {
+        ...compat,
+        index: () => node.index.current,
+        mirrorVersion: () => readMirrorState(node.db).version || null,
+      });
+    }
+    if (config.compat.virustotal) mountVirusTotalRoutes(app, compat);
+  }
   if (deps.samples) {
     mountSampleRoutes(app, {
       ...instrumentDeps,

@@ -1,0 +1,3 @@
+"""Defines VT release version."""
+
+__version__ = "0.22.0"
