@@ -1,5 +1,6 @@
 /** `pksn serve`: run the node's HTTP API until SIGINT or SIGTERM. */
 import { createLogger, systemClock } from "../core/mod.ts";
+import { NetworkList } from "../reputation/mod.ts";
 import { lockDataDir } from "../store/mod.ts";
 import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
 import { printDemoHint } from "./demo_hint.ts";
@@ -45,6 +46,9 @@ async function serve({ values }: CommandInput<typeof SERVE_OPTIONS>): Promise<nu
   // Files the configuration names are read before anything is created on disk, so a wrong path
   // leaves no empty data folder behind.
   const tls = await tlsOf(config);
+  // And the network lists, which the schema checks only for their shape.
+  new NetworkList(config.compat.allow, "compat.allow");
+  new NetworkList(config.dns.allow, "dns.allow");
   using _lock = await lockDataDir(config.dataDir); // one serve per data folder; see store/lock.ts
   const serving = await serveNode(config, { clock: systemClock, log, demo: !!values.demo, tls });
   // Listen for signals before announcing readiness: a supervisor may signal as

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { DEMO_KEY } from "../../src/demo/mod.ts";
-import { fakeClock, startTestNode } from "../_helpers.ts";
+import { join } from "node:path";
+import { fakeClock, runCli, startTestNode, tempDir } from "../_helpers.ts";
 import { runPython } from "./_python.ts";
 
 const EICAR = {
@@ -131,4 +132,20 @@ Deno.test("compat.hashlookup false leaves the routes out", async () => {
   const res = await fetch(`${node.url}/lookup/md5/${EICAR.md5}`);
   assert.equal(res.status, 404);
   assert.equal((await res.json()).error.code, "not_found");
+});
+
+Deno.test("a bad network in compat.allow stops serve before the data folder is created", async () => {
+  await using dir = await tempDir();
+  const data = join(dir.path, "new-data");
+  const config = join(dir.path, "pksn.json");
+  await Deno.writeTextFile(config, JSON.stringify({ compat: { allow: ["10.0.0.1/8"] } }));
+  const result = await runCli(
+    ["serve", "--listen", "127.0.0.1:0", "--data", data, "--config", config],
+  );
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    result.stderr,
+    /compat\.allow\[0\]: Invalid CIDR "10\.0\.0\.1\/8": host bits are set; did you mean "10\.0\.0\.0\/8"/,
+  );
+  await assert.rejects(Deno.stat(data), Deno.errors.NotFound, "nothing was created");
 });
