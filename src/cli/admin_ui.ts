@@ -13,6 +13,9 @@ import { LocalOverrides, OBJECT_TYPES, type ObjectType, VERDICTS } from "../repu
 import type { SyncService } from "../mirror/mod.ts";
 import type { Spool } from "../store/mod.ts";
 import type { SampleStore } from "../samples/mod.ts";
+import type { UpgradeSpool } from "../upgrade/mod.ts";
+import { SCHEMA_VERSION } from "../store/mod.ts";
+import { versionText } from "../core/mod.ts";
 
 /** The running parts the UI reads. */
 export interface AdminUiParts {
@@ -25,6 +28,8 @@ export interface AdminUiParts {
   sync: SyncService | null;
   spool: Spool | null;
   samples: SampleStore;
+  /** The appliance upgrade spool, when `upgrade.enabled`. */
+  upgrades: UpgradeSpool | null;
 }
 
 /** The router that mounts the UI, for `createApp`'s `routers`. */
@@ -77,6 +82,10 @@ export function webUi(parts: AdminUiParts): ReturnType<typeof adminUiRouter> {
           action: filter.action || undefined,
           actor: filter.actor || undefined,
         }),
+      system: async () => ({
+        version: versionText(SCHEMA_VERSION),
+        upgrade: parts.upgrades === null ? null : await parts.upgrades.report(),
+      }),
       reputation: ({ type, value }) => {
         const listed = overrides.list({ limit: 500 }).overrides;
         const view = { type, value, result: null, error: null, overrides: listed } as ReturnType<

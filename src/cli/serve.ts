@@ -114,6 +114,13 @@ export async function serveNode(
     const setup = admin.hasAccount() ? null : new SetupToken();
     const statsDir = stats.dir;
     const samples = forwarding.samples;
+    const upgrades = config.upgrade.enabled
+      ? new UpgradeSpool({
+        dir: join(config.dataDir, "upgrade"),
+        maxBytes: config.upgrade.maxMiB * 1024 * 1024,
+        clock,
+      })
+      : null;
     const app = createApp({
       config,
       node,
@@ -139,13 +146,7 @@ export async function serveNode(
                 return result;
               },
             },
-            upgrades: config.upgrade.enabled
-              ? new UpgradeSpool({
-                dir: join(config.dataDir, "upgrade"),
-                maxBytes: config.upgrade.maxMiB * 1024 * 1024,
-                clock,
-              })
-              : null,
+            upgrades,
             reputation: {
               reputation: node.reputation,
               db: node.db,
@@ -163,6 +164,7 @@ export async function serveNode(
           sync,
           spool: forwarding.spool,
           samples,
+          upgrades,
         }),
       ],
       samples: forwarding.samples,

@@ -7,6 +7,7 @@
  * docs/screenshots/ that the README shows.
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
 import { browserTest, openPage, type RecordingPage, screenshot } from "./_browser.ts";
 import { noon, record, startStatsNode } from "../stats/_stats.ts";
@@ -38,7 +39,7 @@ browserTest("the admin web UI, driven in Chromium", async (t, browser) => {
       if (shots !== undefined) await Deno.remove(shots, { recursive: true });
     },
   };
-  await using node = await startStatsNode();
+  await using node = await startStatsNode({ upgrade: { enabled: true } });
   const { serving } = node;
   // A packed day to download later: two records on DAY1, then the clock moves to DAY2.
   await serving.stats.ingest.accept(1, [
@@ -183,6 +184,24 @@ browserTest("the admin web UI, driven in Chromium", async (t, browser) => {
     assert.equal(new TextDecoder().decode(bytes.subarray(257, 262)), "ustar");
   });
 
+  await t.step("the system page shows the version and takes an upgrade bundle", async () => {
+    await page.goto("/admin/system");
+    await page.getByRole("heading", { name: "System", exact: true }).waitFor();
+    await page.getByText(/^pksn \d+\.\d+\.\d+/).waitFor();
+    await page.getByText("No upgrade has run on this node.").waitFor();
+    const bundle = new TextEncoder().encode("an upgrade bundle for the UI test\n");
+    await page.getByLabel(/Upgrade bundle/).setInputFiles({
+      name: "pksn-x86_64.upgrade",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from(bundle),
+    });
+    await page.getByRole("button", { name: "Upload and upgrade" }).click();
+    await page.getByText("uploaded", { exact: true }).waitFor();
+    await page.getByText("An upgrade is under way").waitFor();
+    const stored = await Deno.readFile(`${node.dataDir}/upgrade/bundle`);
+    assert.deepEqual(stored, bundle);
+  });
+
   await t.step("the other pages render for a signed-in operator", async () => {
     for (const [path, heading] of [["/admin/sync", "Mirror sync"], ["/admin/audit", "Audit log"]]) {
       await page.goto(path);
@@ -202,6 +221,7 @@ browserTest("the admin web UI, driven in Chromium", async (t, browser) => {
         "/admin/statistics",
         "/admin/audit",
         "/admin/sync",
+        "/admin/system",
       ]
     ) {
       await page.goto(path);

@@ -15,6 +15,7 @@ export const PAGES = [
   ["/admin/sync", "Mirror sync"],
   ["/admin/statistics", "Statistics and samples"],
   ["/admin/audit", "Audit log"],
+  ["/admin/system", "System"],
 ] as const;
 
 /** What a page gives its shell. */

@@ -31,6 +31,7 @@ import {
 } from "./records_pages.tsx";
 import { ReputationPage, type ReputationView } from "./reputation_page.tsx";
 import { LoginPage, SetupPage } from "./sign_in_pages.tsx";
+import { SystemPage, type SystemView } from "./system_page.tsx";
 
 /** What the web UI needs. */
 export interface AdminUiDeps extends InstrumentDeps {
@@ -48,6 +49,8 @@ export interface AdminUiDeps extends InstrumentDeps {
   audit: (filter: { action: string; actor: string }) => AuditLine[];
   /** The quarantine's samples, when the node keeps them. */
   samples: (() => SamplesView) | null;
+  /** The system page's version report and, on the appliance, the upgrade's. */
+  system: () => Promise<SystemView>;
   /** The reputation page's look-up result and overrides. */
   reputation: (query: { type: string; value: string }) => ReputationView;
 }
@@ -160,6 +163,10 @@ export function mountAdminUi(app: Hono, deps: AdminUiDeps): void {
     const filter = { action: c.req.query("action") ?? "", actor: c.req.query("actor") ?? "" };
     return <AuditPage entries={deps.audit(filter)} filter={filter} session={session} />;
   });
+  signedIn(
+    "/admin/system",
+    async (_c, session) => <SystemPage view={await deps.system()} session={session} />,
+  );
   signedIn("/admin/sync", (_c, session) => {
     const { sync } = deps.node.config;
     return (
