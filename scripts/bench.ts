@@ -264,6 +264,10 @@ async function measure(options: Options, dir: string, wrk: string): Promise<Figu
       },
       hits: { ...loaded.hits, ratioToRaw: ratio(loaded.hits.requestsPerSecond) },
     },
+    hashlookup: {
+      ...loaded.hashlookup,
+      ratioToV1: loaded.hashlookup.requestsPerSecond / loaded.mixed.requestsPerSecond,
+    },
     auth,
     batch: {
       ...loaded.batch,

@@ -40,6 +40,8 @@ export interface Figures {
   database: { bytes: number; walBytes: number; bytesPerMillionRecords: number };
   raw: WrkResult;
   single: { mixed: NodeRun & { hitShare: number }; hits: NodeRun };
+  /** The mixed single look-ups through CIRCL hashlookup's route; absent in older runs. */
+  hashlookup?: WrkResult & { ratioToV1: number };
   /** Mixed single look-ups with licence checks off and on; null when this pksn has none. */
   auth: LicenceCheckFigures | null;
   batch: WrkResult & { itemsPerRequest: number; objectsPerSecond: number; hitShare: number };
@@ -198,6 +200,7 @@ export function renderTable(f: Figures): string {
       "",
     ],
     ["  latency", latency(f.single.hits), `p99 ${v.hitsP99.target}`, mark(v.hitsP99)],
+    ...hashlookupRows(f),
     ...authRows(f.auth, v.auth),
     [
       `Batch look-up (${int(f.batch.itemsPerRequest)} items, ${pct(f.batch.hitShare)} hits)`,
@@ -299,4 +302,21 @@ export async function describeMachine(): Promise<Machine> {
     deno: Deno.version.deno,
     v8: Deno.version.v8,
   };
+}
+
+/** The hashlookup route's rows; its 404s are its answer for an unknown hash, not errors. */
+function hashlookupRows(f: Figures): [string, string, string, string][] {
+  const h = f.hashlookup;
+  if (h === undefined) return [];
+  const notFound = h.requests > 0 ? h.non2xx / h.requests : 0;
+  return [
+    [
+      "Same look-ups, CIRCL hashlookup route",
+      `${int(h.requestsPerSecond)} req/s = ${h.ratioToV1.toFixed(2)} × /v1 ` +
+      `(${Math.round(notFound * 100)}% answered 404 "Non existing", its word for unknown)`,
+      "",
+      "",
+    ],
+    ["  latency", latency(h), "", ""],
+  ];
 }

@@ -128,6 +128,8 @@ export async function writeNodeConfig(path: string): Promise<string | null> {
 export interface NodeLoad {
   mixed: WrkResult;
   hits: WrkResult;
+  /** The mixed run's hashes asked through the CIRCL hashlookup route instead of /v1/files. */
+  hashlookup: WrkResult;
   batch: WrkResult;
   rssAfter: { mixed: number; hits: number; batch: number };
 }
@@ -153,6 +155,17 @@ async function loadNode(
     scriptArgs: [paths.hitPaths],
   });
   const afterHits = (await memoryOf(node.child.pid)).rss;
+  progress(`node single look-ups through CIRCL hashlookup's route, wrk ${load.seconds} s`);
+  const hashlookupPaths = `${paths.mixedPaths}.hashlookup`;
+  await Deno.writeTextFile(
+    hashlookupPaths,
+    hashlookupOf(await Deno.readTextFile(paths.mixedPaths)),
+  );
+  const hashlookup = await warmAndMeasure(load, {
+    url: node.url,
+    script: script("get_paths.lua"),
+    scriptArgs: [hashlookupPaths],
+  });
   progress(`node batch look-ups, wrk ${load.seconds} s`);
   const batch = await warmAndMeasure(load, {
     url: node.url,
@@ -163,9 +176,19 @@ async function loadNode(
   return {
     mixed,
     hits,
+    hashlookup,
     batch,
     rssAfter: { mixed: afterMixed, hits: afterHits, batch: afterBatch },
   };
+}
+
+/** `/v1/files/H` paths as hashlookup's `/lookup/md5|sha1|sha256/H`, by the hash's length. */
+function hashlookupOf(v1Paths: string): string {
+  const kind: Record<number, string> = { 32: "md5", 40: "sha1", 64: "sha256" };
+  return v1Paths.replace(
+    /^\/v1\/files\/([0-9a-f]+)$/gm,
+    (whole, hash: string) => kind[hash.length] ? `/lookup/${kind[hash.length]}/${hash}` : whole,
+  );
 }
 
 /** What {@link measureNode} found. */

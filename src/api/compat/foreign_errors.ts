@@ -17,17 +17,22 @@ export function inForeignShape(
   log: Logger,
   render: ForeignBody,
   handler: (c: Context) => Response | Promise<Response>,
-): (c: Context) => Promise<Response> {
-  return async function foreign(c: Context): Promise<Response> {
+): (c: Context) => Response | Promise<Response> {
+  const answer = (c: Context, err: unknown): Response => {
+    const standard = errorResponse(err, c.req.raw, log);
+    if (!(err instanceof AppError)) return standard;
+    return new Response(JSON.stringify(render(err, standard.status)), {
+      status: standard.status,
+      headers: standard.headers,
+    });
+  };
+  // Synchronous while the handler is: most answers need no promise at all.
+  return function foreign(c: Context): Response | Promise<Response> {
     try {
-      return await handler(c);
+      const response = handler(c);
+      return response instanceof Promise ? response.catch((err) => answer(c, err)) : response;
     } catch (err) {
-      const standard = errorResponse(err, c.req.raw, log);
-      if (!(err instanceof AppError)) return standard;
-      return new Response(JSON.stringify(render(err, standard.status)), {
-        status: standard.status,
-        headers: standard.headers,
-      });
+      return answer(c, err);
     }
   };
 }

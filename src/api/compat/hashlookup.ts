@@ -5,12 +5,13 @@
  * "existing" when this node has a verdict for it, and the record says which (see the README).
  */
 import type { Context, Hono } from "hono";
+import { z } from "zod";
 import { AppError, VERSION } from "../../core/mod.ts";
 import { allowOnly, instrument, type InstrumentDeps, readJson } from "../../http/mod.ts";
 import type { LookupResult, ReputationIndex } from "../../reputation/mod.ts";
 import { admit } from "./access.ts";
 import { inForeignShape } from "./foreign_errors.ts";
-import { type CompatLookupDeps, epochSeconds, lookupAs } from "./lookup.ts";
+import { type CompatLookupDeps, epochSeconds, lookupAs, whenReady } from "./lookup.ts";
 
 /** The three hash kinds, as hashlookup names them in paths, record keys and messages. */
 const KINDS = {
@@ -22,6 +23,9 @@ type Kind = keyof typeof KINDS;
 
 const BULK_SHAPE = "JSON format incorrect. An array of hashes in the key 'hashes' is expected.";
 const KNOWN_MALICIOUS = new Set(["malicious", "phishing"]);
+
+/** The body of `POST /bulk/...`: `{"hashes": [...]}`; other keys are ignored, as hashlookup does. */
+export const bulkSchema = z.object({ hashes: z.array(z.string()) });
 
 /** What the hashlookup routes need besides look-ups. */
 export interface HashlookupDeps extends CompatLookupDeps, InstrumentDeps {
@@ -44,15 +48,16 @@ export function mountHashlookupRoutes(app: Hono, deps: HashlookupDeps): void {
     const one = `/lookup/${kind}/:hash`;
     app.get(
       one,
-      route(`/lookup/${kind}`, async function hashlookupOne(c): Promise<Response> {
+      route(`/lookup/${kind}`, function hashlookupOne(c): Response | Promise<Response> {
         const hash = c.req.param("hash") ?? "";
         checkHash(kind, hash);
         const admission = admit(c, deps.access);
-        const result = await lookupAs(deps, admission, "file", hash);
-        if (result.verdict === "unknown") {
-          return c.json({ message: `Non existing ${spec.label}`, query: hash }, 404);
-        }
-        return c.json(recordOf(kind, hash, result));
+        return whenReady(lookupAs(deps, admission, "file", hash), (result) => {
+          if (result.verdict === "unknown") {
+            return c.json({ message: `Non existing ${spec.label}`, query: hash }, 404);
+          }
+          return c.json(recordOf(kind, hash, result));
+        });
       }),
     );
     const bulk = `/bulk/${kind}`;
@@ -113,10 +118,9 @@ async function readBulkJson(c: Context, limit: number): Promise<unknown> {
 }
 
 function bulkHashes(body: unknown, max: number): string[] {
-  const hashes = (body as { hashes?: unknown } | null)?.hashes;
-  if (!Array.isArray(hashes) || !hashes.every((h) => typeof h === "string")) {
-    throw new AppError("invalid", "invalid_request", BULK_SHAPE);
-  }
+  const parsed = bulkSchema.safeParse(body);
+  if (!parsed.success) throw new AppError("invalid", "invalid_request", BULK_SHAPE);
+  const hashes = parsed.data.hashes;
   if (hashes.length > max) {
     throw new AppError(
       "too_large",

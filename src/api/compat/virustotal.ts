@@ -12,7 +12,7 @@ import { allowOnly, instrument, type InstrumentDeps } from "../../http/mod.ts";
 import type { LookupResult, ObjectType, Verdict } from "../../reputation/mod.ts";
 import { admit } from "./access.ts";
 import { inForeignShape } from "./foreign_errors.ts";
-import { type CompatLookupDeps, epochSeconds, lookupAs } from "./lookup.ts";
+import { type CompatLookupDeps, epochSeconds, lookupAs, whenReady } from "./lookup.ts";
 
 const PREFIX = "/api/v3";
 
@@ -68,15 +68,16 @@ export function mountVirusTotalRoutes(app: Hono, deps: CompatLookupDeps & Instru
       instrument(
         route,
         deps,
-        inForeignShape(deps.log, vtError, async function vtObject(c): Promise<Response> {
+        inForeignShape(deps.log, vtError, function vtObject(c): Response | Promise<Response> {
           const id = c.req.param("id") ?? "";
           const admission = admit(c, deps.access, c.req.header("x-apikey") ?? null);
           const value = type === "url" ? urlOfId(id) : id;
-          const result = await lookupAs(deps, admission, type, value);
-          if (result.verdict === "unknown") {
-            throw new AppError("not_found", "not_found", `${what} "${id}" not found`);
-          }
-          return c.json({ data: objectOf(c, vtType, collection, id, result) });
+          return whenReady(lookupAs(deps, admission, type, value), (result) => {
+            if (result.verdict === "unknown") {
+              throw new AppError("not_found", "not_found", `${what} "${id}" not found`);
+            }
+            return c.json({ data: objectOf(c, vtType, collection, id, result) });
+          });
         }),
       ),
     );
