@@ -18,6 +18,7 @@ const API_PREFIXES = [
   "/bulk/",
   "/info",
   "/api/v3/",
+  "/openapi.json",
 ];
 
 /** A path pattern with every parameter as ":p" and no query: `{id}`, `:id` and `:a{.+}` alike. */

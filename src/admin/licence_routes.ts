@@ -36,12 +36,14 @@ const query = <T extends z.ZodRawShape>(shape: T) =>
     (q) => Object.fromEntries(Object.entries(q as Record<string, string>).filter(([, v]) => v)),
     z.strictObject(shape),
   );
-const listQuery = query({
+/** The query of `GET /admin/api/licences`. */
+export const listQuery = query({
   q: z.string().max(200).optional(),
   state: z.enum(LICENCE_STATES, { error: `expected one of ${LICENCE_STATES.join(", ")}` })
     .optional(),
 });
-const auditQuery = query({
+/** The query of `GET /admin/api/audit`. */
+export const auditQuery = query({
   action: z.string().max(100).optional(),
   actor: z.string().max(100).optional(),
   licence: z.string().regex(/^\d{1,15}$/, "expected a licence id").optional(),
@@ -53,7 +55,8 @@ const quota = z.number().int().min(1).max(1_000_000_000).nullable();
 const modes = z.array(z.enum(CLIENT_MODES, { error: `expected ${CLIENT_MODES.join(", ")}` }))
   .min(1).max(CLIENT_MODES.length);
 const notes = z.string().max(1000).nullable();
-const addSchema = z.strictObject({
+/** The body of `POST /admin/api/licences`. */
+export const addSchema = z.strictObject({
   customer: z.string().trim().min(1).max(200),
   expires: dateText,
   validFrom: dateText.optional(),
@@ -61,15 +64,21 @@ const addSchema = z.strictObject({
   modes: modes.optional(),
   notes: notes.optional(),
 });
-const changeSchema = z.strictObject({
+/** The body of `PATCH /admin/api/licences/{id}`. */
+export const changeSchema = z.strictObject({
   expires: dateText.optional(),
   quota: quota.optional(),
   modes: modes.optional(),
   notes: notes.optional(),
 });
-const revokeSchema = z.strictObject({ reason: z.string().max(500).optional() });
-const rotateSchema = z.strictObject({ graceHours: z.number().int().min(0).max(720).optional() });
-const statementSchema = z.strictObject({ text: z.string() });
+/** The body of `POST /admin/api/licences/{id}/revoke`. */
+export const revokeSchema = z.strictObject({ reason: z.string().max(500).optional() });
+/** The body of `POST /admin/api/licences/{id}/rotate`. */
+export const rotateSchema = z.strictObject({
+  graceHours: z.number().int().min(0).max(720).optional(),
+});
+/** The body of `POST /admin/api/statement`. */
+export const statementSchema = z.strictObject({ text: z.string() });
 
 /** Adds the licence, audit and statement admin routes to `app`, each behind `guard`. */
 export function mountLicenceAdminRoutes(

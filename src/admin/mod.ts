@@ -15,6 +15,7 @@ export {
   PBKDF2_ITERATIONS,
   verifyPassword,
 } from "./password.ts";
+export { ADMIN_ROUTE_DOCS } from "./openapi.ts";
 export { ADMIN_API, type AdminRoutesDeps, mountAdminRoutes } from "./routes.ts";
 export { SetupToken } from "./setup_token.ts";
 export { type AdminUiDeps, adminUiRouter, mountAdminUi } from "./ui/ui_routes.tsx";

@@ -37,8 +37,10 @@ const LIST_LIMIT = 1024 * 1024;
 const DEFAULT_LIMIT = 100;
 
 // A look-up names its object as an override does: a type and a value.
-const lookupQuery = overrideTargetSchema;
-const listQuery = z.strictObject({
+/** The query of `GET /admin/api/lookup`. */
+export const lookupQuery = overrideTargetSchema;
+/** The query of `GET /admin/api/overrides`. */
+export const overrideQuery = z.strictObject({
   type: z.enum(OBJECT_TYPES, { error: `expected one of ${OBJECT_TYPES.join(", ")}` })
     .optional(),
   q: z.string().max(200).optional(),
@@ -70,7 +72,7 @@ export function mountReputationAdminRoutes(
   app.get(
     OVERRIDES,
     guard(OVERRIDES, async function listOverrides(c): Promise<Response> {
-      const query = parse(listQuery, c.req.query(), "override query");
+      const query = parse(overrideQuery, c.req.query(), "override query");
       await expire();
       const found = overrides.list({
         type: query.type,

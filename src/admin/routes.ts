@@ -59,16 +59,19 @@ export const ADMIN_API = "/admin/api";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-const setupSchema = z.strictObject({
+/** The body of `POST /admin/api/setup`. */
+export const setupSchema = z.strictObject({
   token: z.string().max(200),
   username: z.string().max(64),
   password: z.string().max(4096),
 });
-const loginSchema = z.strictObject({
+/** The body of `POST /admin/api/login`. */
+export const loginSchema = z.strictObject({
   username: z.string().min(1).max(64),
   password: z.string().min(1).max(4096),
 });
-const participationSchema = z.strictObject({
+/** The body of `POST /admin/api/participation`. */
+export const participationSchema = z.strictObject({
   mode: z.enum(NODE_MODES, { error: `expected one of ${NODE_MODES.join(", ")}` }),
   acceptStatement: z.boolean().optional(),
 });

@@ -6,7 +6,8 @@ import type { SampleStore } from "../samples/mod.ts";
 import { NO_STORE, parse, type SessionGuard } from "./_route_kit.ts";
 
 const PATH = "/admin/api/samples";
-const querySchema = z.strictObject({
+/** The query of `GET /admin/api/samples`. */
+export const samplesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -19,7 +20,7 @@ export function mountSamplesAdminRoutes(
   app.get(
     PATH,
     guard(PATH, function samples(c): Response {
-      const { limit } = parse(querySchema, c.req.query(), "samples query");
+      const { limit } = parse(samplesQuery, c.req.query(), "samples query");
       return c.json(deps.samples.list(limit), 200, NO_STORE);
     }),
   );

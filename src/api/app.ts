@@ -10,7 +10,13 @@ import type { StatsIngest } from "../stats/mod.ts";
 import { mountBatchRoutes } from "./batch.ts";
 import { mountFeedRoutes } from "./feed.ts";
 import { mountHealthRoutes } from "./health.ts";
-import { errorResponse, type HttpMetrics, instrument, type InstrumentDeps } from "../http/mod.ts";
+import {
+  errorResponse,
+  type HttpMetrics,
+  instrument,
+  type InstrumentDeps,
+  type RouteDoc,
+} from "../http/mod.ts";
 import { type LookupProxy, mountObjectRoutes } from "./objects.ts";
 import { mountParticipationRoutes } from "./participation.ts";
 import { mountSampleRoutes } from "./samples.ts";
@@ -19,6 +25,7 @@ import { mountHashlookupRoutes } from "./compat/hashlookup.ts";
 import { mountVirusTotalRoutes } from "./compat/virustotal.ts";
 import { NetworkList } from "../reputation/mod.ts";
 import { readMirrorState } from "../feed/mod.ts";
+import { mountOpenApiRoute, PUBLIC_ROUTE_DOCS } from "./openapi/route.ts";
 
 /** Everything the API needs, passed in. */
 export interface AppDeps {
@@ -31,6 +38,11 @@ export interface AppDeps {
    * answer for unmatched paths, given the same metrics and log.
    */
   routers?: ReadonlyArray<(app: Hono, instrumentDeps: InstrumentDeps) => void>;
+  /**
+   * The further routers' route descriptions (the admin API's), for `/openapi.json`. They come in
+   * here, from `cli/serve`, because `api/` and `admin/` must not import each other.
+   */
+  docs?: readonly RouteDoc[];
   /** The quarantine behind `POST /v1/samples`, mounted only when given. */
   samples?: SampleStore;
   /** Statistics ingestion behind `POST /v1/stats`, mounted only when given. */
@@ -126,6 +138,8 @@ export function createApp(deps: AppDeps): Hono {
     });
   }
   for (const mount of deps.routers ?? []) mount(app, instrumentDeps);
+  // Last, so the document sees every route registered before it.
+  mountOpenApiRoute(app, { ...instrumentDeps, docs: [...PUBLIC_ROUTE_DOCS, ...deps.docs ?? []] });
   const unmatched = instrument("unmatched", instrumentDeps, function notFound(c): Response {
     return c.json(errorBody("not_found", `No route for ${quote(c.req.path)}`), 404);
   });

@@ -27,7 +27,8 @@ const SLICE_ITEMS = 64;
 // clients) run before going on: a heavy batch slows itself, not the node.
 const SLICE_MS = 4;
 
-const envelope = z.strictObject({ items: z.array(z.unknown()) });
+/** The body of `POST /v1/lookup`; each item is checked on its own, so a bad one gets its own error. */
+export const lookupBatchSchema = z.strictObject({ items: z.array(z.unknown()) });
 
 function isItem(item: unknown): item is LookupItem {
   return typeof item === "object" && item !== null &&
@@ -42,7 +43,7 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
     "/v1/lookup",
     instrument("/v1/lookup", deps, async function lookupBatch(c): Promise<Response> {
       if (guard !== null) guard(c.req.raw.headers);
-      const parsed = envelope.safeParse(await readJson(c, deps.maxBodyBytes));
+      const parsed = lookupBatchSchema.safeParse(await readJson(c, deps.maxBodyBytes));
       if (!parsed.success) {
         throw new InvalidInputError(
           "invalid_request",

@@ -25,7 +25,8 @@ export interface ParticipationRoutesDeps extends InstrumentDeps {
   proxy?: () => object;
 }
 
-const choiceSchema = z.strictObject({
+/** The body of `POST /v1/participation`: the client's choice. */
+export const choiceSchema = z.strictObject({
   mode: z.enum(CLIENT_MODES, { error: `expected one of ${CLIENT_MODES.join(", ")}` }),
   statementVersion: z.number().int().min(1).optional(),
 });

@@ -17,7 +17,8 @@ export interface SampleRoutesDeps extends InstrumentDeps {
   maxSampleBytes: number;
 }
 
-const headerSchema = z.object({
+/** The optional headers of `POST /v1/samples`, each null when absent. */
+export const sampleHeaderSchema = z.object({
   "x-sample-sha256": z.string().trim().regex(/^[0-9a-fA-F]{64}$/, "expected 64 hex digits")
     .transform((v) => v.toLowerCase()).nullable(),
   "x-sample-name": z.string().max(4096, "longer than 4096 characters").nullable(),
@@ -74,8 +75,8 @@ export function mountSampleRoutes(app: Hono, deps: SampleRoutesDeps): void {
   allowOnly(app, "/v1/samples", ["POST"], deps);
 }
 
-function readHeaders(headers: Headers): z.infer<typeof headerSchema> {
-  const parsed = headerSchema.safeParse({
+function readHeaders(headers: Headers): z.infer<typeof sampleHeaderSchema> {
+  const parsed = sampleHeaderSchema.safeParse({
     "x-sample-sha256": headers.get("x-sample-sha256"),
     "x-sample-name": headers.get("x-sample-name"),
     "x-detection": headers.get("x-detection"),

@@ -3,7 +3,7 @@
  * statistics, the mirror sync, the KSN proxy and their timers. `pksn serve` (serve_command.ts)
  * and the tests start it.
  */
-import { AdminAuth, mountAdminRoutes, SetupToken } from "../admin/mod.ts";
+import { ADMIN_ROUTE_DOCS, AdminAuth, mountAdminRoutes, SetupToken } from "../admin/mod.ts";
 import { type Clock, type Config, type Logger, parseListen } from "../core/mod.ts";
 import { ensureDemoLicence, seedDemo } from "../demo/mod.ts";
 import { createApp } from "../api/mod.ts";
@@ -167,6 +167,7 @@ export async function serveNode(
           upgrades,
         }),
       ],
+      docs: ADMIN_ROUTE_DOCS,
       samples: forwarding.samples,
       stats: stats.ingest,
       sync: sync ? () => sync!.report() : undefined,
