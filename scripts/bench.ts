@@ -41,6 +41,14 @@ import {
   proxyPass,
   proxyRows,
 } from "./bench/proxy.ts";
+import {
+  DNS_TARGET,
+  type DnsFigures,
+  dnsPass,
+  dnsRows,
+  dnsToolsMissing,
+  measureDns,
+} from "./bench/dns.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -58,7 +66,10 @@ Options:
                     (publish a feed of --records, apply its snapshot and a
                     100k-change delta with pksn sync), proxy (an edge node's
                     KSN proxy in front of a local parent: 90% and 100% cache
-                    hits, and what a miss adds); default all four
+                    hits, and what a miss adds); default all four; and
+                    dns (dnsperf against the node's DNS look-ups and against
+                    rbldnsd with the same list; needs the dnsperf and
+                    rbldnsd packages, so run only when named)
   -h, --help        show this help
 
 Environment:
@@ -81,11 +92,13 @@ interface Options {
   steps: ReadonlySet<Step>;
 }
 
-const STEPS = ["lookups", "stats", "sync", "proxy"] as const;
+const STEPS = ["lookups", "stats", "sync", "proxy", "dns"] as const;
 type Step = typeof STEPS[number];
+// dns needs two Debian packages the other steps do not: it runs when --only names it.
+const DEFAULT_STEPS: readonly Step[] = ["lookups", "stats", "sync", "proxy"];
 
 function parseSteps(text: string | undefined): ReadonlySet<Step> {
-  const names = text === undefined ? [...STEPS] : text.split(",").map((s) => s.trim());
+  const names = text === undefined ? [...DEFAULT_STEPS] : text.split(",").map((s) => s.trim());
   for (const name of names) {
     if (!(STEPS as readonly string[]).includes(name)) {
       throw new UsageError(`Invalid --only "${name}": expected ${STEPS.join(", ")}`);
@@ -307,6 +320,13 @@ async function main(args: string[]): Promise<number> {
     console.error("install wrk: apt-get install -y wrk");
     return 1;
   }
+  const dnsMissing = options.steps.has("dns") ? dnsToolsMissing() : [];
+  if (dnsMissing.length > 0) {
+    console.error(
+      `install ${dnsMissing.join(" and ")}: apt-get install -y ${dnsMissing.join(" ")}`,
+    );
+    return 1;
+  }
   let dir: string;
   try {
     dir = await prepareDir(options.keep);
@@ -342,10 +362,14 @@ async function main(args: string[]): Promise<number> {
         connections: options.connections,
       })
       : null;
+    const dns: DnsFigures | null = options.steps.has("dns")
+      ? await measureDns(dir, options.seconds)
+      : null;
     if (figures !== null) console.log(renderTable(figures));
     if (stats !== null) console.log(statsRow(stats).join("  "));
     if (sync !== null) { for (const row of syncRows(sync)) console.log(row.join("  ")); }
     if (proxy !== null) { for (const row of proxyRows(proxy)) console.log(row.join("  ")); }
+    if (dns !== null) { for (const row of dnsRows(dns)) console.log(row.join("  ")); }
     const verdicts = Object.fromEntries(
       Object.entries(figures === null ? {} : judge(figures)).map((
         [k, v],
@@ -360,9 +384,10 @@ async function main(args: string[]): Promise<number> {
       };
     }
     if (proxy !== null) verdicts.proxy = { target: PROXY_TARGET, pass: proxyPass(proxy) };
+    if (dns !== null) verdicts.dns = { target: DNS_TARGET, pass: dnsPass(dns) };
     const head = figures ?? { date: new Date().toISOString(), machine: await describeMachine() };
     console.log(
-      `BENCH_JSON ${JSON.stringify({ ...head, stats, sync, proxy, targets: verdicts })}`,
+      `BENCH_JSON ${JSON.stringify({ ...head, stats, sync, proxy, dns, targets: verdicts })}`,
     );
     if (keep) progress(`kept the work folder "${dir}"`);
     return 0;

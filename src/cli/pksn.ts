@@ -10,6 +10,7 @@ import { licenseCommand } from "./license.ts";
 import { lookupCommand } from "./lookup.ts";
 import { participationCommand } from "./participation.ts";
 import { proxyCommand } from "./proxy.ts";
+import { rpzCommand } from "./rpz.ts";
 import { upstreamCommand } from "./upstream.ts";
 import { samplesCommand } from "./samples.ts";
 import { serveCommand } from "./serve_command.ts";
@@ -30,6 +31,7 @@ const COMMANDS: readonly Command[] = [
   feedCommand,
   syncCommand,
   proxyCommand,
+  rpzCommand,
   upstreamCommand,
   samplesCommand,
 ];

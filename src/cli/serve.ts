@@ -19,6 +19,8 @@ import { applyBundle } from "./feed_bundle.ts";
 import { join } from "node:path";
 import { expireOverrides } from "../reputation/mod.ts";
 import { UpgradeSpool } from "../upgrade/mod.ts";
+import { type DnsServer, startDns } from "../dns/mod.ts";
+import { readMirrorState } from "../feed/mod.ts";
 
 const OVERRIDE_EXPIRY_CHECK_MS = 60_000;
 
@@ -34,6 +36,8 @@ export interface ServingNode {
   sync: SyncService | null;
   /** The KSN proxy, when `proxy.enabled`. */
   proxy: KsnProxy | null;
+  /** DNS look-ups and the RPZ zone, when `dns.listen` is set. */
+  dns: DnsServer | null;
   /** Every route the app answers (method and path pattern), for the README's route check. */
   routes: readonly { method: string; path: string }[];
   /** Stops the server, the reload timer and closes the database. */
@@ -57,6 +61,7 @@ export async function serveNode(
   let stats: Stats | undefined;
   let sync: SyncService | null = null;
   let proxy: KsnProxy | null = null;
+  let dns: DnsServer | null = null;
   const syncDb = config.sync.url === null
     ? null
     : openDatabase(databasePath(config.dataDir), { cacheMiB: 8 });
@@ -184,6 +189,25 @@ export async function serveNode(
       log,
     });
     admin.origins.listening(server.url); // the bound port: port 0 picks one
+    if (config.dns.listen !== null) {
+      // Its own connection: the RPZ zone's journal is a temporary table of it.
+      const zoneDb = openDatabase(databasePath(config.dataDir), { cacheMiB: 8 });
+      try {
+        dns = await startDns({
+          config,
+          reputation: node.reputation,
+          db: node.db,
+          zoneDb,
+          mirrorVersion: () => readMirrorState(node.db).version,
+          log,
+          registry: metrics.registry,
+        });
+      } catch (err) {
+        zoneDb.close();
+        await server.shutdown();
+        throw err;
+      }
+    }
     stats.rollover.start();
     sync?.start();
     if (setup) log.warn(`Admin setup token (one use, this run only): ${setup.value}`);
@@ -213,6 +237,7 @@ export async function serveNode(
     const openedStats = stats;
     const syncing = sync;
     const proxying = proxy;
+    const answering = dns;
     const routes = app.routes.map(({ method, path }) => ({ method, path }));
     return {
       node,
@@ -222,9 +247,11 @@ export async function serveNode(
       stats: openedStats,
       sync: syncing,
       proxy: proxying,
+      dns: answering,
       async stop(): Promise<void> {
         clearInterval(timer);
         clearInterval(expiring);
+        await answering?.stop();
         await syncing?.stop();
         syncDb?.close();
         await server.shutdown();
@@ -235,6 +262,7 @@ export async function serveNode(
       },
     };
   } catch (err) {
+    await dns?.stop();
     proxy?.close();
     await sync?.stop();
     syncDb?.close();

@@ -201,13 +201,27 @@ const compatSchema = z.strictObject({
     .describe("source networks admitted to those routes without a licence key"),
 });
 
+const zoneName = z.string().regex(
+  /^(?=.{1,200}$)[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?$/,
+  {
+    message: 'expected a DNS name such as "pksn.example.net"',
+  },
+);
 const dnsSchema = z.strictObject({
   listen: listenSchema.nullable().default(null)
     .describe("HOST:PORT for DNS look-ups over UDP and TCP; off when null"),
-  zone: z.string().min(1).max(200).default("pksn.invalid")
+  zone: zoneName.default("pksn.invalid")
     .describe("the zone look-ups are asked under (<md5>.ZONE)"),
   allow: networks.default(["127.0.0.0/8", "::1"])
     .describe("source networks admitted to DNS look-ups and zone transfers"),
+  rpzZone: zoneName.nullable().default(null)
+    .describe(
+      "name of the RPZ zone served by zone transfer (AXFR, IXFR) at dns.listen; off when null",
+    ),
+  rpzIps: z.boolean().default(false)
+    .describe("list malicious and phishing IP networks in the RPZ zone too (rpz-ip triggers)"),
+  rpzTtl: seconds(86_400).default(300)
+    .describe("TTL of the RPZ zone's records: how long a resolver may cache a rewritten answer"),
 });
 
 const upgradeSchema = z.strictObject({

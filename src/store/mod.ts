@@ -49,6 +49,7 @@ export {
   ProxyCacheTable,
 } from "./proxy_cache.ts";
 export { withReadTransaction } from "./publish_source.ts";
+export { chunkRange, type JournalRow, RpzJournal, type WinningRow, WinningRows } from "./rpz.ts";
 export { type ListedSampleRow, SampleIndex } from "./sample_index.ts";
 export { addStatement, currentStatement, getSetting, setSetting } from "./settings.ts";
 export {
