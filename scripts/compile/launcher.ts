@@ -11,7 +11,12 @@ import { CONFIG_ENV_NAMES } from "../../src/cli/load_config.ts";
 export const SERVING_V8_FLAGS = "--max-semi-space-size=1,--max-old-space-size=96";
 
 /** Variables the program reads: configuration, and the operator's name for the audit log. */
-export const ENV_NAMES: readonly string[] = [...CONFIG_ENV_NAMES, "SUDO_USER", "USER"];
+export const ENV_NAMES: readonly string[] = [
+  ...CONFIG_ENV_NAMES,
+  "SUDO_USER",
+  "USER",
+  "PKSN_LAUNCHER_FOLDERS",
+];
 
 const COMMON = [
   "--allow-net",
@@ -39,7 +44,23 @@ set -eu
 here=$(dirname "$(readlink -f "$0")")
 lib="$here/../lib/pksn"
 data="\${PKSN_DATA:-/var/lib/pksn}"
-config_dir=$(dirname "\${PKSN_CONFIG:-/etc/pksn/config.json}")
+config="\${PKSN_CONFIG:-/etc/pksn/config.json}"
+# --data and --config on the command line win over the environment, as in the program.
+previous=
+for arg in "$@"; do
+  case "$previous" in
+    --data) data=$arg ;;
+    --config) config=$arg ;;
+  esac
+  case "$arg" in
+    --data=*) data=\${arg#--data=} ;;
+    --config=*) config=\${arg#--config=} ;;
+  esac
+  previous=$arg
+done
+config_dir=$(dirname "$config")
+# Named for the program, so a refusal can say which folders this run may use.
+export PKSN_LAUNCHER_FOLDERS="write $data; read $data, $config_dir"
 if [ "\${1:-}" = "serve" ]; then
   # The network-facing process: its data folder and its configuration, nothing else.
   files="--allow-read=$data,$config_dir --allow-write=$data"

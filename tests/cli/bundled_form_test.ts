@@ -18,6 +18,8 @@ async function run(
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
+    // A command that should fail at once but serves instead must not hang the suite.
+    signal: AbortSignal.timeout(120_000),
   }).output();
   const text = new TextDecoder();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
@@ -103,14 +105,17 @@ Deno.test("the bundled form reports its build and serves, CLI and HTTP, with onl
     }
   }
 
-  // serve may write only its data folder: another folder is refused, naming the permission.
-  const elsewhere = await run(pksn, [
-    "serve",
-    "--data",
-    join(dir.path, "other"),
-    "--listen",
-    "127.0.0.1:0",
-  ], env);
-  assert.notEqual(elsewhere.code, 0);
-  assert.match(elsewhere.stderr, /write access/i);
+  // serve may write only its data folder (--data, else PKSN_DATA): a configuration file naming
+  // another one is refused, and the message says which folders this run may use.
+  const config = join(dir.path, "elsewhere.json");
+  await Deno.writeTextFile(config, JSON.stringify({ dataDir: join(dir.path, "other") }));
+  // (Without PKSN_DATA, which would win over the file: the launcher grants /var/lib/pksn.)
+  const elsewhere = await run(pksn, ["serve", "--config", config, "--listen", "127.0.0.1:0"]);
+  assert.equal(elsewhere.code, 1, elsewhere.stderr);
+  assert.match(elsewhere.stderr, /Requires write access to ".*other"/);
+  assert.match(
+    elsewhere.stderr,
+    new RegExp(`This run may write /var/lib/pksn; read /var/lib/pksn, ${dir.path}`),
+  );
+  assert.doesNotMatch(elsewhere.stderr, /run again with/);
 });
