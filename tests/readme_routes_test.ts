@@ -5,21 +5,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ROOT, startTestNode } from "./_helpers.ts";
+import { API_PREFIXES } from "./_api_routes.ts";
 
 const METHODS = /\b(GET|HEAD|POST|PUT|PATCH|DELETE)\b/g;
-const API_PREFIXES = [
-  "/v1/",
-  "/admin/api/",
-  "/feed/",
-  "/healthz",
-  "/readyz",
-  "/metrics",
-  "/lookup/",
-  "/bulk/",
-  "/info",
-  "/api/v3/",
-  "/openapi.json",
-];
 
 /** A path pattern with every parameter as ":p" and no query: `{id}`, `:id` and `:a{.+}` alike. */
 function pattern(path: string): string {

@@ -5,7 +5,7 @@
  */
 import type { Context, Handler } from "hono";
 import type { z } from "zod";
-import { InvalidInputError, quote } from "../core/mod.ts";
+import { AppError, InvalidInputError, quote } from "../core/mod.ts";
 import { readJson } from "../http/mod.ts";
 import type { AdminSession } from "./auth.ts";
 
@@ -26,6 +26,23 @@ export async function readOptionalJson(c: Context): Promise<unknown> {
   const empty = c.req.header("content-type") === undefined &&
     (length === undefined || length === "0");
   return empty ? {} : await readJson(c, BODY_LIMIT);
+}
+
+/**
+ * The raw body of an upload whose media type is one of `types`; 415 `unsupported_media_type`
+ * saying how to send it (`hint`), or 400 `empty` when there is no body.
+ */
+export function uploadBody(
+  c: Context,
+  types: ReadonlySet<string>,
+  hint: string,
+  empty: string,
+): ReadableStream<Uint8Array> {
+  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (!types.has(type)) throw new AppError("unsupported", "unsupported_media_type", hint);
+  const body = c.req.raw.body;
+  if (body === null) throw new AppError("invalid", empty, "The request has no body");
+  return body;
 }
 
 /** `value` checked against `schema`; a 400 `invalid_request` naming the field otherwise. */

@@ -8,7 +8,7 @@ import type { Hono } from "hono";
 import { join } from "node:path";
 import { AppError, toHex, writeUpload } from "../core/mod.ts";
 import { allowOnly, type InstrumentDeps } from "../http/mod.ts";
-import { NO_STORE, type SessionGuard } from "./_route_kit.ts";
+import { NO_STORE, type SessionGuard, uploadBody } from "./_route_kit.ts";
 
 /** The sync service as this route uses it; null when the node follows no feed. */
 export interface SyncNow {
@@ -64,16 +64,12 @@ export function mountSyncAdminRoutes(
           "sync.root is not set: a bundle is verified against the feed's trusted root.json",
         );
       }
-      const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-      if (!BUNDLE_TYPES.has(type)) {
-        throw new AppError(
-          "unsupported",
-          "unsupported_media_type",
-          "Send the bundle as the body with Content-Type application/x-tar",
-        );
-      }
-      const body = c.req.raw.body;
-      if (body === null) throw new AppError("invalid", "bundle_empty", "The request has no body");
+      const body = uploadBody(
+        c,
+        BUNDLE_TYPES,
+        "Send the bundle as the body with Content-Type application/x-tar",
+        "bundle_empty",
+      );
       await Deno.mkdir(bundles.dir, { recursive: true, mode: 0o700 });
       const path = join(
         bundles.dir,

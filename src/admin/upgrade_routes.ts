@@ -9,7 +9,7 @@ import type { Hono } from "hono";
 import { AppError } from "../core/mod.ts";
 import { allowOnly, type InstrumentDeps } from "../http/mod.ts";
 import type { UpgradeSpool } from "../upgrade/mod.ts";
-import { NO_STORE, type SessionGuard } from "./_route_kit.ts";
+import { NO_STORE, type SessionGuard, uploadBody } from "./_route_kit.ts";
 
 const PATH = "/admin/api/upgrade";
 const BUNDLE_TYPES = new Set(["application/octet-stream", "application/x-tar"]);
@@ -39,16 +39,12 @@ export function mountUpgradeAdminRoutes(
     PATH,
     guard(PATH, async function uploadUpgrade(c): Promise<Response> {
       const upgrades = spool();
-      const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-      if (!BUNDLE_TYPES.has(type)) {
-        throw new AppError(
-          "unsupported",
-          "unsupported_media_type",
-          "Send the upgrade bundle as the body with Content-Type application/octet-stream",
-        );
-      }
-      const body = c.req.raw.body;
-      if (body === null) throw new AppError("invalid", "upgrade_empty", "The request has no body");
+      const body = uploadBody(
+        c,
+        BUNDLE_TYPES,
+        "Send the upgrade bundle as the body with Content-Type application/octet-stream",
+        "upgrade_empty",
+      );
       return c.json({ status: await upgrades.accept(body) }, 202, NO_STORE);
     }),
   );

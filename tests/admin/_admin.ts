@@ -8,7 +8,7 @@ import { createHttpMetrics } from "../../src/http/http_metrics.ts";
 import { startServer } from "../../src/http/server.ts";
 import { memoryLogger } from "../../src/core/log.ts";
 import { type Node, openNode } from "../../src/node/node.ts";
-import { fakeClock, tempDir } from "../_helpers.ts";
+import { fakeClock, tempDir, type TestNode } from "../_helpers.ts";
 
 /** A password that meets the policy. */
 export const PASSWORD = "correct horse battery staple";
@@ -229,4 +229,19 @@ export async function rawRequest(
     headers: received,
     body: rest ? JSON.parse(rest) : null,
   };
+}
+
+/**
+ * Creates the admin account straight in a test node's database (no setup token) and signs in:
+ * for tests of routes behind the session, not of the setup itself.
+ */
+export async function adminSession(node: TestNode): Promise<LoggedIn> {
+  await new AdminAuth({
+    db: node.serving.node.db,
+    clock: { now: () => Date.now() },
+    config: node.config.admin,
+    secure: false,
+    log: memoryLogger(),
+  }).setPassword("admin", PASSWORD);
+  return await logIn(node);
 }

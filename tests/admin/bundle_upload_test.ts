@@ -1,11 +1,9 @@
 /** `POST /admin/api/sync/bundle`: an offline bundle uploaded to a serving node is verified and applied. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AdminAuth } from "../../src/admin/mod.ts";
-import { memoryLogger } from "../../src/core/log.ts";
 import { generateKeyFile } from "../../src/feed/signing.ts";
 import { ROOT, runCli, startTestNode, tempDir } from "../_helpers.ts";
-import { api, assertError, logIn, PASSWORD } from "./_admin.ts";
+import { adminSession, api, assertError } from "./_admin.ts";
 
 const URLHAUS = join(ROOT, "tests/testdata/feeds/urlhaus.csv");
 
@@ -47,14 +45,7 @@ Deno.test("an offline bundle uploaded through the admin API is verified, applied
   await using dir = await tempDir();
   const { bundle, root } = await bundleOf(dir.path);
   await using node = await startTestNode({ config: { sync: { root } } });
-  await new AdminAuth({
-    db: node.serving.node.db,
-    clock: { now: () => Date.now() },
-    config: node.config.admin,
-    secure: false,
-    log: memoryLogger(),
-  }).setPassword("admin", PASSWORD);
-  const { cookie, csrf } = await logIn(node);
+  const { cookie, csrf } = await adminSession(node);
   const upload = (body: BodyInit, type = "application/x-tar"): Promise<Response> =>
     fetch(`${node.url}/admin/api/sync/bundle`, {
       method: "POST",
@@ -86,14 +77,7 @@ Deno.test("an offline bundle uploaded through the admin API is verified, applied
 
 Deno.test("a bundle upload needs the session's CSRF token, and a node without sync.root says so", async () => {
   await using node = await startTestNode();
-  await new AdminAuth({
-    db: node.serving.node.db,
-    clock: { now: () => Date.now() },
-    config: node.config.admin,
-    secure: false,
-    log: memoryLogger(),
-  }).setPassword("admin", PASSWORD);
-  const { cookie, csrf } = await logIn(node);
+  const { cookie, csrf } = await adminSession(node);
   assertError(
     await api(node, "/admin/api/sync/bundle", { method: "POST", cookie }),
     403,

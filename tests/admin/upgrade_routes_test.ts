@@ -4,12 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AdminAuth } from "../../src/admin/mod.ts";
-import { memoryLogger } from "../../src/core/log.ts";
 import { VERSION } from "../../src/core/mod.ts";
 import { UpgradeSpool } from "../../src/upgrade/mod.ts";
 import { startTestNode, tempDir } from "../_helpers.ts";
-import { api, assertError, logIn, PASSWORD } from "./_admin.ts";
+import { adminSession, api, assertError } from "./_admin.ts";
 
 const BUNDLE = new TextEncoder().encode("signed manifest and root image bytes\n".repeat(1000));
 
@@ -19,14 +17,7 @@ function stream(bytes: Uint8Array<ArrayBuffer>): ReadableStream<Uint8Array> {
 
 Deno.test("an upgrade bundle uploaded through the admin API is left whole for the appliance, with its status", async () => {
   await using node = await startTestNode({ config: { upgrade: { enabled: true } } });
-  await new AdminAuth({
-    db: node.serving.node.db,
-    clock: { now: () => Date.now() },
-    config: node.config.admin,
-    secure: false,
-    log: memoryLogger(),
-  }).setPassword("admin", PASSWORD);
-  const { cookie, csrf } = await logIn(node);
+  const { cookie, csrf } = await adminSession(node);
   const upload = (body: BodyInit, type = "application/octet-stream"): Promise<Response> =>
     fetch(`${node.url}/admin/api/upgrade`, {
       method: "POST",
@@ -109,14 +100,7 @@ Deno.test("an upgrade bundle uploaded through the admin API is left whole for th
 
 Deno.test("a node without upgrade.enabled takes no upgrade bundle and says why", async () => {
   await using node = await startTestNode();
-  await new AdminAuth({
-    db: node.serving.node.db,
-    clock: { now: () => Date.now() },
-    config: node.config.admin,
-    secure: false,
-    log: memoryLogger(),
-  }).setPassword("admin", PASSWORD);
-  const { cookie } = await logIn(node);
+  const { cookie } = await adminSession(node);
   const res = await api(node, "/admin/api/upgrade", { cookie });
   assertError(res, 404, "upgrade_not_enabled");
   assert.match(JSON.stringify(res.body), /upgrade\.enabled/);

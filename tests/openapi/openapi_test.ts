@@ -9,22 +9,9 @@ import { PUBLIC_ROUTE_DOCS } from "../../src/api/openapi/route.ts";
 import { VERSION } from "../../src/core/build_info.ts";
 import type { RouteDoc } from "../../src/http/mod.ts";
 import { startTestNode } from "../_helpers.ts";
+import { API_PREFIXES } from "../_api_routes.ts";
 
 const DOCS: readonly RouteDoc[] = [...PUBLIC_ROUTE_DOCS, ...ADMIN_ROUTE_DOCS];
-/** The HTTP API's routes; the admin web UI's pages are not part of it. */
-const API_PREFIXES = [
-  "/v1/",
-  "/admin/api/",
-  "/feed/",
-  "/healthz",
-  "/readyz",
-  "/metrics",
-  "/lookup/",
-  "/bulk/",
-  "/info",
-  "/api/v3/",
-  "/openapi.json",
-];
 
 interface OpenApi {
   openapi: string;
