@@ -297,6 +297,8 @@ async function measure(options: Options, dir: string, wrk: string): Promise<Figu
       rssAfterRunBytes: loaded.rssAfter,
       indexMillis: node.indexMillis,
       indexKeys: node.indexKeys,
+      start: node.start,
+      restart: node.restart,
       licenceChecks: nodeConfig === null ? "not in this pksn" : "off (auth.required false)",
     },
   };

@@ -37,6 +37,10 @@ export interface RunningNode {
   url: string;
   indexMillis: number | null;
   indexKeys: number | null;
+  /** "saved" when the node read DATA/index.bin, "built" when it scanned the keys. */
+  indexFrom: string | null;
+  /** From spawning the process to /readyz answering 200. */
+  readyMillis: number;
 }
 
 /**
@@ -59,6 +63,7 @@ export async function startNode(
   }
   args.push("src/main.ts", "serve", "--data", dataDir, "--listen", "127.0.0.1:0");
   if (options.config !== null) args.push("--config", options.config);
+  const spawned = performance.now();
   const child = start("pksn serve", [DENO, ...args], { cwd: ROOT, env: NODE_ENV });
   try {
     const m = await child.waitFor(
@@ -68,12 +73,15 @@ export async function startNode(
     const url = m[1];
     const indexMillis = /indexMillis=(\d+)/.exec(m[2]);
     const indexKeys = /keys=(\d+)/.exec(m[2]);
+    const indexFrom = /index=(\w+)/.exec(m[2]);
     await waitForOk(`${url}/readyz`, 30_000);
     return {
       child,
       url,
       indexMillis: indexMillis ? Number(indexMillis[1]) : null,
       indexKeys: indexKeys ? Number(indexKeys[1]) : null,
+      indexFrom: indexFrom ? indexFrom[1] : null,
+      readyMillis: Math.round(performance.now() - spawned),
     };
   } catch (err) {
     await child.stop();

@@ -56,6 +56,9 @@ export interface Figures {
     rssAfterRunBytes: { mixed: number; hits: number; batch: number };
     indexMillis: number | null;
     indexKeys: number | null;
+    /** From spawn to /readyz: the first start (index built) and a restart (index saved). */
+    start?: { readyMillis: number; indexFrom: string | null };
+    restart?: { readyMillis: number; indexMillis: number | null; indexFrom: string | null };
     /** Whether look-ups ran with licence checks. */
     licenceChecks: string;
   };
@@ -97,6 +100,13 @@ export function judge(f: Figures): Record<string, Verdict> {
       target: "≤ 200 MB at 10,000,000 records",
       pass: f.node.rssPeakBytes <= 200_000_000,
     },
+    ...(f.node.restart === undefined ? {} : {
+      restart: {
+        name: "restart",
+        target: "ready ≤ 1 s after a restart",
+        pass: f.node.restart.readyMillis <= 1000,
+      },
+    }),
     ...auth,
   };
 }
@@ -233,6 +243,7 @@ export function renderTable(f: Figures): string {
       "",
       "",
     ],
+    ...startRows(f),
   ];
   const header: [string, string, string, string] = ["Measure", "Figure", "Target", "Result"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -318,5 +329,28 @@ function hashlookupRows(f: Figures): [string, string, string, string][] {
       "",
     ],
     ["  latency", latency(h), "", ""],
+  ];
+}
+
+/** Start and restart to /readyz: what reading the saved index saves. */
+function startRows(f: Figures): [string, string, string, string][] {
+  const { start, restart } = f.node;
+  if (start === undefined || restart === undefined) return [];
+  const verdict = judge(f).restart;
+  return [
+    [
+      "Ready after start (spawn to /readyz)",
+      `${int(start.readyMillis)} ms, index ${start.indexFrom ?? "?"}`,
+      "",
+      "",
+    ],
+    [
+      "Ready after a restart",
+      `${int(restart.readyMillis)} ms, index ${restart.indexFrom ?? "?"} in ${
+        int(restart.indexMillis ?? 0)
+      } ms`,
+      verdict?.target ?? "",
+      verdict === undefined ? "" : verdict.pass ? "PASS" : "MISS",
+    ],
   ];
 }

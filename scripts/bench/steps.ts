@@ -200,28 +200,47 @@ export interface NodeFigures {
   memoryAtEnd: { hwm: number; rss: number };
   indexMillis: number | null;
   indexKeys: number | null;
+  /** The first start (which builds the index) and a restart (which may read it from disk). */
+  start: { readyMillis: number; indexFrom: string | null };
+  restart: { readyMillis: number; indexMillis: number | null; indexFrom: string | null };
 }
 
-/** Starts the node, checks its answers, loads it with wrk, reads its memory and stops it. */
+/**
+ * Starts the node, checks its answers, loads it with wrk, reads its memory and stops it; then
+ * starts it once more on the same data to time a restart.
+ */
 export async function measureNode(
   load: Load,
   paths: Paths,
   options: { records: number; config: string | null; check: NodeCheck },
 ): Promise<NodeFigures> {
   const node = await startNode(paths.data, { ...options, label: "node" });
+  let figures: Omit<NodeFigures, "restart">;
   try {
     const memoryAfterStart = await memoryOf(node.child.pid);
     const batchHitShare = await checkNode(node.url, options.check);
     const loaded = await loadNode(load, node, paths);
-    return {
+    figures = {
       load: loaded,
       batchHitShare,
       memoryAfterStart,
       memoryAtEnd: await memoryOf(node.child.pid),
       indexMillis: node.indexMillis,
       indexKeys: node.indexKeys,
+      start: { readyMillis: node.readyMillis, indexFrom: node.indexFrom },
     };
   } finally {
     await node.child.stop();
   }
+  progress("restarting the node on the same data");
+  const again = await startNode(paths.data, { ...options, label: "restart" });
+  await again.child.stop();
+  return {
+    ...figures,
+    restart: {
+      readyMillis: again.readyMillis,
+      indexMillis: again.indexMillis,
+      indexFrom: again.indexFrom,
+    },
+  };
 }

@@ -56,7 +56,7 @@ export async function serveNode(
   },
 ): Promise<ServingNode> {
   const { clock, log } = deps;
-  const node = await openNode(config, { clock, log });
+  const node = await openNode(config, { clock, log, saveIndex: true });
   let forwarding: Forwarding | undefined;
   let stats: Stats | undefined;
   let sync: SyncService | null = null;
@@ -258,6 +258,8 @@ export async function serveNode(
         proxying?.close();
         await started.stop();
         await openedStats.close();
+        // A save under way finishes first: a file without its record would be rebuilt anyway.
+        await node.indexSaved();
         node.close();
       },
     };

@@ -67,6 +67,7 @@ async function serve({ values }: CommandInput<typeof SERVE_OPTIONS>): Promise<nu
     data: config.dataDir,
     keys: index.prefixes.size,
     indexMillis: index.buildMillis,
+    index: index.fromFile ? "saved" : "built",
     // This process's own id: `kill PID` (or Ctrl-C) stops it, whatever started it.
     pid: Deno.pid,
   });

@@ -55,6 +55,8 @@ export interface Node {
    * say. Returns what changed.
    */
   refreshIfChanged(): Promise<GenerationName[]>;
+  /** Resolves once the index built last is saved (the serving node waits for it on stop). */
+  indexSaved(): Promise<void>;
   close(): void;
 }
 
@@ -62,6 +64,11 @@ export interface Node {
 export interface NodeDeps {
   clock: Clock;
   log: Logger;
+  /**
+   * Write the look-up index to `DATA/index.bin` after every build, so the next start reads it
+   * instead of scanning every key: the serving node does; one-off commands only read it.
+   */
+  saveIndex?: boolean;
 }
 
 /**
@@ -104,7 +111,11 @@ export async function openNode(config: Config, deps: NodeDeps): Promise<Node> {
     const secret = await loadOrCreateSecret(config.dataDir, db);
     await ensureStatement(db, clock.now());
     builder = openDatabase(databasePath(config.dataDir), { cacheMiB: 8 });
-    const keeper = await IndexKeeper.open(builder, clock);
+    const keeper = await IndexKeeper.open(builder, clock, {
+      dataDir: config.dataDir,
+      save: deps.saveIndex ?? false,
+      warn: (message) => log.warn(message),
+    });
     const mirrorMode: MirrorModeHolder = { mode: "current" };
     const reputation = new Reputation({
       entries: new EntryRepository(db),
@@ -156,7 +167,9 @@ function assemble(parts: {
   const { db, builder, keeper, auth, participation, log } = parts;
   const writes = new WriteStamp(db);
   let seenStamp = writes.read();
-  let seen = readGenerations(db);
+  // The index's own generation, not the database's now: a write that landed after the index
+  // was built or read is then seen as a change by the first poll.
+  let seen = { ...readGenerations(db), entries: keeper.holder.current.generation };
   let closed = false;
   return {
     config: parts.config,
@@ -194,6 +207,9 @@ function assemble(parts: {
         });
       }
       return changed;
+    },
+    indexSaved(): Promise<void> {
+      return keeper.saved();
     },
     close(): void {
       if (closed) return;

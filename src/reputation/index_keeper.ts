@@ -5,27 +5,64 @@
 import type { DatabaseSync } from "../store/mod.ts";
 import type { Clock } from "../core/mod.ts";
 import type { IndexHolder } from "./lookup.ts";
-import { buildIndex, type ReputationIndex } from "./reputation_index.ts";
+import { buildIndex, loadSavedIndex, type ReputationIndex, saveIndex } from "./reputation_index.ts";
 
 const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * The index kept on disk (`DATA/index.bin`): read at open when it matches the database, and,
+ * when `save` (the serving node), written after every build for the next start.
+ */
+export interface SavedIndex {
+  dataDir: string;
+  save: boolean;
+  /** Told when saving fails: the node serves on, the next start builds. */
+  warn(message: string): void;
+}
 
 /** Owns the index holder and rebuilds it on request. */
 export class IndexKeeper {
   readonly holder: IndexHolder;
   readonly #builder: DatabaseSync;
   readonly #clock: Clock;
+  readonly #saved: SavedIndex | null;
   #running: Promise<ReputationIndex> | undefined;
   #queued: Promise<ReputationIndex> | undefined;
+  #saving: Promise<void> = Promise.resolve();
 
-  private constructor(builder: DatabaseSync, clock: Clock, first: ReputationIndex) {
+  private constructor(
+    builder: DatabaseSync,
+    clock: Clock,
+    first: ReputationIndex,
+    saved: SavedIndex | null,
+  ) {
     this.#builder = builder;
     this.#clock = clock;
+    this.#saved = saved;
     this.holder = { current: first };
   }
 
-  /** Builds the first index (without pausing: nothing is served yet). */
-  static async open(builder: DatabaseSync, clock: Clock): Promise<IndexKeeper> {
-    return new IndexKeeper(builder, clock, await buildIndex(builder, { now: clock.now() }));
+  /**
+   * The first index: the saved one when it matches the database, else built (without pausing:
+   * nothing is served yet) and saved.
+   */
+  static async open(
+    builder: DatabaseSync,
+    clock: Clock,
+    saved: SavedIndex | null = null,
+  ): Promise<IndexKeeper> {
+    const loaded = saved === null
+      ? null
+      : await loadSavedIndex(builder, saved.dataDir, clock.now()).catch(() => null);
+    const first = loaded ?? await buildIndex(builder, { now: clock.now() });
+    const keeper = new IndexKeeper(builder, clock, first, saved);
+    if (loaded === null) keeper.#save(first);
+    return keeper;
+  }
+
+  /** Resolves once the index built last is on disk (or its saving failed and was reported). */
+  saved(): Promise<void> {
+    return this.#saving;
   }
 
   /**
@@ -46,6 +83,18 @@ export class IndexKeeper {
 
   async #build(): Promise<ReputationIndex> {
     this.holder.current = await buildIndex(this.#builder, { now: this.#clock.now(), pause });
+    this.#save(this.holder.current);
     return this.holder.current;
+  }
+
+  /** Saves `index` after any save under way, off the look-up path; a failure is reported. */
+  #save(index: ReputationIndex): void {
+    const saved = this.#saved;
+    if (saved === null || !saved.save) return;
+    this.#saving = this.#saving.then(() =>
+      saveIndex(this.#builder, saved.dataDir, index).catch((err) =>
+        saved.warn(`Cannot save the look-up index for the next start: ${(err as Error).message}`)
+      )
+    );
   }
 }

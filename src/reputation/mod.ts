@@ -1,6 +1,6 @@
 /** Reputation: object types, normalisation, matching and the look-up service. */
 export { canonicalValue } from "./canonical.ts";
-export { IndexKeeper } from "./index_keeper.ts";
+export { IndexKeeper, type SavedIndex } from "./index_keeper.ts";
 export { decodeKey, fnv1a, keyPrefix, TYPE_BYTE } from "./keys.ts";
 export { type IndexHolder, type LookupItem, type LookupItemError, Reputation } from "./lookup.ts";
 export {

@@ -49,6 +49,11 @@ export class PrefixIndex {
     if (!this.has(prefix)) this.#added.add(prefix);
   }
 
+  /** The sorted prefixes it was made from (without those added since), for saving it. */
+  get sorted(): Uint32Array {
+    return this.#sorted;
+  }
+
   /** Number of prefixes held (with duplicates). */
   get size(): number {
     return this.#sorted.length + this.#added.size;

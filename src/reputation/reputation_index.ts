@@ -8,8 +8,12 @@ import {
   countByLead,
   type DatabaseSync,
   distinctKeyTails,
+  type IndexFileHeader,
+  readGenerations,
+  readIndexFile,
   readTransactionAsync,
   scanKeyPrefixes,
+  writeIndexFile,
 } from "../store/mod.ts";
 import { PrefixIndex } from "./prefix_index.ts";
 import { TYPE_BYTE } from "./keys.ts";
@@ -33,6 +37,10 @@ export interface ReputationIndex {
   readonly counts: Readonly<Record<ObjectType, TypeCounts>>;
   readonly builtAt: number;
   readonly buildMillis: number;
+  /** The entries generation it reflects: a write after it bumps the counter past this. */
+  readonly generation: number;
+  /** Whether it was read from DATA/index.bin rather than built from the rows. */
+  readonly fromFile?: boolean;
 }
 
 /**
@@ -59,6 +67,7 @@ async function build(
   started: number,
   pause?: () => Promise<void>,
 ): Promise<ReputationIndex> {
+  const generation = readGenerations(db).entries;
   const counts = {} as Record<ObjectType, TypeCounts>;
   let overrides = 0;
   let scanned = 0;
@@ -83,5 +92,60 @@ async function build(
     counts,
     builtAt: now,
     buildMillis: Math.round(performance.now() - started),
+    generation,
   };
+}
+
+/** The index's parts other than its prefixes, as the file's header holds them. */
+interface SavedParts extends IndexFileHeader {
+  ipv4Lengths: number[];
+  ipv6Lengths: number[];
+  hasOverrides: boolean;
+  counts: Record<ObjectType, TypeCounts>;
+}
+
+/**
+ * The index saved in `dataDir` when it is the one of the database's current state (same entries
+ * generation, the file the database records); null otherwise, and the caller builds.
+ */
+export async function loadSavedIndex(
+  db: DatabaseSync,
+  dataDir: string,
+  now: number,
+): Promise<ReputationIndex | null> {
+  const started = performance.now();
+  return await readTransactionAsync(db, async () => {
+    const generation = readGenerations(db).entries;
+    const saved = await readIndexFile(db, dataDir, generation);
+    if (saved === null) return null;
+    const parts = saved.header as SavedParts;
+    if (!Array.isArray(parts.ipv4Lengths) || typeof parts.counts !== "object") return null;
+    return {
+      prefixes: new PrefixIndex(saved.prefixes),
+      ipv4Lengths: parts.ipv4Lengths,
+      ipv6Lengths: parts.ipv6Lengths,
+      hasOverrides: parts.hasOverrides,
+      counts: parts.counts,
+      builtAt: now,
+      buildMillis: Math.round(performance.now() - started),
+      generation,
+      fromFile: true,
+    };
+  });
+}
+
+/** Saves a freshly built index (nothing added to it since) for the next start. */
+export async function saveIndex(
+  db: DatabaseSync,
+  dataDir: string,
+  index: ReputationIndex,
+): Promise<void> {
+  const header: SavedParts = {
+    generation: index.generation,
+    ipv4Lengths: [...index.ipv4Lengths],
+    ipv6Lengths: [...index.ipv6Lengths],
+    hasOverrides: index.hasOverrides,
+    counts: index.counts,
+  };
+  await writeIndexFile(db, dataDir, header, index.prefixes.sorted);
 }

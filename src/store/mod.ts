@@ -40,6 +40,12 @@ export {
 } from "./mirror_rows.ts";
 export { dropUnfinishedApply, SnapshotTable } from "./mirror_tables.ts";
 export { hasMeta, readMeta, writeMeta } from "./node_meta.ts";
+export {
+  type IndexFileHeader,
+  indexFilePath,
+  readIndexFile,
+  writeIndexFile,
+} from "./index_file.ts";
 export { WriteStamp } from "./node_write_stamp.ts";
 export { type OverrideNote, type OverrideRow, OverrideTable } from "./overrides.ts";
 export {

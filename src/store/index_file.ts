@@ -1,0 +1,114 @@
+/**
+ * The look-up index kept on disk, `DATA/index.bin`, so a restart reads it in one go instead of
+ * scanning every key (seconds at ten million). The file is the index's sorted 32-bit prefixes
+ * after a small JSON header; which database state it belongs to is recorded in the database
+ * itself (meta `index_file`: the entries generation it was built at and the file's SHA-256), so a
+ * file that does not match, is torn or belongs to another copy of the data is never used.
+ */
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import type { DatabaseSync } from "node:sqlite";
+import { readMeta, writeMeta } from "./node_meta.ts";
+
+const MAGIC = "PKSNIDX1";
+const META = "index_file";
+const encoder = new TextEncoder();
+
+/** What the file holds besides the prefixes: the index's small parts, as JSON. */
+export interface IndexFileHeader {
+  /** The entries generation the index was built at. */
+  generation: number;
+  [part: string]: unknown;
+}
+
+/** The file's path in a data folder. */
+export function indexFilePath(dataDir: string): string {
+  return join(dataDir, "index.bin");
+}
+
+/**
+ * Writes the file (a temporary file, synced, renamed over the old one), then records it in
+ * `db`'s meta. A crash between the two leaves the old record, which the new file does not
+ * match: the next start rebuilds.
+ */
+export async function writeIndexFile(
+  db: DatabaseSync,
+  dataDir: string,
+  header: IndexFileHeader,
+  prefixes: Uint32Array,
+): Promise<void> {
+  const head = encoder.encode(JSON.stringify(header));
+  // The prefixes start on a 4-byte boundary, so a reader can view them in place.
+  const headLength = Math.ceil((12 + head.length) / 4) * 4;
+  const bytes = new Uint8Array(headLength + prefixes.byteLength);
+  bytes.set(encoder.encode(MAGIC), 0);
+  new DataView(bytes.buffer).setUint32(8, head.length, true);
+  bytes.set(head, 12);
+  bytes.set(new Uint8Array(prefixes.buffer, prefixes.byteOffset, prefixes.byteLength), headLength);
+  const path = indexFilePath(dataDir);
+  const temp = `${path}.tmp`;
+  const file = await Deno.open(temp, { write: true, create: true, truncate: true, mode: 0o600 });
+  try {
+    let at = 0;
+    while (at < bytes.length) at += await file.write(bytes.subarray(at));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  await Deno.rename(temp, path);
+  writeMeta(db, META, JSON.stringify({ generation: header.generation, sha256: sha256(bytes) }));
+}
+
+/**
+ * The file's header and prefixes when it is the one `db` records and was built at `generation`;
+ * null otherwise (missing, stale, torn or another database's).
+ */
+export async function readIndexFile(
+  db: DatabaseSync,
+  dataDir: string,
+  generation: number,
+): Promise<{ header: IndexFileHeader; prefixes: Uint32Array } | null> {
+  const recorded = parseRecord(readMeta(db, META));
+  if (recorded === null || recorded.generation !== generation) return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(indexFilePath(dataDir));
+  } catch {
+    return null;
+  }
+  if (bytes.length < 12 || sha256(bytes) !== recorded.sha256) return null;
+  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return null;
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  const headLength = Math.ceil((12 + length) / 4) * 4;
+  if (headLength > bytes.length || (bytes.length - headLength) % 4 !== 0) return null;
+  let header: IndexFileHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + length)));
+  } catch {
+    return null;
+  }
+  if (header.generation !== generation) return null;
+  // Deno.readFile's buffer starts at offset 0, so the view is aligned; copied if it is not.
+  const at = bytes.byteOffset + headLength;
+  const count = (bytes.length - headLength) / 4;
+  const prefixes = at % 4 === 0
+    ? new Uint32Array(bytes.buffer, at, count)
+    : new Uint32Array(bytes.slice(headLength).buffer);
+  return { header, prefixes };
+}
+
+function parseRecord(text: string | undefined): { generation: number; sha256: string } | null {
+  if (text === undefined) return null;
+  try {
+    const value = JSON.parse(text);
+    return typeof value?.generation === "number" && typeof value?.sha256 === "string"
+      ? value
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
