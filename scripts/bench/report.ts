@@ -58,7 +58,12 @@ export interface Figures {
     indexKeys: number | null;
     /** From spawn to /readyz: the first start (index built) and a restart (index saved). */
     start?: { readyMillis: number; indexFrom: string | null };
-    restart?: { readyMillis: number; indexMillis: number | null; indexFrom: string | null };
+    restart?: {
+      readyMillis: number;
+      indexMillis: number | null;
+      indexFrom: string | null;
+      rssBytes?: number;
+    };
     /** Whether look-ups ran with licence checks. */
     licenceChecks: string;
   };
@@ -348,7 +353,7 @@ function startRows(f: Figures): [string, string, string, string][] {
       "Ready after a restart",
       `${int(restart.readyMillis)} ms, index ${restart.indexFrom ?? "?"} in ${
         int(restart.indexMillis ?? 0)
-      } ms`,
+      } ms` + (restart.rssBytes === undefined ? "" : `, VmRSS ${mb(restart.rssBytes)} when ready`),
       verdict?.target ?? "",
       verdict === undefined ? "" : verdict.pass ? "PASS" : "MISS",
     ],

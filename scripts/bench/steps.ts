@@ -202,7 +202,12 @@ export interface NodeFigures {
   indexKeys: number | null;
   /** The first start (which builds the index) and a restart (which may read it from disk). */
   start: { readyMillis: number; indexFrom: string | null };
-  restart: { readyMillis: number; indexMillis: number | null; indexFrom: string | null };
+  restart: {
+    readyMillis: number;
+    indexMillis: number | null;
+    indexFrom: string | null;
+    rssBytes: number;
+  };
 }
 
 /**
@@ -234,6 +239,7 @@ export async function measureNode(
   }
   progress("restarting the node on the same data");
   const again = await startNode(paths.data, { ...options, label: "restart" });
+  const restartMemory = await memoryOf(again.child.pid);
   await again.child.stop();
   return {
     ...figures,
@@ -241,6 +247,7 @@ export async function measureNode(
       readyMillis: again.readyMillis,
       indexMillis: again.indexMillis,
       indexFrom: again.indexFrom,
+      rssBytes: restartMemory.rss,
     },
   };
 }

@@ -13,6 +13,8 @@ import { readMeta, writeMeta } from "./node_meta.ts";
 const MAGIC = "PKSNIDX1";
 const META = "index_file";
 const encoder = new TextEncoder();
+// Written in slices, so no single write asks the runtime for a buffer of the whole index.
+const WRITE_CHUNK = 1 << 20;
 
 /** What the file holds besides the prefixes: the index's small parts, as JSON. */
 export interface IndexFileHeader {
@@ -37,26 +39,35 @@ export async function writeIndexFile(
   header: IndexFileHeader,
   prefixes: Uint32Array,
 ): Promise<void> {
-  const head = encoder.encode(JSON.stringify(header));
+  const text = encoder.encode(JSON.stringify(header));
   // The prefixes start on a 4-byte boundary, so a reader can view them in place.
-  const headLength = Math.ceil((12 + head.length) / 4) * 4;
-  const bytes = new Uint8Array(headLength + prefixes.byteLength);
-  bytes.set(encoder.encode(MAGIC), 0);
-  new DataView(bytes.buffer).setUint32(8, head.length, true);
-  bytes.set(head, 12);
-  bytes.set(new Uint8Array(prefixes.buffer, prefixes.byteOffset, prefixes.byteLength), headLength);
+  const headLength = Math.ceil((12 + text.length) / 4) * 4;
+  const head = new Uint8Array(headLength);
+  head.set(encoder.encode(MAGIC), 0);
+  new DataView(head.buffer).setUint32(8, text.length, true);
+  head.set(text, 12);
+  // Written and hashed from the index's own array: a copy would be tens of MB at 10M keys.
+  const body = new Uint8Array(prefixes.buffer, prefixes.byteOffset, prefixes.byteLength);
+  const hash = createHash("sha256").update(head).update(body);
   const path = indexFilePath(dataDir);
   const temp = `${path}.tmp`;
   const file = await Deno.open(temp, { write: true, create: true, truncate: true, mode: 0o600 });
   try {
-    let at = 0;
-    while (at < bytes.length) at += await file.write(bytes.subarray(at));
+    for (const part of [head, body]) {
+      for (let at = 0; at < part.length;) {
+        at += await file.write(part.subarray(at, at + WRITE_CHUNK));
+      }
+    }
     await file.sync();
   } finally {
     file.close();
   }
   await Deno.rename(temp, path);
-  writeMeta(db, META, JSON.stringify({ generation: header.generation, sha256: sha256(bytes) }));
+  writeMeta(
+    db,
+    META,
+    JSON.stringify({ generation: header.generation, sha256: hash.digest("hex") }),
+  );
 }
 
 /**
