@@ -7,6 +7,7 @@ import { DEMO_KEY } from "../../src/demo/mod.ts";
 import { join } from "node:path";
 import { fakeClock, runCli, startTestNode, tempDir } from "../_helpers.ts";
 import { runPython } from "./_python.ts";
+import { hash, listed, startFakeParent, startProxyNode } from "../proxy/_parent.ts";
 
 const EICAR = {
   md5: "44d88612fea8a8f36de82e1278abb02f",
@@ -148,4 +149,32 @@ Deno.test("a bad network in compat.allow stops serve before the data folder is c
     /compat\.allow\[0\]: Invalid CIDR "10\.0\.0\.1\/8": host bits are set; did you mean "10\.0\.0\.0\/8"/,
   );
   await assert.rejects(Deno.stat(data), Deno.errors.NotFound, "nothing was created");
+});
+
+Deno.test("a hashlookup bulk asks the KSN proxy's parent once for all its unknown hashes", async () => {
+  await using dir = await tempDir();
+  const parent = startFakeParent();
+  const node = await startProxyNode({
+    dataDir: dir.path,
+    parentUrl: parent.url,
+    clock: { now: () => Date.now() },
+  });
+  try {
+    const hashes = Array.from({ length: 50 }, (_, i) => hash(i));
+    parent.records.set(`file ${hashes[7]}`, listed("Parent.Threat"));
+    // No Content-Type, as curl -d sends it: hashlookup reads the body as JSON regardless.
+    const res = await fetch(`${node.url}/bulk/md5`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${node.key}` },
+      body: JSON.stringify({ hashes }),
+    });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(body.map((r: Record<string, unknown>) => r["pksn:threat"]), ["Parent.Threat"]);
+    assert.equal(parent.requests.length, 1, "one request to the parent for 50 misses");
+    assert.equal(parent.requests[0].items.length, 50);
+  } finally {
+    await node.stop();
+    await parent.close();
+  }
 });

@@ -7,11 +7,11 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { AppError, VERSION } from "../../core/mod.ts";
-import { allowOnly, instrument, type InstrumentDeps, readJson } from "../../http/mod.ts";
+import { allowOnly, instrument, type InstrumentDeps, readBytes } from "../../http/mod.ts";
 import type { LookupResult, ReputationIndex } from "../../reputation/mod.ts";
 import { admit } from "./access.ts";
 import { inForeignShape } from "./foreign_errors.ts";
-import { type CompatLookupDeps, epochSeconds, lookupAs, whenReady } from "./lookup.ts";
+import { type CompatLookupDeps, epochSeconds, lookupAllAs, lookupAs, whenReady } from "./lookup.ts";
 
 /** The three hash kinds, as hashlookup names them in paths, record keys and messages. */
 const KINDS = {
@@ -67,11 +67,10 @@ export function mountHashlookupRoutes(app: Hono, deps: HashlookupDeps): void {
         const admission = admit(c, deps.access);
         const hashes = bulkHashes(await readBulkJson(c, deps.maxBodyBytes), deps.maxBatchItems);
         for (const hash of hashes) checkHash(kind, hash);
-        const found: object[] = [];
-        for (const hash of hashes) {
-          const result = await lookupAs(deps, admission, "file", hash);
-          if (result.verdict !== "unknown") found.push(recordOf(kind, hash, result));
-        }
+        const results = await lookupAllAs(deps, admission, "file", hashes);
+        const found = results.flatMap((result, i) =>
+          result.verdict === "unknown" ? [] : [recordOf(kind, hashes[i], result)]
+        );
         return c.json(found);
       }),
     );
@@ -105,15 +104,13 @@ function checkHash(kind: Kind, hash: string): void {
   }
 }
 
+/** The body as JSON whatever its Content-Type, as hashlookup reads it (Flask's `force=True`). */
 async function readBulkJson(c: Context, limit: number): Promise<unknown> {
+  const bytes = await readBytes(c, limit);
   try {
-    return await readJson(c, limit);
-  } catch (err) {
-    // PyHashlookup sends JSON; anything that is not is the wrong shape, said hashlookup's way.
-    if (err instanceof AppError && err.code !== "body_too_large") {
-      throw new AppError("invalid", "invalid_request", BULK_SHAPE);
-    }
-    throw err;
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new AppError("invalid", "invalid_request", BULK_SHAPE);
   }
 }
 

@@ -38,6 +38,27 @@ export function lookupAs(
   });
 }
 
+/**
+ * Looks `values` up together, as `/v1/lookup` does: what nothing here answers goes to the parent
+ * in one request (for a licensed client), not one request a value.
+ */
+export async function lookupAllAs(
+  deps: CompatLookupDeps,
+  admission: Admission,
+  type: ObjectType,
+  values: readonly string[],
+): Promise<LookupResult[]> {
+  const results = values.map((value) => deps.reputation.lookup(type, value));
+  deps.metrics.lookupsPerMinute.add(results.length);
+  if (
+    deps.proxy !== undefined && admission === "licence" && results.some((r) => r.via === "none")
+  ) {
+    await deps.proxy.resolve(results);
+  }
+  for (const result of results) deps.metrics.verdicts.inc(type, result.verdict);
+  return results;
+}
+
 /** `then(value)` now when `value` is a plain value, after it settles when it is a promise. */
 export function whenReady<T, R>(value: T | Promise<T>, then: (value: T) => R): R | Promise<R> {
   return value instanceof Promise ? value.then(then) : then(value);
