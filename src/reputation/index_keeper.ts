@@ -82,6 +82,9 @@ export class IndexKeeper {
   }
 
   async #build(): Promise<ReputationIndex> {
+    // Saving writes its record through the builder connection: never inside a build's read
+    // transaction, where it would fail against another writer's newer snapshot.
+    await this.#saving;
     this.holder.current = await buildIndex(this.#builder, { now: this.#clock.now(), pause });
     this.#save(this.holder.current);
     return this.holder.current;
