@@ -69,10 +69,12 @@ export class UpgradeSpool {
    * with 409 `upgrade_in_progress` while another upload or upgrade is under way.
    */
   async accept(body: ReadableStream<Uint8Array>): Promise<UpgradeStatus> {
-    await this.#refuseWhileBusy();
+    if (this.#uploading) throw busy("Another upgrade bundle is being uploaded");
+    // Claimed before the first await: two uploads at once must not both write bundle.part.
     this.#uploading = true;
     const part = join(this.#dir, "bundle.part");
     try {
+      await this.#refuseWhileBusy();
       await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
       await Deno.remove(part).catch(() => {}); // left by a crash during an earlier upload
       let size: number;
@@ -111,9 +113,6 @@ export class UpgradeSpool {
   }
 
   async #refuseWhileBusy(): Promise<void> {
-    const busy = (why: string): AppError =>
-      new AppError("conflict", "upgrade_in_progress", `${why}; wait until it ends`);
-    if (this.#uploading) throw busy("Another upgrade bundle is being uploaded");
     if (await this.#bundleAge() !== null) {
       throw busy("An uploaded upgrade bundle is waiting for the appliance to apply it");
     }
@@ -170,4 +169,9 @@ export class UpgradeSpool {
     await Deno.writeTextFile(temp, JSON.stringify(status) + "\n", { mode: 0o644 });
     await Deno.rename(temp, this.#statusFile);
   }
+}
+
+/** The 409 for an upload while another upload or an upgrade is under way. */
+function busy(why: string): AppError {
+  return new AppError("conflict", "upgrade_in_progress", `${why}; wait until it ends`);
 }

@@ -141,3 +141,19 @@ Deno.test("the upgrade spool bounds the upload, keeps no partial file and report
   await Deno.writeTextFile(join(dir.path, "status.json"), "{");
   assert.match((await spool.report()).problem ?? "", /is not JSON/);
 });
+
+Deno.test("two upgrade uploads at once: one is stored, the other refused, and the bundle is whole", async () => {
+  await using dir = await tempDir();
+  const spool = new UpgradeSpool({ dir: dir.path, maxBytes: 1 << 20, clock: { now: Date.now } });
+  const first = new Uint8Array(100_000).fill(1);
+  const second = new Uint8Array(100_000).fill(2);
+  const outcomes = await Promise.allSettled([
+    spool.accept(stream(first)),
+    spool.accept(stream(second)),
+  ]);
+  assert.deepEqual(outcomes.map((o) => o.status).sort(), ["fulfilled", "rejected"]);
+  const refused = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+  assert.match(refused.reason.message, /Another upgrade bundle is being uploaded/);
+  const stored = await Deno.readFile(join(dir.path, "bundle"));
+  assert.ok(stored.every((b) => b === stored[0]), "one upload's bytes, not a mix");
+});
