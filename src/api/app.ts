@@ -18,6 +18,8 @@ import {
   type RouteDoc,
 } from "../http/mod.ts";
 import { type LookupProxy, mountObjectRoutes } from "./objects.ts";
+import { AnswerText } from "./answer_text.ts";
+import { fastLookups } from "./fast_lookups.ts";
 import { mountParticipationRoutes } from "./participation.ts";
 import { mountSampleRoutes } from "./samples.ts";
 import { mountStatsRoutes } from "./stats.ts";
@@ -85,7 +87,9 @@ export function createApp(deps: AppDeps): Hono {
     proxy: deps.proxy ? () => deps.proxy!.report() : undefined,
   });
   const proxy = deps.proxy;
-  mountObjectRoutes(app, { ...instrumentDeps, reputation: node.reputation, guard, proxy });
+  const answers = new AnswerText();
+  const objects = { ...instrumentDeps, reputation: node.reputation, guard, proxy, answers };
+  mountObjectRoutes(app, objects);
   mountBatchRoutes(app, {
     ...instrumentDeps,
     reputation: node.reputation,
@@ -94,6 +98,7 @@ export function createApp(deps: AppDeps): Hono {
     maxBodyBytes: config.lookup.maxBodyBytes,
     budgetMs: config.lookup.batchBudgetMs,
     proxy,
+    answers,
   });
   if (config.compat.hashlookup || config.compat.virustotal) {
     const compat = {
@@ -150,5 +155,13 @@ export function createApp(deps: AppDeps): Hono {
     metrics.requests.inc("unmatched", String(response.status));
     return response;
   });
+  // Request logging is a Hono middleware: with it on, every request goes through Hono.
+  if (!config.log.requests) {
+    const fast = fastLookups(objects);
+    const routed = app.fetch;
+    app.fetch = function fetchFastFirst(request, env, executionCtx): Response | Promise<Response> {
+      return fast(request) ?? routed(request, env, executionCtx);
+    };
+  }
   return app;
 }

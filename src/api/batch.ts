@@ -5,6 +5,7 @@ import { AppError, InvalidInputError } from "../core/mod.ts";
 import type { LookupItem, LookupItemError, LookupResult, Reputation } from "../reputation/mod.ts";
 import { allowOnly, instrument, type InstrumentDeps, readJson } from "../http/mod.ts";
 import type { LookupProxy } from "./objects.ts";
+import type { AnswerText } from "./answer_text.ts";
 
 /** What the batch route needs. */
 export interface BatchRoutesDeps extends InstrumentDeps {
@@ -17,6 +18,8 @@ export interface BatchRoutesDeps extends InstrumentDeps {
   budgetMs: number;
   /** Asks the parent about what nothing here answers; absent when the proxy is off. */
   proxy?: LookupProxy;
+  /** Turns answers into JSON text. */
+  answers: AnswerText;
   /** Milliseconds from a monotonic clock; tests pass one that jumps. */
   now?: () => number;
 }
@@ -100,7 +103,7 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
         if (answer.verdict !== undefined) metrics.verdicts.inc(answer.type, answer.verdict);
       }
       metrics.lookupsPerMinute.add(good.length);
-      return c.body(resultsJson(results), 200, JSON_HEADERS);
+      return c.body(resultsJson(results, deps.answers), 200, JSON_HEADERS);
     }),
   );
   allowOnly(app, "/v1/lookup", ["POST"], deps);
@@ -130,22 +133,12 @@ function overBudget(
   }
 }
 
-/**
- * `{"results":[...]}` as text. Most answers in a batch are unknown files, whose
- * JSON is fixed but for the hex value; writing those from a template instead of
- * through JSON.stringify saves about a fifth of a batch's time (measured).
- */
-function resultsJson(results: readonly unknown[]): string {
+/** `{"results":[...]}` as text; an item with its own error has no verdict and is stringified. */
+function resultsJson(results: readonly unknown[], answers: AnswerText): string {
   const parts: string[] = new Array(results.length);
   for (let i = 0; i < results.length; i++) {
     const r = results[i] as LookupResult;
-    parts[i] = r.via === "none" && (r.type === "file" || r.type === "cert") &&
-        r.stale === undefined && r.proxyTimeout === undefined
-      // The value of a file or cert result is validated lower-case hex: nothing to escape.
-      ? `{"type":"${r.type}","value":"${r.value}","verdict":"unknown","ttl":${r.ttl},"source":${
-        JSON.stringify(r.source)
-      },"via":"none"}`
-      : JSON.stringify(r);
+    parts[i] = r.verdict === undefined ? JSON.stringify(r) : answers.of(r);
   }
   return `{"results":[${parts.join(",")}]}`;
 }

@@ -3,6 +3,7 @@ import type { Context, Hono } from "hono";
 import { InvalidInputError } from "../core/mod.ts";
 import type { LookupItemError, LookupResult, ObjectType, Reputation } from "../reputation/mod.ts";
 import { allowOnly, instrument, type InstrumentDeps } from "../http/mod.ts";
+import type { AnswerText } from "./answer_text.ts";
 
 /** The KSN proxy as the look-up routes use it (`proxy/`). */
 export interface LookupProxy {
@@ -17,6 +18,8 @@ export interface ObjectRoutesDeps extends InstrumentDeps {
   guard: ((headers: Headers) => unknown) | null;
   /** Asks the parent about what nothing here answers; absent when the proxy is off. */
   proxy?: LookupProxy;
+  /** Turns answers into JSON text. */
+  answers: AnswerText;
 }
 
 const ROUTES: readonly [path: string, type: ObjectType, value: (c: Context) => string][] = [
@@ -43,28 +46,47 @@ function urlParameter(c: Context): string {
   return url;
 }
 
+const JSON_HEADERS = { "content-type": "application/json" } as const;
+
+/**
+ * Answers one look-up whose licence was checked: the look-up, its metrics, and the KSN proxy
+ * for what nobody here knows. The Hono routes and the fast lane (fast_lookups.ts) both use it.
+ */
+export function answerLookup(
+  deps: ObjectRoutesDeps,
+  type: ObjectType,
+  value: string,
+): Response | Promise<Response> {
+  const { reputation, metrics, proxy, answers } = deps;
+  const result = reputation.lookup(type, value);
+  metrics.lookupsPerMinute.add();
+  if (proxy === undefined || result.via !== "none") {
+    metrics.verdicts.inc(type, result.verdict);
+    return new Response(answers.of(result), { headers: JSON_HEADERS });
+  }
+  const results: LookupResult[] = [result];
+  return proxy.resolve(results).then(() => {
+    metrics.verdicts.inc(type, results[0].verdict);
+    return new Response(answers.of(results[0]), { headers: JSON_HEADERS });
+  });
+}
+
 /** Adds the single-object look-up routes to `app`. */
 export function mountObjectRoutes(app: Hono, deps: ObjectRoutesDeps): void {
-  const { reputation, metrics, guard, proxy } = deps;
   for (const [path, type, value] of ROUTES) {
-    const route = path.replace(/\{[^}]*\}/, "");
     app.get(
       path,
-      instrument(route, deps, function lookupOne(c): Response | Promise<Response> {
-        if (guard !== null) guard(c.req.raw.headers);
-        const result = reputation.lookup(type, value(c));
-        metrics.lookupsPerMinute.add();
-        if (proxy === undefined || result.via !== "none") {
-          metrics.verdicts.inc(type, result.verdict);
-          return c.json(result);
-        }
-        const results: LookupResult[] = [result];
-        return proxy.resolve(results).then(() => {
-          metrics.verdicts.inc(type, results[0].verdict);
-          return c.json(results[0]);
-        });
+      instrument(routeLabel(path), deps, function lookupOne(c): Response | Promise<Response> {
+        // The licence first: a client without one learns nothing, not even that a value is bad.
+        if (deps.guard !== null) deps.guard(c.req.raw.headers);
+        return answerLookup(deps, type, value(c));
       }),
     );
     allowOnly(app, path, ["GET"], deps);
   }
+}
+
+/** The route's name in metrics: its path without the parameter pattern. */
+export function routeLabel(path: string): string {
+  return path.replace(/\{[^}]*\}/, "");
 }

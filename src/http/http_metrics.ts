@@ -114,6 +114,21 @@ export function instrument(
   deps: InstrumentDeps,
   handler: (c: Context) => Response | Promise<Response>,
 ): Handler {
+  const measured = instrumentRequest(route, deps, (_request, c: Context) => handler(c));
+  return function instrumented(c: Context): Response | Promise<Response> {
+    return measured(c.req.raw, c);
+  };
+}
+
+/**
+ * {@link instrument} for a handler that takes the plain request: the look-ups answered before
+ * Hono routes them (api/fast_lookups.ts) count and time themselves exactly as routes do.
+ */
+export function instrumentRequest<T>(
+  route: string,
+  deps: InstrumentDeps,
+  handler: (request: Request, extra: T) => Response | Promise<Response>,
+): (request: Request, extra: T) => Response | Promise<Response> {
   const { metrics, log } = deps;
   const timed = route.startsWith("/v1/");
   const done = (response: Response, started: number): Response => {
@@ -121,18 +136,18 @@ export function instrument(
     if (timed) metrics.lookupSeconds.observe((performance.now() - started) / 1000, route);
     return response;
   };
-  return function instrumented(c: Context): Response | Promise<Response> {
+  return function instrumented(request: Request, extra: T): Response | Promise<Response> {
     const started = performance.now();
     let result: Response | Promise<Response>;
     try {
-      result = handler(c);
+      result = handler(request, extra);
     } catch (err) {
-      return done(errorResponse(err, c.req.raw, log), started);
+      return done(errorResponse(err, request, log), started);
     }
     if (result instanceof Response) return done(result, started);
     return result.then(
       (response) => done(response, started),
-      (err) => done(errorResponse(err, c.req.raw, log), started),
+      (err) => done(errorResponse(err, request, log), started),
     );
   };
 }

@@ -9,6 +9,7 @@ export {
   type HttpMetrics,
   instrument,
   type InstrumentDeps,
+  instrumentRequest,
 } from "./http_metrics.ts";
 export { allowOnly } from "./methods.ts";
 export { errorResponse, statusOf } from "./responses.ts";

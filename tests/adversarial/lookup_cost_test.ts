@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import { DEMO_KEY } from "../../src/demo/mod.ts";
 import { createHttpMetrics } from "../../src/http/http_metrics.ts";
 import { mountBatchRoutes } from "../../src/api/batch.ts";
+import { AnswerText } from "../../src/api/answer_text.ts";
 import { memoryLogger } from "../../src/core/log.ts";
 import { startTestNode } from "../_helpers.ts";
 
@@ -105,6 +106,7 @@ function batchApp(
     maxItems: 1000,
     maxBodyBytes: 1 << 20,
     budgetMs,
+    answers: new AnswerText(),
     now: () => (now += stepMs),
   });
   return { app, metrics };
