@@ -17,6 +17,7 @@ import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/mod.ts";
 import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
 import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 import { Progress } from "./progress.ts";
+import { saveIndexAfterWrites } from "./_saved_index.ts";
 
 const IMPORT_HELP = `Usage: pksn import FILE [options]
 
@@ -144,6 +145,7 @@ async function importFile(
       );
       return 1;
     }
+    await saveIndexAfterWrites(db, config, log);
     const rate = seconds > 0 ? Math.round(report.records / seconds) : report.records;
     console.log(
       `Imported ${report.records} records (${report.keys} keys) into ${

@@ -18,6 +18,7 @@ import { computeMirrorChecksum, readMirrorState } from "../feed/mod.ts";
 import { type Command, type CommandInput, defineCommand, type Options } from "./command.ts";
 import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
 import { StepProgress } from "./progress.ts";
+import { saveIndexAfterWrites } from "./_saved_index.ts";
 
 const SYNC_HELP = `Usage: pksn sync [once|status|verify] [options]
 
@@ -126,6 +127,7 @@ async function sync({ values, positionals }: CommandInput<typeof SYNC_OPTIONS>):
     } finally {
       progress?.close();
     }
+    if (result.outcome !== "current") await saveIndexAfterWrites(db, config, log);
     print(
       result,
       result.outcome === "current"

@@ -24,7 +24,7 @@ export {
   type OverrideVerdict,
 } from "./override_rules.ts";
 export { describeIssue, recordRows, recordSchema } from "./records.ts";
-export { buildIndex, type ReputationIndex } from "./reputation_index.ts";
+export { buildIndex, type ReputationIndex, saveIndexForNextStart } from "./reputation_index.ts";
 export { NetworkList } from "./networks.ts";
 export { type ObjectType, type Verdict, VERDICTS } from "./types.ts";
 export * from "./types.ts";

@@ -53,6 +53,8 @@ Deno.test("a restart reads the saved index, which answers as the built one did",
   await using dir = await tempDir();
   const data = join(dir.path, "data");
   await importRecords(data, 0, 5_000);
+  // As a data folder from before imports saved the index: the first start builds and saves.
+  await Deno.remove(join(data, "index.bin"));
   const first = await withNode(data, (node) => {
     assert.equal(node.index.current.fromFile, undefined, "the first start builds");
     return node.index.current;
@@ -78,8 +80,12 @@ Deno.test("a saved index is not used once the entries changed, nor when its file
   await importRecords(data, 0, 1_000);
   await withNode(data, () => {});
 
-  // Another process writes: the saved index is stale, and the next start builds.
+  // The rows changed after the file was written (here: the file put back from before an
+  // import): the saved index is stale, and the next start builds.
+  const path = join(data, "index.bin");
+  const before = await Deno.readFile(path);
   await importRecords(data, 1_000, 10);
+  await Deno.writeFile(path, before);
   await withNode(data, (node) => {
     assert.equal(node.index.current.fromFile, undefined);
     assert.equal(node.reputation.lookup("file", MD5(1_005)).verdict, "malicious");
@@ -87,7 +93,6 @@ Deno.test("a saved index is not used once the entries changed, nor when its file
   await withNode(data, (node) => assert.equal(node.index.current.fromFile, true));
 
   // One byte changed: the file's hash no longer matches the database's record of it.
-  const path = join(data, "index.bin");
   const bytes = await Deno.readFile(path);
   bytes[bytes.length - 1] ^= 1;
   await Deno.writeFile(path, bytes);
@@ -109,11 +114,24 @@ Deno.test("a saved index is not used once the entries changed, nor when its file
   });
 });
 
-Deno.test("a one-off command reads the saved index but does not write one", async () => {
+Deno.test("pksn import saves the index, so the first start reads it; pksn lookup only reads it", async () => {
   await using dir = await tempDir();
   const data = join(dir.path, "data");
   await importRecords(data, 0, 100);
+  const path = join(data, "index.bin");
+  const saved = await Deno.readFile(path);
   const look = await runCli(["lookup", "file", MD5(3), "--data", data]);
   assert.equal(look.code, 0, look.stderr);
-  await assert.rejects(Deno.stat(join(data, "index.bin")), Deno.errors.NotFound);
+  assert.deepEqual(await Deno.readFile(path), saved, "a look-up leaves the file as it was");
+  await withNode(data, (node) => {
+    assert.equal(node.index.current.fromFile, true, "the first start reads the import's file");
+    assert.equal(node.reputation.lookup("file", MD5(42)).verdict, "malicious");
+    assert.equal(node.reputation.lookup("ip", "192.0.2.1").verdict, "malicious");
+  });
+  // A later import replaces it with the index of the rows it wrote.
+  await importRecords(data, 100, 10);
+  await withNode(data, (node) => {
+    assert.equal(node.index.current.fromFile, true);
+    assert.equal(node.reputation.lookup("file", MD5(105)).verdict, "malicious");
+  });
 });
