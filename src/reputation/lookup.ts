@@ -54,8 +54,8 @@ export interface LookupItemError {
 // popular objects are asked again and again. Cleared whenever the index is
 // replaced, so it is never staler than the index itself. Bounded in bytes too:
 // every URL under a listed host is a hit, and a URL can be 8,192 characters.
-// The byte bound is estimated high (cachedBytes) and sized so that 65,536 hash
-// hits fit; only long URLs reach it.
+// The byte bound is estimated high (cachedBytes): about 50,000 SHA-256 hits fit in it, and
+// more of shorter hashes.
 const HIT_CACHE_SIZE = 65_536;
 const HIT_CACHE_BYTES = 48 * 1024 * 1024;
 
@@ -228,8 +228,10 @@ export class Reputation {
 
 /**
  * What a cached hit holds, estimated: the key and the result's strings at two bytes a
- * character (the worst case of V8's string forms), plus the objects around them.
+ * character (the worst case of V8's string forms), the objects around them, and the answer's
+ * JSON text the API keeps beside it while the result lives (the strings again, plus the rest).
  */
 function cachedBytes(cacheKey: string, result: LookupResult): number {
-  return 2 * (cacheKey.length + result.value.length + (result.match?.value.length ?? 0)) + 256;
+  const strings = cacheKey.length + result.value.length + (result.match?.value.length ?? 0);
+  return 3 * strings + 512;
 }
