@@ -120,8 +120,10 @@ export async function loadSavedIndex(
     if (saved === null) return null;
     const parts = saved.header as SavedParts;
     if (!Array.isArray(parts.ipv4Lengths) || typeof parts.counts !== "object") return null;
+    const prefixes = prefixIndexOf(saved.body);
+    if (prefixes === null) return null;
     return {
-      prefixes: new PrefixIndex(saved.prefixes),
+      prefixes,
       ipv4Lengths: parts.ipv4Lengths,
       ipv6Lengths: parts.ipv6Lengths,
       hasOverrides: parts.hasOverrides,
@@ -147,8 +149,24 @@ export async function saveIndex(
     hasOverrides: index.hasOverrides,
     counts: index.counts,
   };
-  await writeIndexFile(db, dataDir, header, index.prefixes.sorted);
+  await writeIndexFile(db, dataDir, header, [index.prefixes.starts, index.prefixes.lows]);
 }
+
+/** The prefix index in a saved file's body: the bucket table, then the 16-bit tails. */
+function prefixIndexOf(body: Uint8Array): PrefixIndex | null {
+  const startsBytes = STARTS_LENGTH * 4;
+  if (body.length < startsBytes || (body.length - startsBytes) % 2 !== 0) return null;
+  const starts = new Uint32Array(body.buffer, body.byteOffset, STARTS_LENGTH);
+  const lows = new Uint16Array(
+    body.buffer,
+    body.byteOffset + startsBytes,
+    (body.length - startsBytes) / 2,
+  );
+  return PrefixIndex.fromParts(starts, lows);
+}
+
+// The bucket table's length: one start per top-16-bit bucket, and the end.
+const STARTS_LENGTH = 65537;
 
 /**
  * Builds the index of the database as it now is and saves it, so the serving node's next start

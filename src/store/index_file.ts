@@ -1,7 +1,7 @@
 /**
  * The look-up index kept on disk, `DATA/index.bin`, so a restart reads it in one go instead of
- * scanning every key (seconds at ten million). The file is the index's sorted 32-bit prefixes
- * after a small JSON header; which database state it belongs to is recorded in the database
+ * scanning every key (seconds at ten million). The file is the index's arrays after a small JSON
+ * header (whose layout the reputation layer defines); which database state it belongs to is recorded in the database
  * itself (meta `index_file`: the entries generation it was built at and the file's SHA-256), so a
  * file that does not match, is torn or belongs to another copy of the data is never used.
  */
@@ -10,13 +10,15 @@ import { createHash } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import { readMeta, writeMeta } from "./node_meta.ts";
 
-const MAGIC = "PKSNIDX1";
+// Version 2: the arrays are the caller's parts (bucket table and 16-bit prefix tails); a version 1
+// file (32-bit prefixes) is refused even where the database still records its hash.
+const MAGIC = "PKSNIDX2";
 const META = "index_file";
 const encoder = new TextEncoder();
 // Written in slices, so no single write asks the runtime for a buffer of the whole index.
 const WRITE_CHUNK = 1 << 20;
 
-/** What the file holds besides the prefixes: the index's small parts, as JSON. */
+/** What the file holds besides its arrays: the index's small parts, as JSON. */
 export interface IndexFileHeader {
   /** The entries generation the index was built at. */
   generation: number;
@@ -37,23 +39,25 @@ export async function writeIndexFile(
   db: DatabaseSync,
   dataDir: string,
   header: IndexFileHeader,
-  prefixes: Uint32Array,
+  parts: readonly (Uint32Array | Uint16Array)[],
 ): Promise<void> {
   const text = encoder.encode(JSON.stringify(header));
-  // The prefixes start on a 4-byte boundary, so a reader can view them in place.
+  // The arrays start on a 4-byte boundary, so a reader can view them in place; each part but
+  // the last must be a whole number of 4-byte words for the next to stay aligned.
   const headLength = Math.ceil((12 + text.length) / 4) * 4;
   const head = new Uint8Array(headLength);
   head.set(encoder.encode(MAGIC), 0);
   new DataView(head.buffer).setUint32(8, text.length, true);
   head.set(text, 12);
-  // Written and hashed from the index's own array: a copy would be tens of MB at 10M keys.
-  const body = new Uint8Array(prefixes.buffer, prefixes.byteOffset, prefixes.byteLength);
-  const hash = createHash("sha256").update(head).update(body);
+  // Written and hashed from the index's own arrays: a copy would be tens of MB at 10M keys.
+  const bodies = parts.map((p) => new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+  const hash = createHash("sha256").update(head);
+  for (const body of bodies) hash.update(body);
   const path = indexFilePath(dataDir);
   const temp = `${path}.tmp`;
   const file = await Deno.open(temp, { write: true, create: true, truncate: true, mode: 0o600 });
   try {
-    for (const part of [head, body]) {
+    for (const part of [head, ...bodies]) {
       for (let at = 0; at < part.length;) {
         at += await file.write(part.subarray(at, at + WRITE_CHUNK));
       }
@@ -71,14 +75,14 @@ export async function writeIndexFile(
 }
 
 /**
- * The file's header and prefixes when it is the one `db` records and was built at `generation`;
- * null otherwise (missing, stale, torn or another database's).
+ * The file's header and the bytes of its arrays (4-byte aligned) when it is the one `db` records
+ * and was built at `generation`; null otherwise (missing, stale, torn or another database's).
  */
 export async function readIndexFile(
   db: DatabaseSync,
   dataDir: string,
   generation: number,
-): Promise<{ header: IndexFileHeader; prefixes: Uint32Array } | null> {
+): Promise<{ header: IndexFileHeader; body: Uint8Array } | null> {
   const recorded = parseRecord(readMeta(db, META));
   if (recorded === null || recorded.generation !== generation) return null;
   let bytes: Uint8Array;
@@ -91,7 +95,7 @@ export async function readIndexFile(
   if (new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return null;
   const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   const headLength = Math.ceil((12 + length) / 4) * 4;
-  if (headLength > bytes.length || (bytes.length - headLength) % 4 !== 0) return null;
+  if (headLength > bytes.length) return null;
   let header: IndexFileHeader;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + length)));
@@ -99,13 +103,11 @@ export async function readIndexFile(
     return null;
   }
   if (header.generation !== generation) return null;
-  // Deno.readFile's buffer starts at offset 0, so the view is aligned; copied if it is not.
-  const at = bytes.byteOffset + headLength;
-  const count = (bytes.length - headLength) / 4;
-  const prefixes = at % 4 === 0
-    ? new Uint32Array(bytes.buffer, at, count)
-    : new Uint32Array(bytes.slice(headLength).buffer);
-  return { header, prefixes };
+  // Deno.readFile's buffer starts at offset 0, so the body is aligned; copied if it is not.
+  const body = (bytes.byteOffset + headLength) % 4 === 0
+    ? bytes.subarray(headLength)
+    : bytes.slice(headLength);
+  return { header, body };
 }
 
 function parseRecord(text: string | undefined): { generation: number; sha256: string } | null {

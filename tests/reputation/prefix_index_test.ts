@@ -73,8 +73,29 @@ Deno.test("a prefix index over many random prefixes agrees with a Set", () => {
   }
 });
 
-Deno.test("byteLength counts four bytes per built prefix plus the 256 KiB bucket table", () => {
-  assert.equal(new PrefixIndex(new Uint32Array(100)).byteLength, 400 + 65537 * 4);
+Deno.test("byteLength counts two bytes per built prefix plus the 256 KiB bucket table", () => {
+  assert.equal(new PrefixIndex(new Uint32Array(100)).byteLength, 200 + 65537 * 4);
+});
+
+Deno.test("an index rebuilt from its saved parts finds the same prefixes", () => {
+  const sorted = Uint32Array.from([3, 0x0001ffff, 0x00020000, 0xabcd1234, 0xabcd1234, 0xffffffff]);
+  const built = new PrefixIndex(sorted);
+  const again = PrefixIndex.fromParts(built.starts.slice(), built.lows.slice());
+  assert.ok(again !== null);
+  for (const p of sorted) assert.ok(again.has(p), p.toString(16));
+  for (const p of [4, 0x00010000, 0xabcd1235, 0xfffffffe]) assert.equal(again.has(p), false);
+  assert.equal(again.size, sorted.length);
+});
+
+Deno.test("parts that are not an index's are refused", () => {
+  const built = new PrefixIndex(Uint32Array.from([1, 2, 0x00050000]));
+  const { starts, lows } = built;
+  assert.equal(PrefixIndex.fromParts(starts.subarray(1), lows), null, "a short bucket table");
+  assert.equal(PrefixIndex.fromParts(starts, lows.subarray(1)), null, "tails missing");
+  const backwards = starts.slice();
+  backwards[3] = 0;
+  backwards[2] = 3;
+  assert.equal(PrefixIndex.fromParts(backwards, lows), null, "a bucket that ends before it starts");
 });
 
 Deno.test("has finds prefixes at bucket edges and in empty neighbouring buckets", () => {
