@@ -157,6 +157,10 @@ function makeRecord(
   return { line: JSON.stringify(fields), type, keys };
 }
 
+// Known objects kept: many more than the node's cache of recent answers holds (16,384), so the
+// 100%-listed run measures listed look-ups beyond that cache, as its target asks.
+const SAMPLE_SIZE = 250_000;
+
 /** Writes `records` records to `path` as NDJSON and returns what it wrote. */
 export async function writeDataset(
   path: string,
@@ -165,7 +169,7 @@ export async function writeDataset(
 ): Promise<Dataset> {
   const started = performance.now();
   const random = new Random(options.seed ?? 20261128);
-  const sampleSize = options.sampleSize ?? 50_000;
+  const sampleSize = options.sampleSize ?? SAMPLE_SIZE;
   const stride = Math.max(1, Math.floor(records / sampleSize));
   const known: KnownObject[] = [];
   const byType = { file: 0, url: 0, domain: 0, ip: 0, cert: 0 };

@@ -54,10 +54,12 @@ export interface LookupItemError {
 // popular objects are asked again and again. Cleared whenever the index is
 // replaced, so it is never staler than the index itself. Bounded in bytes too:
 // every URL under a listed host is a hit, and a URL can be 8,192 characters.
-// The byte bound is estimated high (cachedBytes): about 50,000 SHA-256 hits fit in it, and
-// more of shorter hashes.
-const HIT_CACHE_SIZE = 65_536;
-const HIT_CACHE_BYTES = 48 * 1024 * 1024;
+// The byte bound is estimated high (cachedBytes): about 18,000 SHA-256 hits fit in it, about
+// 9 MB in fact. Sized for the popular objects a node is asked about again and again; a larger
+// cache would hold listed objects asked once (one per client, say) in memory the node's 150 MB
+// budget at ten million records cannot spare.
+const HIT_CACHE_SIZE = 16_384;
+const HIT_CACHE_BYTES = 16 * 1024 * 1024;
 
 /** The look-up service over the store and the in-memory index. */
 export class Reputation {
