@@ -1,7 +1,7 @@
 /** `POST /v1/lookup`: many objects of any type in one request, answered in order. */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { AppError, InvalidInputError } from "../core/mod.ts";
+import { AppError, type Counter, InvalidInputError } from "../core/mod.ts";
 import type { LookupItem, LookupItemError, LookupResult, Reputation } from "../reputation/mod.ts";
 import { allowOnly, instrument, type InstrumentDeps, readJson } from "../http/mod.ts";
 import type { LookupProxy } from "./objects.ts";
@@ -99,9 +99,7 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
       // All of the batch's misses at once: the proxy asks the parent in as few requests as it can,
       // and the client waits for them once.
       if (proxy !== undefined) await proxy.resolve(results as (LookupResult | LookupItemError)[]);
-      for (const answer of results as LookupResult[]) {
-        if (answer.verdict !== undefined) metrics.verdicts.inc(answer.type, answer.verdict);
-      }
+      countVerdicts(results as LookupResult[], metrics.verdicts);
       metrics.lookupsPerMinute.add(good.length);
       return c.body(resultsJson(results, deps.answers), 200, JSON_HEADERS);
     }),
@@ -110,6 +108,25 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
 }
 
 const JSON_HEADERS = { "Content-Type": "application/json" } as const;
+
+/** Counts the answers' verdicts by type, a run of equal ones at a time (most are unknown files). */
+function countVerdicts(answers: readonly LookupResult[], verdicts: Counter): void {
+  let type = "";
+  let verdict = "";
+  let run = 0;
+  for (const answer of answers) {
+    if (answer.verdict === undefined) continue; // an item with its own error
+    if (answer.type === type && answer.verdict === verdict) {
+      run++;
+      continue;
+    }
+    if (run > 0) verdicts.inc(type, verdict, run);
+    type = answer.type;
+    verdict = answer.verdict;
+    run = 1;
+  }
+  if (run > 0) verdicts.inc(type, verdict, run);
+}
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));

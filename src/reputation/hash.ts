@@ -43,23 +43,41 @@ export function scanDigest(text: string, errorCode = "invalid_hash"): ScannedDig
       } hex characters, got ${text.length}`,
     );
   }
-  let lower = true;
+  // One table read a character: its value, with 16 set for an upper-case digit and -1 for a
+  // non-digit; OR-ing them all says at the end whether any was bad or upper case.
+  let flags = 0;
   let prefix = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0; i < 8; i++) {
     const c = text.charCodeAt(i);
-    const v = hexDigitValue(c);
-    if (v < 0) {
-      throw new InvalidInputError(
-        errorCode,
-        `Invalid ${errorCode === "invalid_thumbprint" ? "thumbprint" : "hash"} ${quote(text)}: ${
-          quote(text[i])
-        } at position ${i + 1} is not a hex digit`,
-      );
-    }
-    if (c >= 65 && c <= 70) lower = false;
-    if (i < 8) prefix = (prefix << 4) | v;
+    const v = c < 128 ? HEX_FLAGS[c] : -1;
+    flags |= v;
+    prefix = (prefix << 4) | (v & 15);
   }
-  return { kind, hex: lower ? text : text.toLowerCase(), prefix: prefix >>> 0 };
+  for (let i = 8; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    flags |= c < 128 ? HEX_FLAGS[c] : -1;
+  }
+  if (flags < 0) throw notHex(text, errorCode);
+  return { kind, hex: flags & 16 ? text.toLowerCase() : text, prefix: prefix >>> 0 };
+}
+
+const HEX_FLAGS = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX_FLAGS[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX_FLAGS[97 + i] = 10 + i;
+  HEX_FLAGS[65 + i] = 16 | (10 + i);
+}
+
+/** The error for a digest of the right length with a character that is not a hex digit. */
+function notHex(text: string, errorCode: string): InvalidInputError {
+  let i = 0;
+  while (hexDigitValue(text.charCodeAt(i)) >= 0) i++;
+  return new InvalidInputError(
+    errorCode,
+    `Invalid ${errorCode === "invalid_thumbprint" ? "thumbprint" : "hash"} ${quote(text)}: ${
+      quote(text[i])
+    } at position ${i + 1} is not a hex digit`,
+  );
 }
 
 /**

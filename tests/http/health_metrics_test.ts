@@ -162,15 +162,19 @@ Deno.test("GET /metrics counts verdicts by object type from single and batch loo
   await fetch(`${node.url}/v1/files/${EICAR.sha256}`).then((r) => r.body?.cancel());
   const batch = await postLookup(node, {
     items: [
+      // Runs of equal verdicts are counted a run at a time, broken by an item's own error.
       { type: "file", value: EICAR.sha1 },
       { type: "file", value: "f".repeat(32) },
+      { type: "file", value: "e".repeat(32) },
       { type: "file", value: "not-a-hash" },
+      { type: "file", value: "d".repeat(32) },
+      { type: "file", value: EICAR.md5 },
     ],
   });
   assert.equal(batch.status, 200);
   const after = await scrape(node);
-  assert.equal((after.get(malicious) ?? 0) - (before.get(malicious) ?? 0), 3);
-  assert.equal((after.get(unknown) ?? 0) - (before.get(unknown) ?? 0), 1);
+  assert.equal((after.get(malicious) ?? 0) - (before.get(malicious) ?? 0), 4);
+  assert.equal((after.get(unknown) ?? 0) - (before.get(unknown) ?? 0), 3);
 });
 
 Deno.test("GET /metrics reports stored records by object type and origin", async () => {

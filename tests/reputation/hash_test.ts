@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InvalidInputError } from "../../src/core/errors.ts";
-import { parseDigest, parseThumbprint } from "../../src/reputation/hash.ts";
+import { parseDigest, parseThumbprint, scanDigest } from "../../src/reputation/hash.ts";
 import { toHex } from "../../src/core/encoding.ts";
 import { statusOf } from "../../src/http/mod.ts";
 
@@ -107,4 +107,20 @@ Deno.test("parseThumbprint reports a bad character with invalid_thumbprint", () 
 Deno.test("toHex writes lower-case, zero-padded hex", () => {
   assert.equal(toHex(Uint8Array.of(0, 1, 0xab, 0xff)), "0001abff");
   assert.equal(toHex(new Uint8Array(0)), "");
+});
+
+Deno.test("scanDigest lower-cases mixed-case hex and reads the prefix from either case", () => {
+  const mixed = "AbCdEf01" + "0".repeat(24);
+  const scanned = scanDigest(mixed);
+  assert.equal(scanned.hex, mixed.toLowerCase());
+  assert.equal(scanned.prefix, 0xabcdef01);
+  assert.equal(scanDigest(mixed.toLowerCase()).prefix, 0xabcdef01);
+});
+
+Deno.test("scanDigest refuses a character beyond ASCII whose low bits read as a hex digit", () => {
+  // U+0130 and U+0161: their low seven bits are "0" and "a".
+  for (const odd of ["\u0130", "\u0161"]) {
+    const text = "0".repeat(20) + odd + "0".repeat(11);
+    assert.throws(() => scanDigest(text), /at position 21 is not a hex digit/);
+  }
 });
