@@ -37,7 +37,9 @@ export class ImportRows {
   readonly #writer: ImportWriter;
   readonly #options: ImportRowsOptions;
   readonly #rows: EntryRow[] = [];
-  readonly #lines: number[] = [];
+  // Per buffered row: its line, and its key's prefix and position packed as flush sorts them.
+  readonly #lines = new Float64Array(POSITIONS);
+  readonly #order = new Float64Array(POSITIONS);
   readonly #filter = new KeyFilter();
 
   constructor(writer: ImportWriter, options: ImportRowsOptions) {
@@ -47,38 +49,39 @@ export class ImportRows {
 
   /** Adds the rows of one line, writing the buffer when it is full. */
   add(rows: readonly EntryRow[], line: number): void {
-    for (const row of rows) {
-      this.#rows.push(row);
-      this.#lines.push(line);
-    }
-    if (this.#rows.length >= BATCH_ROWS) this.flush();
-  }
-
-  /** Writes every buffered row. */
-  flush(): void {
-    const rows = this.#rows;
-    // Sort indices by (prefix, position) packed into one float64: exact below 2^53,
-    // and rows of one key keep their line order, so the last line's row stands.
-    const order = new Float64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) order[i] = keyPrefix(rows[i].key) * POSITIONS + i;
-    order.sort();
-    const sorted: EntryRow[] = new Array(order.length);
-    const lines: number[] = new Array(order.length);
-    let written = 0;
-    for (let n = 0; n < order.length; n++) {
-      const i = order[n] % POSITIONS;
-      // A key the filter has seen may be a repeat: held back, it cannot
-      // overwrite the row it is to be compared with.
-      if (this.#filter.add(rows[i].key)) {
-        this.#writer.hold(rows[i], this.#lines[i]);
+    const buffered = this.#rows;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      // Asked here, while the key is in the cache, and in line order, so a key's
+      // first row is written and its later ones (in this batch or a later one)
+      // held back: they cannot overwrite the row they are to be compared with.
+      if (this.#filter.add(row.key)) {
+        this.#writer.hold(row, line);
         continue;
       }
-      sorted[written] = rows[i];
-      lines[written++] = this.#lines[i];
+      const i = buffered.length;
+      // (prefix, position) packed into one float64 is exact below 2^53, and
+      // sorting it keeps rows of one prefix in line order.
+      this.#order[i] = keyPrefix(row.key) * POSITIONS + i;
+      this.#lines[i] = line;
+      buffered.push(row);
     }
-    sorted.length = lines.length = written;
+    if (buffered.length >= BATCH_ROWS) this.flush();
+  }
+
+  /** Writes every buffered row, in key prefix order. */
+  flush(): void {
+    const rows = this.#rows;
+    const count = rows.length;
+    const order = this.#order.subarray(0, count).sort();
+    const sorted: EntryRow[] = new Array(count);
+    const lines: number[] = new Array(count);
+    for (let n = 0; n < count; n++) {
+      const i = order[n] % POSITIONS;
+      sorted[n] = rows[i];
+      lines[n] = this.#lines[i];
+    }
     rows.length = 0;
-    this.#lines.length = 0;
     this.#writer.write(sorted, lines);
   }
 

@@ -24,6 +24,7 @@ import {
   transactionAsync,
 } from "../store/mod.ts";
 import { ImportRows } from "./_import_rows.ts";
+import { QuickRecords } from "./_quick_record.ts";
 import { describeIssue, recordRows, recordSchema } from "../reputation/mod.ts";
 
 /** Input formats `import` reads. */
@@ -125,6 +126,7 @@ export async function importRecords(
   };
   let header: Map<number, string> | undefined;
   const converter = typeof options.format === "object" ? options.format : undefined;
+  const quick = new QuickRecords(options.origin, options.source);
 
   // Attached before the transaction and detached after it, as SQLite requires.
   using writer = new ImportWriter(db, options.origin);
@@ -164,11 +166,14 @@ export async function importRecords(
         // Without a header no later row can be read; one error says it all.
         return header === undefined && options.format === "csv" ? STOP : undefined;
       }
-      const parsed = recordSchema.safeParse(raw);
-      if (!parsed.success) return fail(number, describeIssue(parsed.error));
-      let rows: EntryRow[];
+      let rows: readonly EntryRow[] | undefined;
       try {
-        rows = recordRows(parsed.data, options.origin, options.source);
+        rows = quick.rows(raw);
+        if (rows === undefined) {
+          const parsed = recordSchema.safeParse(raw);
+          if (!parsed.success) return fail(number, describeIssue(parsed.error));
+          rows = recordRows(parsed.data, options.origin, options.source);
+        }
       } catch (err) {
         return fail(number, messageOf(err));
       }

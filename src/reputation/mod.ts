@@ -23,7 +23,7 @@ export {
   overrideTargetSchema,
   type OverrideVerdict,
 } from "./override_rules.ts";
-export { describeIssue, recordRows, recordSchema } from "./records.ts";
+export { describeIssue, RECORD_LIMITS, recordRows, recordSchema } from "./records.ts";
 export { buildIndex, type ReputationIndex, saveIndexForNextStart } from "./reputation_index.ts";
 export { NetworkList } from "./networks.ts";
 export { type ObjectType, type Verdict, VERDICTS } from "./types.ts";

@@ -14,8 +14,18 @@ import { OBJECT_TYPES, VERDICT_CODE, VERDICTS } from "./types.ts";
 
 const LISTABLE_VERDICTS = VERDICTS.filter((v) => v !== "unknown") as [string, ...string[]];
 
-// Unix seconds from 1970 up to the year 3000, as a number or ISO 8601 text.
-const LATEST_SECONDS = 32503680000;
+/** The record schema's limits, for checks that must agree with it (feeds/_quick_record.ts). */
+export const RECORD_LIMITS = {
+  value: 8192,
+  threat: 256,
+  category: 64,
+  categories: 32,
+  source: 64,
+  ttl: 2_592_000,
+  // Unix seconds from 1970 up to the year 3000, as a number or ISO 8601 text.
+  latestSeconds: 32503680000,
+} as const;
+const LATEST_SECONDS = RECORD_LIMITS.latestSeconds;
 // Date.parse alone takes "1" (2001) or "May 5"; a time needs a zone, or it would
 // be read in the importing machine's own.
 const ISO_8601 = /^\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:\d\d))?$/;
@@ -40,19 +50,19 @@ const printable = (max: number): z.ZodString =>
 /** One record line, as NDJSON carries it (CSV rows are converted to this shape). */
 export const recordSchema = z.strictObject({
   type: z.enum(OBJECT_TYPES),
-  value: z.string().min(1).max(8192).optional(),
+  value: z.string().min(1).max(RECORD_LIMITS.value).optional(),
   md5: z.string().optional(),
   sha1: z.string().optional(),
   sha256: z.string().optional(),
   verdict: z.enum(LISTABLE_VERDICTS, {
     error: `expected one of ${LISTABLE_VERDICTS.join(", ")}`,
   }),
-  threat: printable(256).optional(),
-  categories: z.array(printable(64)).max(32).optional(),
-  ttl: z.number().int().min(0).max(2_592_000).optional(),
+  threat: printable(RECORD_LIMITS.threat).optional(),
+  categories: z.array(printable(RECORD_LIMITS.category)).max(RECORD_LIMITS.categories).optional(),
+  ttl: z.number().int().min(0).max(RECORD_LIMITS.ttl).optional(),
   firstSeen: timestamp.optional(),
   lastSeen: timestamp.optional(),
-  source: printable(64).optional(),
+  source: printable(RECORD_LIMITS.source).optional(),
 });
 
 /** A record that passed the schema. */
