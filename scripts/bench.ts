@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { writeDataset } from "./bench/dataset.ts";
 import { compareLicenceChecks, registerLicence } from "./bench/licence_checks.ts";
 import { profileDir } from "./bench/node.ts";
+import { prepareProgram, type Program } from "./bench/program.ts";
 import { killAll, stopAll } from "./bench/processes.ts";
 import { describeMachine, type Figures, int, judge, renderTable } from "./bench/report.ts";
 import { Random } from "./bench/random.ts";
@@ -73,8 +74,11 @@ Options:
   -h, --help        show this help
 
 Environment:
+  BENCH_FORM=source run src/main.ts rather than the bundled form the appliance
+                    ships (deno bundle of src/main.ts, made in the work folder)
   BENCH_PROFILE=DIR run every node with --cpu-prof, writing DIR/LABEL.cpuprofile;
-                    summarise one with scripts/bench/profile_summary.ts
+                    summarise one with scripts/bench/profile_summary.ts (with
+                    BENCH_FORM=source its functions keep their file names)
 `;
 
 const PATH_COUNT = 100_000;
@@ -163,7 +167,12 @@ async function prepareDir(keep: string | undefined): Promise<string> {
   return keep;
 }
 
-async function measure(options: Options, dir: string, wrk: string): Promise<Figures> {
+async function measure(
+  options: Options,
+  dir: string,
+  wrk: string,
+  form: Program["form"],
+): Promise<Figures> {
   const paths: Paths = {
     records: join(dir, "records.ndjson"),
     data: join(dir, "data"),
@@ -256,6 +265,7 @@ async function measure(options: Options, dir: string, wrk: string): Promise<Figu
       connections: options.connections,
       threads: options.threads,
       cpuProfileDir: profileDir(),
+      form,
     },
     dataset: {
       records: dataset.records,
@@ -356,7 +366,11 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    const figures = options.steps.has("lookups") ? await measure(options, dir, wrk) : null;
+    const program = await prepareProgram(dir);
+    progress(`running pksn in its ${program.form} form (${program.path})`);
+    const figures = options.steps.has("lookups")
+      ? await measure(options, dir, wrk, program.form)
+      : null;
     const stats: StatsFigures | null = options.steps.has("stats")
       ? await measureStats(dir, options.seconds)
       : null;
@@ -396,7 +410,9 @@ async function main(args: string[]): Promise<number> {
     if (dns !== null) verdicts.dns = { target: DNS_TARGET, pass: dnsPass(dns) };
     const head = figures ?? { date: new Date().toISOString(), machine: await describeMachine() };
     console.log(
-      `BENCH_JSON ${JSON.stringify({ ...head, stats, sync, proxy, dns, targets: verdicts })}`,
+      `BENCH_JSON ${
+        JSON.stringify({ ...head, form: program.form, stats, sync, proxy, dns, targets: verdicts })
+      }`,
     );
     if (keep) progress(`kept the work folder "${dir}"`);
     return 0;

@@ -6,6 +6,7 @@
  */
 import { join, resolve } from "node:path";
 import { type Child, run, start, waitForOk } from "./processes.ts";
+import { programArgs } from "./program.ts";
 
 const ROOT = join(import.meta.dirname!, "..", "..");
 const DENO = Deno.execPath();
@@ -19,12 +20,12 @@ export function profileDir(): string | null {
   return PROFILE_DIR;
 }
 
-/** Runs `deno run -A src/main.ts ARGS` (the real CLI) to completion. */
+/** Runs `deno run -A PROGRAM ARGS` (the real CLI, see program.ts) to completion. */
 export async function pksn(
   args: readonly string[],
   timeoutMs: number,
 ): Promise<{ code: number; output: string; millis: number }> {
-  return await run(`pksn ${args[0]}`, [DENO, "run", "-A", "src/main.ts", ...args], {
+  return await run(`pksn ${args[0]}`, [DENO, "run", "-A", ...programArgs(), ...args], {
     cwd: ROOT,
     env: NODE_ENV,
     timeoutMs,
@@ -44,7 +45,7 @@ export interface RunningNode {
 }
 
 /**
- * Starts `deno run -A src/main.ts serve` and waits until it listens and /readyz
+ * Starts `deno run -A PROGRAM serve` and waits until it listens and /readyz
  * is 200. `label` names its CPU profile when BENCH_PROFILE is set.
  */
 export async function startNode(
@@ -61,7 +62,7 @@ export async function startNode(
       `--cpu-prof-name=${options.label}.cpuprofile`,
     );
   }
-  args.push("src/main.ts", "serve", "--data", dataDir, "--listen", "127.0.0.1:0");
+  args.push(...programArgs(), "serve", "--data", dataDir, "--listen", "127.0.0.1:0");
   if (options.config !== null) args.push("--config", options.config);
   const spawned = performance.now();
   const child = start("pksn serve", [DENO, ...args], { cwd: ROOT, env: NODE_ENV });

@@ -28,6 +28,8 @@ export interface Figures {
     threads: number;
     /** Where the nodes' CPU profiles went (BENCH_PROFILE); null when they ran unprofiled. */
     cpuProfileDir: string | null;
+    /** Which form of pksn ran (scripts/bench/program.ts); absent in older runs (source). */
+    form?: "bundled" | "source";
   };
   dataset: { records: number; keys: number; bytes: number; byType: Record<string, number> };
   import: {
@@ -327,8 +329,8 @@ export function renderTable(f: Figures): string {
   const out = [
     `pksn bench ${f.date}: ${m.cpuModel} × ${m.cpus}, ${mb(m.memoryBytes)} RAM, deno ${m.deno}`,
     `${int(s.records)} records; wrk -t${s.threads} -c${s.connections} -d${s.seconds}s, ` +
-    `keep-alive, 127.0.0.1; licence checks ${f.node.licenceChecks}; ` +
-    `src sha256 ${f.source.srcSha256.slice(0, 12)}`,
+    `keep-alive, 127.0.0.1; pksn in its ${s.form ?? "source"} form; ` +
+    `licence checks ${f.node.licenceChecks}; src sha256 ${f.source.srcSha256.slice(0, 12)}`,
     "",
     line(header),
     widths.map((w) => "-".repeat(w)).join("  "),

@@ -43,7 +43,7 @@ export interface ImportRun {
   cli: { records: number; keys: number; seconds: number; recordsPerSecond: number } | null;
 }
 
-/** Times `deno run -A src/main.ts import FILE --data DIR` from spawn to exit. */
+/** Times `pksn import FILE --data DIR` (see program.ts) from spawn to exit. */
 export async function timeImport(paths: Paths, records: number): Promise<ImportRun> {
   const { code, output, millis } = await pksn(
     ["import", paths.records, "--data", paths.data],
