@@ -15,6 +15,7 @@ export {
 } from "./config.ts";
 export { type CsvRecord, csvRecords, headerColumns, parseCsvLine } from "./csv.ts";
 export { fromBase64, fromHex, hexDigitValue, toBase64, toBase64Url, toHex } from "./encoding.ts";
+export { Gate } from "./gate.ts";
 export {
   AppError,
   ConfigError,

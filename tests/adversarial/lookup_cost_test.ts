@@ -171,3 +171,45 @@ Deno.test("the cache of hits stays within 16 MiB under 3,000 distinct 8 KB URLs 
   assert.ok(entries < 3000, `${entries} entries: the oldest left to stay within the bytes`);
   assert.ok(entries > 250, `${entries} entries: the cache still holds recent hits`);
 });
+
+Deno.test("POST /v1/lookup reads two batches at a time; the others wait before reading their bodies", async () => {
+  const { app } = batchApp(60_000, 0);
+  const body = new TextEncoder().encode(JSON.stringify({ items: hashes(10) }));
+  // Five clients whose bodies arrive only when the test says so.
+  const clients = Array.from({ length: 5 }, () => {
+    let send!: () => void;
+    let pulled = false;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller): Promise<void> {
+        pulled = true;
+        await new Promise<void>((resolve) => (send = resolve));
+        controller.enqueue(body);
+        controller.close();
+      },
+      // Pulled only when the handler reads, not ahead of it.
+    }, { highWaterMark: 0 });
+    const answer = app.request("/v1/lookup", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    return { answer, pulled: (): boolean => pulled, send: (): void => send() };
+  });
+  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+  await settle();
+  assert.deepEqual(clients.map((c) => c.pulled()), [true, true, false, false, false]);
+  clients[0].send();
+  assert.equal((await clients[0].answer).status, 200);
+  await settle();
+  assert.deepEqual(clients.map((c) => c.pulled()), [true, true, true, false, false]);
+  for (const [i, client] of clients.entries()) {
+    if (i > 0) {
+      while (!client.pulled()) await settle();
+      client.send();
+    }
+    const answer = await client.answer;
+    assert.equal(answer.status, 200, `client ${i}`);
+    assert.equal((await answer.json()).results.length, 10);
+  }
+});
