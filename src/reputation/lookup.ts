@@ -20,6 +20,7 @@ import {
   urlCandidates,
 } from "./candidates.ts";
 import type { ReputationIndex } from "./reputation_index.ts";
+import { HitCache } from "./hit_cache.ts";
 import { type LookupResult, type Match, OBJECT_TYPES, type ObjectType, VERDICTS } from "./types.ts";
 
 /** Holds the current index; replaced whole when the data changes. */
@@ -50,14 +51,11 @@ export interface LookupItemError {
   error: { code: string; message: string };
 }
 
-// Recently answered listed objects. Hits cost a SQLite read (several µs);
-// popular objects are asked again and again. Cleared whenever the index is
-// replaced, so it is never staler than the index itself. Bounded in bytes too:
-// every URL under a listed host is a hit, and a URL can be 8,192 characters.
-// The byte bound is estimated high (cachedBytes): about 18,000 SHA-256 hits fit in it, about
-// 9 MB in fact. Sized for the popular objects a node is asked about again and again; a larger
-// cache would hold listed objects asked once (one per client, say) in memory the node's 150 MB
-// budget at ten million records cannot spare.
+// Sized for the popular objects a node is asked about again and again; a larger cache would
+// hold listed objects asked once (one per client, say) in memory the node's 150 MB budget at ten
+// million records cannot spare. About 18,000 SHA-256 hits fit its byte bound (estimated high,
+// about 9 MB in fact). Cleared whenever the index is replaced, so it is never staler than the
+// index itself.
 const HIT_CACHE_SIZE = 16_384;
 const HIT_CACHE_BYTES = 16 * 1024 * 1024;
 
@@ -68,8 +66,7 @@ export class Reputation {
   readonly #unknownTtl: number;
   readonly #defaultTtl: number;
   readonly #mirrorMode: { readonly mode: "current" | "stale" | "off" } | undefined;
-  #hits = new Map<string, LookupResult>();
-  #hitBytes = 0;
+  #hits = new HitCache(HIT_CACHE_SIZE, HIT_CACHE_BYTES);
   #hitsFor: ReputationIndex | undefined;
 
   constructor(deps: ReputationDeps) {
@@ -163,31 +160,21 @@ export class Reputation {
     return result.verdict === "unknown" ? result : this.#remember(cacheKey, result);
   }
 
-  #hitCache(): Map<string, LookupResult> {
+  #hitCache(): HitCache {
     if (this.#hitsFor !== this.#index.current) {
-      this.#hits = new Map();
-      this.#hitBytes = 0;
+      this.#hits = new HitCache(HIT_CACHE_SIZE, HIT_CACHE_BYTES);
       this.#hitsFor = this.#index.current;
     }
     return this.#hits;
   }
 
   #remember(cacheKey: string, result: LookupResult): LookupResult {
-    const bytes = cachedBytes(cacheKey, result);
-    // Oldest first: a Map iterates in insertion order.
-    for (const [oldKey, old] of this.#hits) {
-      if (this.#hits.size < HIT_CACHE_SIZE && this.#hitBytes + bytes <= HIT_CACHE_BYTES) break;
-      this.#hits.delete(oldKey);
-      this.#hitBytes -= cachedBytes(oldKey, old);
-    }
-    this.#hits.set(cacheKey, result);
-    this.#hitBytes += bytes;
-    return result;
+    return this.#hits.set(cacheKey, result);
   }
 
   /** Entries and estimated bytes of the cache of recent hits. */
   get hitCacheSize(): { entries: number; bytes: number } {
-    return { entries: this.#hits.size, bytes: this.#hitBytes };
+    return this.#hits.size;
   }
 
   #resolve(type: ObjectType, value: string, candidates: readonly Candidate[]): LookupResult {
@@ -226,14 +213,4 @@ export class Reputation {
     result.via = row.origin === ORIGIN_LOCAL ? "override" : "mirror";
     return result;
   }
-}
-
-/**
- * What a cached hit holds, estimated: the key and the result's strings at two bytes a
- * character (the worst case of V8's string forms), the objects around them, and the answer's
- * JSON text the API keeps beside it while the result lives (the strings again, plus the rest).
- */
-function cachedBytes(cacheKey: string, result: LookupResult): number {
-  const strings = cacheKey.length + result.value.length + (result.match?.value.length ?? 0);
-  return 3 * strings + 512;
 }

@@ -169,7 +169,7 @@ Deno.test("the cache of hits stays within 16 MiB under 3,000 distinct 8 KB URLs 
   const { entries, bytes } = reputation.hitCacheSize;
   assert.ok(bytes <= 16 * 1024 * 1024, `${bytes} bytes`);
   assert.ok(entries < 3000, `${entries} entries: the oldest left to stay within the bytes`);
-  assert.ok(entries > 250, `${entries} entries: the cache still holds recent hits`);
+  assert.ok(entries > 150, `${entries} entries: the cache still holds recent hits`);
 });
 
 Deno.test("POST /v1/lookup reads two batches at a time; the others wait before reading their bodies", async () => {
