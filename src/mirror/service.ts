@@ -22,6 +22,7 @@ import { syncOnce, type SyncProgressEvent, type SyncRunResult } from "./client.t
 import type { FeedSource } from "./feed_source.ts";
 import { type Freshness, freshnessOf, mirrorModeFor, type MirrorModeHolder } from "./freshness.ts";
 import { HttpFeedSource } from "./http_source.ts";
+import { LoopStallMeter } from "./loop_stall.ts";
 import {
   type MirrorState,
   readMirrorState,
@@ -265,6 +266,9 @@ export class SyncService {
         }),
     }));
     const started = clock.now();
+    // The whole run's, besides each apply's: the index rebuild after it also runs on this loop.
+    const stall = new LoopStallMeter();
+    stall.start();
     try {
       const result = await syncOnce({
         db: this.#deps.db,
@@ -308,6 +312,7 @@ export class SyncService {
         log.info(`Synced mirror from version ${result.from} to ${result.to}`, {
           via: result.via.join(","),
           fellBack: result.fellBack ?? undefined,
+          stallMillis: stall.stop(),
         });
       }
       return result;
@@ -332,6 +337,7 @@ export class SyncService {
       );
       throw err;
     } finally {
+      stall.stop();
       http?.close();
       this.refreshMode();
     }
