@@ -3,6 +3,7 @@
  * This module knows SQL and nothing of what a key or a verdict means.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { ATTR_ID, AttrAdder, AttrCache } from "./attrs.ts";
 
 /** Where an entry came from: the synced mirror or this node's operator. */
 export const ORIGIN_MIRROR = 0;
@@ -11,7 +12,7 @@ export const ORIGIN_LOCAL = 1;
 /** 0 for the mirror, 1 for a local override. */
 export type Origin = typeof ORIGIN_MIRROR | typeof ORIGIN_LOCAL;
 
-/** One stored row, as the store reads and writes it. */
+/** One row with its attribute values, as the store's callers read and write it. */
 export interface EntryRow {
   key: Uint8Array;
   origin: Origin;
@@ -24,26 +25,38 @@ export interface EntryRow {
   source: string;
 }
 
+/** An entry row as the table stores it, with its attribute values as an attr id. */
+interface StoredEntry {
+  key: Uint8Array;
+  origin: Origin;
+  attr: number;
+  first_seen: number | null;
+  last_seen: number | null;
+}
+
 /** Prepared statements over the entry table, created once per connection. */
 export class EntryRepository {
   readonly #get: StatementSync;
+  readonly #attrs: AttrCache;
+  readonly #adder: AttrAdder;
   readonly #upsert: StatementSync;
   readonly #delete: StatementSync;
   readonly #count: StatementSync;
 
   constructor(db: DatabaseSync) {
-    // Local (origin 1) sorts first, so the first row is the one that wins.
+    // Local (origin 1) sorts first, so the first row is the one that wins. The attr row comes
+    // from the cache rather than a join, on this hot path: 1M random gets at 1M records took a
+    // median 6.2-6.5 µs of CPU each, against 6.7-6.9 µs with a join.
     this.#get = db.prepare(
-      "SELECT key, origin, verdict, threat, categories, first_seen, last_seen, ttl, source " +
+      "SELECT key, origin, attr, first_seen, last_seen " +
         "FROM entry WHERE key = ? ORDER BY origin DESC LIMIT 1",
     );
+    this.#attrs = new AttrCache(db);
+    this.#adder = new AttrAdder(db);
     this.#upsert = db.prepare(
-      "INSERT INTO entry (key, origin, verdict, threat, categories, first_seen, last_seen, ttl, source) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) " +
-        "ON CONFLICT (key, origin) DO UPDATE SET verdict = excluded.verdict, " +
-        "threat = excluded.threat, categories = excluded.categories, " +
-        "first_seen = excluded.first_seen, last_seen = excluded.last_seen, " +
-        "ttl = excluded.ttl, source = excluded.source",
+      `INSERT INTO entry (key, origin, attr, first_seen, last_seen) VALUES (?, ?, ${ATTR_ID}, ?, ?) ` +
+        "ON CONFLICT (key, origin) DO UPDATE SET attr = excluded.attr, " +
+        "first_seen = excluded.first_seen, last_seen = excluded.last_seen",
     );
     this.#delete = db.prepare("DELETE FROM entry WHERE key = ? AND origin = ?");
     this.#count = db.prepare("SELECT count(*) AS n FROM entry");
@@ -51,22 +64,37 @@ export class EntryRepository {
 
   /** The winning row for one key: the local override if there is one, else the mirror's. */
   get(key: Uint8Array): EntryRow | undefined {
-    return this.#get.get(key) as EntryRow | undefined;
+    const row = this.#get.get(key) as StoredEntry | undefined;
+    if (row === undefined) return undefined;
+    const a = this.#attrs.values(row.attr);
+    return {
+      key: row.key,
+      origin: row.origin,
+      verdict: a.verdict,
+      threat: a.threat,
+      categories: a.categories,
+      first_seen: row.first_seen,
+      last_seen: row.last_seen,
+      ttl: a.ttl,
+      source: a.source,
+    };
   }
 
   /** Inserts or replaces the row for (key, origin). */
   upsert(row: EntryRow): void {
-    this.#upsert.run(
-      row.key,
-      row.origin,
-      row.verdict,
-      row.threat,
-      row.categories,
-      row.first_seen,
-      row.last_seen,
-      row.ttl,
-      row.source,
-    );
+    this.#adder.retry(() => {
+      this.#upsert.run(
+        row.key,
+        row.origin,
+        row.verdict,
+        row.threat,
+        row.categories,
+        row.ttl,
+        row.source,
+        row.first_seen,
+        row.last_seen,
+      );
+    }, () => [row]);
   }
 
   /** Removes the row for (key, origin); returns whether one existed. */

@@ -6,6 +6,7 @@
  * costs disk and one scan of the log, not memory.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { JOIN_ATTR, TransactionAttrIds } from "./attrs.ts";
 import type { EntryRow, Origin } from "./entries.ts";
 
 /** A held-back row, the line it came from and the line that wrote its key first, if any. */
@@ -31,10 +32,9 @@ export interface RepeatOutcome {
 
 const SCHEMA = "pksn_import";
 const COLUMNS = "key, verdict, threat, categories, first_seen, last_seen, ttl, source";
-const UPSERT = "ON CONFLICT (key, origin) DO UPDATE SET verdict = excluded.verdict, " +
-  "threat = excluded.threat, categories = excluded.categories, " +
-  "first_seen = excluded.first_seen, last_seen = excluded.last_seen, " +
-  "ttl = excluded.ttl, source = excluded.source";
+const UPSERT = "ON CONFLICT (key, origin) DO UPDATE SET attr = excluded.attr, " +
+  "first_seen = excluded.first_seen, last_seen = excluded.last_seen";
+const ROW_VALUES = 5; // Bound per written row: origin, key, attr, first_seen, last_seen.
 // Rows per statement: one statement for 64 rows costs about half as much per
 // row as one statement each at 300k records, which pays for the log. At 4M it
 // is no faster: a statement of many rows keeps a copy of every page it changes
@@ -63,7 +63,9 @@ export class ImportWriter implements Disposable {
   readonly #hold: StatementSync;
   readonly #stored: StatementSync;
   readonly #outcome: StatementSync;
-  readonly #values: unknown[] = new Array(CHUNK * 9);
+  // Right for the writer's one transaction, which its unjournaled log already assumes.
+  readonly #attrIds: TransactionAttrIds;
+  readonly #values: unknown[] = new Array(CHUNK * ROW_VALUES);
   readonly #logValues: unknown[] = new Array(CHUNK * 2);
   #held = 0;
 
@@ -104,8 +106,8 @@ export class ImportWriter implements Disposable {
       );
       const upsert = (rows: number): StatementSync =>
         db.prepare(
-          `INSERT INTO main.entry (origin, ${COLUMNS}) VALUES ` +
-            `${new Array(rows).fill("(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")} ${UPSERT}`,
+          "INSERT INTO main.entry (origin, key, attr, first_seen, last_seen) VALUES " +
+            `${new Array(rows).fill("(?, ?, ?, ?, ?)").join(", ")} ${UPSERT}`,
         );
       this.#upsert = upsert(CHUNK);
       this.#upsertOne = upsert(1);
@@ -120,8 +122,10 @@ export class ImportWriter implements Disposable {
         `INSERT INTO ${scratch}.held (line, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       this.#stored = db.prepare(
-        "SELECT verdict, threat, categories FROM main.entry WHERE key = ? AND origin = ?",
+        `SELECT a.verdict, a.threat, a.categories FROM main.entry AS e ${JOIN_ATTR} ` +
+          "WHERE e.key = ? AND e.origin = ?",
       );
+      this.#attrIds = new TransactionAttrIds(db);
       this.#outcome = db.prepare(
         `INSERT INTO ${scratch}.outcome (line, conflict, message) VALUES (?, ?, ?)`,
       );
@@ -139,20 +143,17 @@ export class ImportWriter implements Disposable {
     const values = this.#values;
     const logValues = this.#logValues;
     const origin = this.#origin;
+    const attrIds = this.#attrIds;
     let start = 0;
     for (; start + CHUNK <= rows.length; start += CHUNK) {
       for (let i = 0; i < CHUNK; i++) {
         const row = rows[start + i];
-        const at = 9 * i;
+        const at = ROW_VALUES * i;
         values[at] = origin;
         values[at + 1] = row.key;
-        values[at + 2] = row.verdict;
-        values[at + 3] = row.threat;
-        values[at + 4] = row.categories;
-        values[at + 5] = row.first_seen;
-        values[at + 6] = row.last_seen;
-        values[at + 7] = row.ttl;
-        values[at + 8] = row.source;
+        values[at + 2] = attrIds.id(row);
+        values[at + 3] = row.first_seen;
+        values[at + 4] = row.last_seen;
         logValues[2 * i] = row.key;
         logValues[2 * i + 1] = lines[start + i];
       }
@@ -170,13 +171,9 @@ export class ImportWriter implements Disposable {
     this.#upsertOne.run(
       this.#origin,
       row.key,
-      row.verdict,
-      row.threat,
-      row.categories,
+      this.#attrIds.id(row),
       row.first_seen,
       row.last_seen,
-      row.ttl,
-      row.source,
     );
   }
 

@@ -192,6 +192,53 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX entry_local ON entry (key) WHERE origin = 1;
     `,
   },
+  {
+    version: 6,
+    name: "entry attribute sets",
+    sql: `
+      -- Verdict, threat, categories, TTL and source repeat across millions of rows (a feed
+      -- carries them as an attribute table too): each distinct set is stored once and entry
+      -- rows name it by id, which about halves the file. Rows are never updated or deleted,
+      -- so an id a process has cached stays right; a set no entry uses any more stays too
+      -- (sets are few and small, and sweeping them would mean scanning every entry).
+      CREATE TABLE attr (
+        id         INTEGER PRIMARY KEY,
+        verdict    INTEGER NOT NULL,
+        threat     TEXT,
+        categories TEXT,
+        ttl        INTEGER,
+        source     TEXT    NOT NULL
+      );
+      -- UNIQUE counts NULLs as distinct, so NULL is indexed as x'' (a BLOB, which no
+      -- attribute ever is) and two sets that differ only in which field is NULL stay apart.
+      CREATE UNIQUE INDEX attr_values ON attr (
+        verdict, coalesce(threat, x''), coalesce(categories, x''), coalesce(ttl, x''), source
+      );
+      INSERT INTO attr (verdict, threat, categories, ttl, source)
+        SELECT DISTINCT verdict, threat, categories, ttl, source FROM entry;
+      CREATE TABLE entry_v6 (
+        key        BLOB    NOT NULL,
+        origin     INTEGER NOT NULL CHECK (origin IN (0, 1)),
+        attr       INTEGER NOT NULL,
+        first_seen INTEGER,
+        last_seen  INTEGER,
+        PRIMARY KEY (key, origin)
+      ) WITHOUT ROWID;
+      -- In key order: the new table is appended to rather than split at random.
+      INSERT INTO entry_v6 (key, origin, attr, first_seen, last_seen)
+        SELECT e.key, e.origin, a.id, e.first_seen, e.last_seen
+        FROM entry AS e CROSS JOIN attr AS a
+          ON a.verdict = e.verdict
+          AND coalesce(a.threat, x'') = coalesce(e.threat, x'')
+          AND coalesce(a.categories, x'') = coalesce(e.categories, x'')
+          AND coalesce(a.ttl, x'') = coalesce(e.ttl, x'')
+          AND a.source = e.source
+        ORDER BY e.key, e.origin;
+      DROP TABLE entry;
+      ALTER TABLE entry_v6 RENAME TO entry;
+      CREATE INDEX entry_local ON entry (key) WHERE origin = 1;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -5,6 +5,7 @@
  * record are prepared once.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { ATTR_ID, AttrAdder, JOIN_ATTR } from "./attrs.ts";
 import type { EntryRow } from "./entries.ts";
 
 /** A stored mirror row: an entry row without its origin. */
@@ -27,7 +28,11 @@ export interface MirrorAttributes {
 }
 
 /** The stored fields of a mirror row besides its key, in the order {@link RowArray} holds them. */
-const ROW_FIELDS = "verdict, threat, categories, first_seen, last_seen, ttl, source";
+const ROW_FIELDS = "a.verdict, a.threat, a.categories, e.first_seen, e.last_seen, a.ttl, a.source";
+
+/** The same fields named as {@link MirrorEntryRow} names them. */
+const NAMED_FIELDS = "a.verdict AS verdict, a.threat AS threat, a.categories AS categories, " +
+  "e.first_seen AS first_seen, e.last_seen AS last_seen, a.ttl AS ttl, a.source AS source";
 
 /** A mirror row read as an array: verdict, threat, categories, first_seen, last_seen, ttl, source. */
 export type RowArray = [
@@ -45,7 +50,9 @@ export class MirrorRowReader {
   readonly #get: StatementSync;
 
   constructor(db: DatabaseSync) {
-    this.#get = db.prepare(`SELECT ${ROW_FIELDS} FROM entry WHERE key = ? AND origin = 0`);
+    this.#get = db.prepare(
+      `SELECT ${ROW_FIELDS} FROM entry AS e ${JOIN_ATTR} WHERE e.key = ? AND e.origin = 0`,
+    );
     // Rows as arrays: no object with seven named fields per checked row.
     (this.#get as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
   }
@@ -61,44 +68,49 @@ export class MirrorRowWriter {
   readonly #insert: StatementSync;
   readonly #update: StatementSync;
   readonly #remove: StatementSync;
+  readonly #adder: AttrAdder;
 
   constructor(db: DatabaseSync) {
     this.#insert = db.prepare(
-      `INSERT INTO entry (key, origin, ${ROW_FIELDS}) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)`,
+      "INSERT INTO entry (key, origin, attr, first_seen, last_seen) " +
+        `VALUES (?, 0, ${ATTR_ID}, ?, ?)`,
     );
     this.#update = db.prepare(
-      "UPDATE entry SET verdict = ?, threat = ?, categories = ?, first_seen = ?, " +
-        "last_seen = ?, ttl = ?, source = ? WHERE key = ? AND origin = 0",
+      `UPDATE entry SET attr = ${ATTR_ID}, first_seen = ?, last_seen = ? ` +
+        "WHERE key = ? AND origin = 0",
     );
     this.#remove = db.prepare("DELETE FROM entry WHERE key = ? AND origin = 0");
+    this.#adder = new AttrAdder(db);
   }
 
   /** Inserts a row the mirror does not hold. */
   add(row: MirrorRowDates, attrs: MirrorAttributes): void {
-    this.#insert.run(
-      row.key,
-      attrs.verdict,
-      attrs.threat,
-      attrs.categories,
-      row.firstSeen,
-      row.lastSeen,
-      attrs.ttl,
-      attrs.source,
-    );
+    this.#adder.retry(() =>
+      this.#insert.run(
+        row.key,
+        attrs.verdict,
+        attrs.threat,
+        attrs.categories,
+        attrs.ttl,
+        attrs.source,
+        row.firstSeen,
+        row.lastSeen,
+      ), () => [attrs]);
   }
 
   /** Replaces the fields of a row the mirror holds. */
   update(row: MirrorRowDates, attrs: MirrorAttributes): void {
-    this.#update.run(
-      attrs.verdict,
-      attrs.threat,
-      attrs.categories,
-      row.firstSeen,
-      row.lastSeen,
-      attrs.ttl,
-      attrs.source,
-      row.key,
-    );
+    this.#adder.retry(() =>
+      this.#update.run(
+        attrs.verdict,
+        attrs.threat,
+        attrs.categories,
+        attrs.ttl,
+        attrs.source,
+        row.firstSeen,
+        row.lastSeen,
+        row.key,
+      ), () => [attrs]);
   }
 
   /** Removes the mirror row for `key`. */
@@ -110,15 +122,14 @@ export class MirrorRowWriter {
 /** Every mirror row, in no particular order. */
 export function mirrorRows(db: DatabaseSync): Iterable<MirrorEntryRow> {
   return db.prepare(
-    "SELECT key, verdict, threat, categories, first_seen, last_seen, ttl, source " +
-      "FROM entry WHERE origin = 0",
+    `SELECT e.key AS key, ${NAMED_FIELDS} FROM entry AS e ${JOIN_ATTR} WHERE e.origin = 0`,
   ).iterate() as unknown as Iterable<MirrorEntryRow>;
 }
 
 /** Every mirror row in key order. */
 export function mirrorRowsByKey(db: DatabaseSync): Iterable<MirrorEntryRow> {
   return db.prepare(
-    "SELECT key, verdict, threat, categories, first_seen, last_seen, ttl, source " +
-      "FROM entry WHERE origin = 0 ORDER BY key",
+    `SELECT e.key AS key, ${NAMED_FIELDS} FROM entry AS e ${JOIN_ATTR} ` +
+      "WHERE e.origin = 0 ORDER BY e.key",
   ).iterate() as unknown as Iterable<MirrorEntryRow>;
 }

@@ -5,6 +5,7 @@
  * silently dropped.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { ATTR_ID, AttrAdder } from "./attrs.ts";
 import { transaction } from "./database.ts";
 import { ORIGIN_LOCAL } from "./entries.ts";
 import type { MirrorAttributes, MirrorRowDates } from "./mirror_rows.ts";
@@ -42,11 +43,13 @@ export class SnapshotTable {
   readonly #db: DatabaseSync;
   readonly #indexes: readonly string[];
   readonly #put: StatementSync;
+  readonly #adder: AttrAdder;
 
   private constructor(db: DatabaseSync, indexes: readonly string[], put: StatementSync) {
     this.#db = db;
     this.#indexes = indexes;
     this.#put = put;
+    this.#adder = new AttrAdder(db);
   }
 
   /**
@@ -59,9 +62,11 @@ export class SnapshotTable {
     if (table === undefined) return null;
     db.exec(table.replace(/^CREATE TABLE\s+"?entry"?/i, `CREATE TABLE ${NEXT_TABLE}`));
     try {
+      // The attr rows it names go into the one live attr table (committed with each chunk):
+      // attr rows are shared by both tables and never change, so no swap is needed for them.
       const put = db.prepare(
-        `INSERT INTO ${NEXT_TABLE} (key, origin, verdict, threat, categories, first_seen, ` +
-          "last_seen, ttl, source) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
+        `INSERT INTO ${NEXT_TABLE} (key, origin, attr, first_seen, last_seen) ` +
+          `VALUES (?, 0, ${ATTR_ID}, ?, ?)`,
       );
       return new SnapshotTable(db, indexes, put);
     } catch (err) {
@@ -72,16 +77,17 @@ export class SnapshotTable {
 
   /** Adds one mirror row; call inside a transaction, many rows to one. */
   put(row: MirrorRowDates, attrs: MirrorAttributes): void {
-    this.#put.run(
-      row.key,
-      attrs.verdict,
-      attrs.threat,
-      attrs.categories,
-      row.firstSeen,
-      row.lastSeen,
-      attrs.ttl,
-      attrs.source,
-    );
+    this.#adder.retry(() =>
+      this.#put.run(
+        row.key,
+        attrs.verdict,
+        attrs.threat,
+        attrs.categories,
+        attrs.ttl,
+        attrs.source,
+        row.firstSeen,
+        row.lastSeen,
+      ), () => [attrs]);
   }
 
   /**

@@ -5,6 +5,7 @@
  * transaction, so an override and its note change together.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { JOIN_ATTR } from "./attrs.ts";
 import { EntryRepository, type EntryRow, ORIGIN_LOCAL } from "./entries.ts";
 
 /** What the operator said about an override; every field is null for a bare import. */
@@ -20,9 +21,10 @@ export interface OverrideNote {
 /** A local override's entry row with its note (null fields when it has none). */
 export type OverrideRow = Omit<EntryRow, "origin"> & OverrideNote;
 
-const COLUMNS = "e.key AS key, e.verdict AS verdict, e.threat AS threat, " +
-  "e.categories AS categories, e.first_seen AS first_seen, e.last_seen AS last_seen, " +
-  "e.ttl AS ttl, e.source AS source, n.reason AS reason, n.created_by AS created_by, " +
+// Every query joins entry (e) with its attr row (a) and its note (n).
+const COLUMNS = "e.key AS key, a.verdict AS verdict, a.threat AS threat, " +
+  "a.categories AS categories, e.first_seen AS first_seen, e.last_seen AS last_seen, " +
+  "a.ttl AS ttl, a.source AS source, n.reason AS reason, n.created_by AS created_by, " +
   "n.created_at AS created_at, n.expires_at AS expires_at";
 
 // A key range given as (flag, from, to); a null flag means every key.
@@ -42,7 +44,7 @@ export class OverrideTable {
 
   constructor(db: DatabaseSync) {
     this.#get = db.prepare(
-      `SELECT ${COLUMNS} FROM entry e LEFT JOIN override_note n ON n.key = e.key ` +
+      `SELECT ${COLUMNS} FROM entry e ${JOIN_ATTR} LEFT JOIN override_note n ON n.key = e.key ` +
         `WHERE e.key = ? AND e.origin = ${ORIGIN_LOCAL}`,
     );
     this.#entries = new EntryRepository(db);
@@ -55,12 +57,12 @@ export class OverrideTable {
     // through the admin API), then bare imports in key order straight off the partial index.
     this.#noted = db.prepare(
       `SELECT ${COLUMNS} FROM override_note n JOIN entry e ` +
-        `ON e.key = n.key AND e.origin = ${ORIGIN_LOCAL} ` +
+        `ON e.key = n.key AND e.origin = ${ORIGIN_LOCAL} ${JOIN_ATTR} ` +
         `WHERE ${IN_RANGE("n")} ` +
         "ORDER BY n.created_at IS NULL, n.created_at DESC, n.key",
     );
     this.#bare = db.prepare(
-      `SELECT ${COLUMNS} FROM entry e LEFT JOIN override_note n ON n.key = e.key ` +
+      `SELECT ${COLUMNS} FROM entry e ${JOIN_ATTR} LEFT JOIN override_note n ON n.key = e.key ` +
         `WHERE e.origin = ${ORIGIN_LOCAL} AND ${IN_RANGE("e")} AND n.key IS NULL ` +
         "ORDER BY e.key",
     );

@@ -5,6 +5,7 @@
  * verdict codes as numbers; which of them make a policy is the caller's.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { JOIN_ATTR } from "./attrs.ts";
 
 /** The bounds `[from, to)` of the keys starting with `lead` and then `second`. */
 export function chunkRange(lead: number, second: number): [Uint8Array, Uint8Array] {
@@ -33,11 +34,13 @@ export class WinningRows {
 
   constructor(db: DatabaseSync, verdicts: { anyOrigin: number[]; localOnly: number[] }) {
     this.#chunk = db.prepare(
-      "SELECT key, origin, verdict FROM entry AS e WHERE key >= ?1 AND key < ?2 AND " +
-        "(verdict IN (SELECT value FROM json_each(?3)) OR " +
-        "(origin = 1 AND verdict IN (SELECT value FROM json_each(?4)))) AND " +
-        "(origin = 1 OR NOT EXISTS (SELECT 1 FROM entry AS l WHERE l.key = e.key AND l.origin = 1)) " +
-        "ORDER BY key",
+      `SELECT e.key AS key, e.origin AS origin, a.verdict AS verdict FROM entry AS e ${JOIN_ATTR} ` +
+        "WHERE e.key >= ?1 AND e.key < ?2 AND " +
+        "(a.verdict IN (SELECT value FROM json_each(?3)) OR " +
+        "(e.origin = 1 AND a.verdict IN (SELECT value FROM json_each(?4)))) AND " +
+        "(e.origin = 1 OR " +
+        "NOT EXISTS (SELECT 1 FROM entry AS l WHERE l.key = e.key AND l.origin = 1)) " +
+        "ORDER BY e.key",
     );
     this.#anyOrigin = JSON.stringify(verdicts.anyOrigin);
     this.#localOnly = JSON.stringify(verdicts.localOnly);

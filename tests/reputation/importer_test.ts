@@ -45,9 +45,14 @@ function fileKey(hex: string): Uint8Array {
 
 /** Every stored row of a key, local override first, read with SQL. */
 function rowsOf(db: DatabaseSync, key: Uint8Array): EntryRow[] {
-  return db.prepare("SELECT * FROM entry WHERE key = ? ORDER BY origin DESC").all(
-    key,
-  ) as unknown as EntryRow[];
+  // The entry row with its attribute set (schema 6 keeps verdict, threat, categories, ttl and
+  // source once per distinct set, in attr).
+  return db.prepare(
+    "SELECT e.key AS key, e.origin AS origin, a.verdict AS verdict, a.threat AS threat, " +
+      "a.categories AS categories, e.first_seen AS first_seen, e.last_seen AS last_seen, " +
+      "a.ttl AS ttl, a.source AS source FROM entry e JOIN attr a ON a.id = e.attr " +
+      "WHERE e.key = ? ORDER BY e.origin DESC",
+  ).all(key) as unknown as EntryRow[];
 }
 
 function only(db: DatabaseSync, key: Uint8Array): EntryRow {

@@ -50,8 +50,10 @@ function randomKey(next: () => number, lead: number, length: number): Uint8Array
 
 /** Every stored row of a key, local first, read with SQL rather than through the repository. */
 function rowsOf(db: DatabaseSync, key: Uint8Array): { origin: number; verdict: number }[] {
-  const rows = db.prepare("SELECT origin, verdict FROM entry WHERE key = ? ORDER BY origin DESC")
-    .all(key) as { origin: number; verdict: number }[];
+  const rows = db.prepare(
+    "SELECT e.origin AS origin, a.verdict AS verdict FROM entry e JOIN attr a ON a.id = e.attr " +
+      "WHERE e.key = ? ORDER BY e.origin DESC",
+  ).all(key) as { origin: number; verdict: number }[];
   // node:sqlite rows have a null prototype; copy them so deepEqual compares values only.
   return rows.map((r) => ({ origin: r.origin, verdict: r.verdict }));
 }

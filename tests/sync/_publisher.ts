@@ -60,8 +60,10 @@ export async function setMirror(db: DatabaseSync, records: object[]): Promise<vo
 /** The mirror rows of a database, as plain objects in key order. */
 export function mirrorRows(db: DatabaseSync): Record<string, unknown>[] {
   return db.prepare(
-    "SELECT hex(key) AS key, verdict, threat, categories, first_seen, last_seen, ttl, source " +
-      "FROM entry WHERE origin = 0 ORDER BY key",
+    "SELECT hex(e.key) AS key, a.verdict AS verdict, a.threat AS threat, " +
+      "a.categories AS categories, e.first_seen AS first_seen, e.last_seen AS last_seen, " +
+      "a.ttl AS ttl, a.source AS source FROM entry e JOIN attr a ON a.id = e.attr " +
+      "WHERE e.origin = 0 ORDER BY e.key",
   ).all().map((row) => ({ ...row }));
 }
 
