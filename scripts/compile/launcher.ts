@@ -62,8 +62,9 @@ config_dir=$(dirname "$config")
 # Named for the program, so a refusal can say which folders this run may use.
 export PKSN_LAUNCHER_FOLDERS="write $data; read $data, $config_dir"
 if [ "\${1:-}" = "serve" ]; then
-  # The network-facing process: its data folder and its configuration, nothing else.
-  files="--allow-read=$data,$config_dir --allow-write=$data"
+  # The network-facing process: its data folder and its configuration, nothing else; and its
+  # own program, which the mirror's apply worker loads (src/mirror/apply_worker.ts).
+  files="--allow-read=$data,$config_dir,$lib/pksn.js --allow-write=$data"
 else
   # The operator's tools read and write where the operator points them.
   files="--allow-read --allow-write"
