@@ -185,8 +185,9 @@ function assemble(parts: {
       // so the reload timer need not build the same index again.
       // Marked seen before the build starts, so a reload check during the build
       // does not queue a second, identical one.
-      seen = { ...seen, entries: readGenerations(db).entries };
-      return await keeper.refresh();
+      const entries = readGenerations(db).entries;
+      seen = { ...seen, entries };
+      return await keeper.refresh(entries);
     },
     async refreshIfChanged(): Promise<GenerationName[]> {
       const now = writes.read();
@@ -200,7 +201,7 @@ function assemble(parts: {
       if (changed.includes("settings")) participation.reload();
       if (changed.includes("licences")) auth.invalidate();
       if (changed.includes("entries")) {
-        const built = await keeper.refresh();
+        const built = await keeper.refresh(current.entries);
         log.info("Reloaded reputation index", {
           keys: built.prefixes.size,
           millis: built.buildMillis,

@@ -2,7 +2,7 @@
  * Keeps the in-memory index current: builds it on its own connection (so the
  * long read transaction never holds up look-ups) and runs one build at a time.
  */
-import type { DatabaseSync } from "../store/mod.ts";
+import { type DatabaseSync, readGenerations } from "../store/mod.ts";
 import type { Clock } from "../core/mod.ts";
 import type { IndexHolder } from "./lookup.ts";
 import { buildIndex, loadSavedIndex, type ReputationIndex, saveIndex } from "./reputation_index.ts";
@@ -27,6 +27,8 @@ export class IndexKeeper {
   readonly #clock: Clock;
   readonly #saved: SavedIndex | null;
   #running: Promise<ReputationIndex> | undefined;
+  // The entries generation the running build reads at least.
+  #runningFrom = -1;
   #queued: Promise<ReputationIndex> | undefined;
   #saving: Promise<void> = Promise.resolve();
 
@@ -67,13 +69,19 @@ export class IndexKeeper {
 
   /**
    * Rebuilds and swaps in the index. A caller arriving during a build shares the
-   * next one, which starts after the current build and so sees the caller's writes.
+   * next one, which starts after the current build and so sees the caller's writes;
+   * or the current one, when the caller says which entries generation it needs
+   * (`atLeast`) and the build already reads that one or a later one. A sync whose
+   * commit the reload timer saw first then waits for that build, not a second one.
    */
-  refresh(): Promise<ReputationIndex> {
+  refresh(atLeast?: number): Promise<ReputationIndex> {
     if (this.#running === undefined) {
+      // Read before the build's own read transaction starts: the build sees this one or later.
+      this.#runningFrom = readGenerations(this.#builder).entries;
       this.#running = this.#build().finally(() => (this.#running = undefined));
       return this.#running;
     }
+    if (atLeast !== undefined && this.#runningFrom >= atLeast) return this.#running;
     this.#queued ??= this.#running.catch(() => {}).then(() => {
       this.#queued = undefined;
       return this.refresh();

@@ -81,3 +81,24 @@ Deno.test({
     assert.equal(res.body.verdict, "malicious");
   },
 });
+
+Deno.test("a refresh asked for while the reload timer's build already reads those writes shares that build", async () => {
+  await using node = await startNode({ demo: true });
+  const serving = node.serving.node;
+  await importElsewhere(node, [RECORD]);
+  // The reload check sees the write first (as it sees a sync worker's commit) and starts a build;
+  // the writer's own refresh then asks for the same writes.
+  const reload = serving.refreshIfChanged();
+  const refresh = serving.refreshIndex();
+  await reload;
+  const fromReload = serving.index.current;
+  assert.equal(await refresh, fromReload, "one build, shared, not a second one queued after it");
+  assert.equal(serving.reputation.lookup("file", HASH).verdict, "malicious");
+
+  // A write after the running build started still gets a build of its own.
+  const build = serving.refreshIndex();
+  await importElsewhere(node, [{ ...RECORD, md5: "ab".repeat(16) }]);
+  const later = await serving.refreshIndex();
+  assert.notEqual(later, await build);
+  assert.equal(serving.reputation.lookup("file", "ab".repeat(16)).verdict, "malicious");
+});
