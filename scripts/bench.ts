@@ -401,7 +401,9 @@ async function main(args: string[]): Promise<number> {
     if (stats !== null) verdicts.stats = { target: STATS_TARGET, pass: statsPass(stats) };
     if (sync !== null) {
       verdicts.sync = {
-        target: `≥ ${SYNC_TARGET.applyPerSecond} records/s applied, ` +
+        target: `snapshot ≥ ${SYNC_TARGET.applyPerSecond} records/s, delta ≥ ` +
+          `${SYNC_TARGET.deltaPerSecond} changes/s, event loop blocked ≤ ` +
+          `${SYNC_TARGET.stallMillis} ms while a serving node applies, ` +
           `≤ ${SYNC_TARGET.bytesPerFileRecord} bytes per file-hash record`,
         pass: syncPass(sync),
       };

@@ -21,6 +21,7 @@ import { OP_ADD } from "../../src/feed/stream_format.ts";
 import { StreamWriter } from "../../src/feed/stream_writer.ts";
 import { serveV8Flags } from "./node.ts";
 import { memoryOf, start } from "./processes.ts";
+import { programArgs } from "./program.ts";
 import { Random } from "./random.ts";
 import { progress } from "./steps.ts";
 
@@ -287,7 +288,7 @@ async function runSync(
     "run",
     "-A",
     ...await serveV8Flags(),
-    "src/main.ts",
+    ...programArgs(),
     "sync",
     "--config",
     config,
@@ -336,7 +337,7 @@ async function servingApply(config: string): Promise<ServingApplyFigures> {
     "run",
     "-A",
     ...await serveV8Flags(),
-    "src/main.ts",
+    ...programArgs(),
     "serve",
     "--config",
     config,
