@@ -72,7 +72,8 @@ async function check({ values }: CommandInput<typeof CHECK_OPTIONS>): Promise<nu
         problems.push(`schema version is ${version}, this pksn expects ${SCHEMA_VERSION}`);
       }
       if (version >= 1) {
-        counts = Object.fromEntries(OBJECT_TYPES.map((t) => [t, countByLead(db, TYPE_BYTE[t])]));
+        counts = {};
+        for (const t of OBJECT_TYPES) counts[t] = await countByLead(db, TYPE_BYTE[t]);
       }
     } catch (err) {
       problems.push(`SQLite: ${(err as Error).message}`);

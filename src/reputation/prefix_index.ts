@@ -7,6 +7,8 @@
 
 // Buckets by a prefix's top 16 bits.
 const BUCKETS = 65536;
+// A build pauses every 2^20 prefixes: a few milliseconds of work.
+const STEP_MASK = (1 << 20) - 1;
 
 /**
  * Sorted prefixes plus a small set of prefixes added since the last rebuild. A
@@ -43,6 +45,37 @@ export class PrefixIndex {
     }
     starts[BUCKETS] = sorted.length;
     this.#starts = starts;
+  }
+
+  /**
+   * An index of `prefixes` in any order, built in steps with `pause` between them, so a serving
+   * node goes on answering while it builds: a bucket count, a placing pass and a sort of each
+   * bucket's few tails (about 200 at ten million keys), instead of one sort of the whole array
+   * (about a second at ten million, measured as the longest event-loop block of a sync).
+   */
+  static async fromUnsorted(
+    prefixes: Uint32Array,
+    pause: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<PrefixIndex> {
+    const n = prefixes.length;
+    const starts = new Uint32Array(BUCKETS + 1);
+    for (let i = 0; i < n; i++) {
+      starts[(prefixes[i] >>> 16) + 1]++;
+      if ((i & STEP_MASK) === STEP_MASK) await pause();
+    }
+    for (let b = 0; b < BUCKETS; b++) starts[b + 1] += starts[b];
+    const next = starts.slice(0, BUCKETS);
+    const lows = new Uint16Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = prefixes[i];
+      lows[next[v >>> 16]++] = v & 0xffff;
+      if ((i & STEP_MASK) === STEP_MASK) await pause();
+    }
+    for (let b = 0; b < BUCKETS; b++) {
+      if (starts[b + 1] - starts[b] > 1) lows.subarray(starts[b], starts[b + 1]).sort();
+      if ((b & 0xfff) === 0xfff) await pause();
+    }
+    return new PrefixIndex(starts, lows);
   }
 
   /**

@@ -72,12 +72,15 @@ async function build(
   let overrides = 0;
   let scanned = 0;
   for (const type of OBJECT_TYPES) {
-    counts[type] = countByLead(db, TYPE_BYTE[type]);
+    counts[type] = await countByLead(db, TYPE_BYTE[type], pause);
     overrides += counts[type].local;
     if (leads.includes(TYPE_BYTE[type])) scanned += counts[type].mirror + counts[type].local;
   }
   // Counted once here and handed on: counting a 10M-row table twice costs a fifth of a build.
-  const prefixes = new PrefixIndex(await scanKeyPrefixes(db, leads, pause, scanned));
+  const prefixes = await PrefixIndex.fromUnsorted(
+    await scanKeyPrefixes(db, leads, pause, scanned),
+    pause,
+  );
   const v4 = new Set<number>();
   const v6 = new Set<number>();
   // An IP key is lead byte, 4 hash bytes, 4 or 16 address bytes, prefix length.

@@ -51,15 +51,20 @@ export async function writeIndexFile(
   head.set(text, 12);
   // Written and hashed from the index's own arrays: a copy would be tens of MB at 10M keys.
   const bodies = parts.map((p) => new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
-  const hash = createHash("sha256").update(head);
-  for (const body of bodies) hash.update(body);
+  // Hashed slice by slice as it is written: the whole at once (tens of MB) would hold a serving
+  // node's event loop for tens of milliseconds.
+  const hash = createHash("sha256");
   const path = indexFilePath(dataDir);
   const temp = `${path}.tmp`;
   const file = await Deno.open(temp, { write: true, create: true, truncate: true, mode: 0o600 });
   try {
     for (const part of [head, ...bodies]) {
       for (let at = 0; at < part.length;) {
-        at += await file.write(part.subarray(at, at + WRITE_CHUNK));
+        const slice = part.subarray(at, at + WRITE_CHUNK);
+        hash.update(slice);
+        let written = 0;
+        while (written < slice.length) written += await file.write(slice.subarray(written));
+        at += slice.length;
       }
     }
     await file.sync();

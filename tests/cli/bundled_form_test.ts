@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DEMO_KEY, DEMO_LOOKUP } from "../../src/demo/mod.ts";
 import { ROOT, tempDir } from "../_helpers.ts";
+import { FeedServer, fileRecords, TestOrigin } from "../sync/_feed.ts";
 
 async function run(
   command: string,
@@ -105,6 +106,8 @@ Deno.test("the bundled form reports its build and serves, CLI and HTTP, with onl
     }
   }
 
+  await followsAFeed(pksn, dir.path);
+
   // serve may write only its data folder (--data, else PKSN_DATA): a configuration file naming
   // another one is refused, and the message says which folders this run may use.
   const config = join(dir.path, "elsewhere.json");
@@ -119,3 +122,47 @@ Deno.test("the bundled form reports its build and serves, CLI and HTTP, with onl
   );
   assert.doesNotMatch(elsewhere.stderr, /run again with/);
 });
+
+/**
+ * The bundled serve follows a feed and applies it on its worker thread: the launcher lets serve
+ * read its own bundle, which the worker loads (without that it would apply on the main thread).
+ */
+async function followsAFeed(pksn: string, dir: string): Promise<void> {
+  // Signed now: the bundled node runs on the real clock, not the sync tests' fake one.
+  await using origin = await TestOrigin.atVersion1(fileRecords(500), { now: Date.now() });
+  await using server = new FeedServer(origin.tree);
+  const configDir = join(dir, "follower-config");
+  await Deno.mkdir(configDir);
+  await Deno.copyFile(origin.rootPath, join(configDir, "root.json"));
+  const config = join(configDir, "config.json");
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      sync: { url: server.url, root: join(configDir, "root.json"), firstPollMaxSeconds: 0 },
+    }),
+  );
+  const data = join(dir, "follower");
+  const child = new Deno.Command(pksn, {
+    args: ["serve", "--config", config, "--data", data, "--listen", "127.0.0.1:0"],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    signal: AbortSignal.timeout(120_000),
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  try {
+    while (!/Mirror is at version 1 .*\n/.test(log)) {
+      const { value, done } = await reader.read();
+      if (done) assert.fail(`serve stopped before applying the feed:\n${log}`);
+      log += value;
+    }
+    assert.match(log, /Mirror is at version 1 .*thread=worker/, log);
+    assert.doesNotMatch(log, /Cannot apply on a worker thread/);
+  } finally {
+    child.kill("SIGTERM");
+    while (!(await reader.read()).done) { /* drain until it exits */ }
+    await child.status;
+  }
+}

@@ -106,3 +106,19 @@ Deno.test("has finds prefixes at bucket edges and in empty neighbouring buckets"
     assert.equal(index.has(p), false, p.toString(16));
   }
 });
+
+Deno.test("an index built from prefixes in any order, in steps, finds exactly them", async () => {
+  let seed = 99;
+  const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  const values = Uint32Array.from({ length: 3_000_000 }, next);
+  let pauses = 0;
+  const index = await PrefixIndex.fromUnsorted(values, () => {
+    pauses++;
+    return Promise.resolve();
+  });
+  assert.ok(pauses >= 3, `${pauses} pauses`);
+  const sorted = new PrefixIndex(values.slice().sort());
+  assert.deepEqual(index.starts, sorted.starts);
+  assert.deepEqual(index.lows, sorted.lows);
+  for (let i = 0; i < 1000; i++) assert.ok(index.has(values[i * 3000]));
+});

@@ -130,7 +130,7 @@ Deno.test("EntryRepository.delete removes only the given origin and reports whet
   });
 });
 
-Deno.test("scanKeyPrefixes returns the sorted keyPrefix of every key of the given leads", async () => {
+Deno.test("scanKeyPrefixes returns the keyPrefix of every key of the given leads", async () => {
   await withDb(async (db) => {
     const entries = new EntryRepository(db);
     const next = random(20261128);
@@ -159,7 +159,7 @@ Deno.test("scanKeyPrefixes returns the sorted keyPrefix of every key of the give
     });
     const prefixes = await scanKeyPrefixes(db, [1, 2, 3, 4]);
     assert.equal(prefixes.length, expected.length);
-    assert.deepEqual([...prefixes], expected.sort((a, b) => a - b));
+    assert.deepEqual([...prefixes].sort((a, b) => a - b), expected.sort((a, b) => a - b));
   });
 });
 
@@ -186,21 +186,25 @@ Deno.test("scanKeyPrefixes pauses between non-empty chunks", async () => {
       pauses++;
       return Promise.resolve();
     });
-    assert.equal(pauses, 3);
+    // Three non-empty key ranges, each counted and then scanned.
+    assert.equal(pauses, 6);
   });
 });
 
 Deno.test("countByLead counts mirror and local rows of one lead byte only", async () => {
-  await withDb((db) => {
+  await withDb(async (db) => {
     const entries = new EntryRepository(db);
     entries.upsert(row(Uint8Array.of(3, 0, 0, 0, 0, 1), ORIGIN_MIRROR));
     entries.upsert(row(Uint8Array.of(3, 0xff, 0xff, 0xff, 0xff, 2), ORIGIN_MIRROR));
     entries.upsert(row(Uint8Array.of(3, 0xff, 0xff, 0xff, 0xff, 2), ORIGIN_LOCAL));
     entries.upsert(row(Uint8Array.of(2, 0xff, 0xff, 0xff, 0xff, 2), ORIGIN_LOCAL));
     entries.upsert(row(Uint8Array.of(4, 0, 0, 0, 0, 0), ORIGIN_MIRROR));
-    assert.deepEqual(countByLead(db, 3), { mirror: 2, local: 1 });
-    assert.deepEqual(countByLead(db, 2), { mirror: 0, local: 1 });
-    assert.deepEqual(countByLead(db, 1), { mirror: 0, local: 0 });
+    let pauses = 0;
+    const pause = (): Promise<void> => Promise.resolve(void pauses++);
+    assert.deepEqual(await countByLead(db, 3, pause), { mirror: 2, local: 1 });
+    assert.equal(pauses, 2, "a pause after each key range that held rows");
+    assert.deepEqual(await countByLead(db, 2), { mirror: 0, local: 1 });
+    assert.deepEqual(await countByLead(db, 1), { mirror: 0, local: 0 });
   });
 });
 
