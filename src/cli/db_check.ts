@@ -17,6 +17,7 @@ import {
   type Options,
 } from "./command.ts";
 import { DATA_OPTIONS, loadConfig } from "./load_config.ts";
+import { compactCommand } from "./db_compact.ts";
 
 const DB_CHECK_HELP = `Usage: pksn db check [options]
 
@@ -42,13 +43,14 @@ const checkCommand: Command = defineCommand({
   run: check,
 });
 
-/** `pksn db …`: so far only `check`. */
+/** `pksn db …`: `check` and `compact`. */
 export const dbCommand: Command = defineGroup({
   name: "db",
-  synopsis: "db check",
-  summary: checkCommand.summary,
-  help: 'Usage: pksn db check [options]\n\nRun "pksn db check --help" for details.',
-  commands: [checkCommand],
+  synopsis: "db check|compact",
+  summary: "check the database's integrity and show counts, or shrink its file",
+  help: "Usage: pksn db check [options]\n       pksn db compact [options]\n\n" +
+    'Run "pksn db check --help" or "pksn db compact --help" for details.',
+  commands: [checkCommand, compactCommand],
 });
 
 async function check({ values }: CommandInput<typeof CHECK_OPTIONS>): Promise<number> {

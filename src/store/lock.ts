@@ -19,10 +19,14 @@ export interface DataDirLock extends Disposable {
 }
 
 /**
- * Takes the serve lock of `dataDir`, creating the folder (0700) if needed.
+ * Takes the serve lock of `dataDir`, creating the folder (0700) if needed; `purpose` words a
+ * refusal ("Cannot PURPOSE ...").
  * 409 `data_dir_in_use`, naming the holder's PID, while another process holds it.
  */
-export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
+export async function lockDataDir(
+  dataDir: string,
+  purpose = "serve data folder",
+): Promise<DataDirLock> {
   const path = join(dataDir, LOCK_FILE);
   let file: Deno.FsFile;
   try {
@@ -39,7 +43,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       throw new AppError(
         "conflict",
         "data_dir_in_use",
-        `Cannot serve data folder ${quote(dataDir)}: ${
+        `Cannot ${purpose} ${quote(dataDir)}: ${
           holder === null ? "another pksn serve" : `pksn serve with PID ${holder}`
         } is already serving it; stop that one first or give this one another --data folder`,
       );

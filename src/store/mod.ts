@@ -4,6 +4,7 @@
  */
 export { AdminAccountRepository } from "./admin_accounts.ts";
 export { appendAudit, type AuditFilter, readAudit } from "./audit.ts";
+export { compactDatabase, type Compaction } from "./compact.ts";
 export { tightenDataDir } from "./data_dir.ts";
 export {
   openDatabase,
