@@ -96,6 +96,7 @@ export class ImportRows {
   finish(): void {
     this.flush();
     const writer = this.#writer;
+    writer.finishWrites();
     const { lastWins, name } = this.#options;
     let standing: Standing | undefined;
     const settle = (): void => {

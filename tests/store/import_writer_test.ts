@@ -22,7 +22,7 @@ function row(id: number, verdict = 2): EntryRow {
   };
 }
 
-Deno.test("ImportWriter.write upserts in order under its origin, in chunks and one by one", async () => {
+Deno.test("ImportWriter.write stages rows and finishWrites upserts them under its origin, a later row of a key winning", async () => {
   await withDb((db) => {
     const entries = new EntryRepository(db);
     entries.upsert({ ...row(7, 1), origin: ORIGIN_LOCAL });
@@ -31,6 +31,8 @@ Deno.test("ImportWriter.write upserts in order under its origin, in chunks and o
     const rows = Array.from({ length: 100 }, (_, i) => row(i));
     writer.write(rows, rows.map((_, i) => i + 1));
     writer.write([row(7, 4), row(200, 5)], [101, 102]);
+    assert.equal(entries.count(), 1, "staged until finishWrites");
+    writer.finishWrites();
     db.exec("COMMIT");
     assert.equal(entries.count(), 1 + 100 + 1);
     const mirror = db.prepare(
