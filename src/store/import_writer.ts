@@ -4,6 +4,10 @@
  * candidate) is held back in a second table; at the end those rows are read
  * in key order next to the logged line of their key, so finding repeated keys
  * costs disk and one scan of the log, not memory.
+ *
+ * Over 300 lines on purpose: one class owns the import's scratch tables (staged rows, the log,
+ * held rows, outcomes) and the statements over them, whose order of use is the contract; split,
+ * each part would have to know the others' tables.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { JOIN_ATTR, TransactionAttrIds } from "./attrs.ts";
