@@ -22,9 +22,4 @@ export class Gate {
     if (next !== undefined) next();
     else this.#free++;
   }
-
-  /** Callers waiting to enter. */
-  get waiting(): number {
-    return this.#waiting.length;
-  }
 }

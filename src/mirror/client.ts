@@ -97,12 +97,6 @@ export interface SyncRunDeps {
   signal?: AbortSignal;
   /** Awaited between apply batches. */
   pause?: () => Promise<void>;
-  /**
-   * Apply each file on a worker thread with a connection of its own (the
-   * default), so the apply's write transaction does not hold this thread's
-   * event loop; false applies on this thread in chunks.
-   */
-  applyOffThread?: boolean;
   /** Told how far an apply is, between its chunks. */
   onProgress?: (event: SyncProgressEvent) => void;
   /** Called when a failed delta path gives way to the snapshot, with the failure's code. */
@@ -230,9 +224,9 @@ async function syncLocked(
 
   const manifest = await fetchManifest(deps, timestamp.manifest, timestamp.version);
   // Started before the files download, so the program loads on it meanwhile.
-  const worker = deps.applyOffThread === false || deps.db.location() === null
-    ? null
-    : ApplyWorker.start();
+  // On a worker thread with a connection of its own, so the apply's write transaction does not
+  // hold this thread's event loop; an in-memory database has no file the worker could open.
+  const worker = deps.db.location() === null ? null : ApplyWorker.start();
   try {
     await applyVersions({ ...deps, worker }, manifest, result, expires);
   } catch (err) {
