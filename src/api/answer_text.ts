@@ -5,6 +5,9 @@
  */
 import type { LookupResult } from "../reputation/mod.ts";
 
+// The source of nearly every unknown answer, as JSON.
+const NONE = JSON.stringify("none");
+
 /** Serialises look-up results; one per app, so its memory goes with the app. */
 export class AnswerText {
   // Keyed by the result object itself: a hit evicted from the look-up cache takes its text
@@ -18,9 +21,8 @@ export class AnswerText {
       result.stale === undefined && result.proxyTimeout === undefined
     ) {
       // A file or cert value is validated lower-case hex: nothing to escape.
-      return `{"type":"${result.type}","value":"${result.value}","verdict":"unknown","ttl":${result.ttl},"source":${
-        JSON.stringify(result.source)
-      },"via":"none"}`;
+      const source = result.source === "none" ? NONE : JSON.stringify(result.source);
+      return `{"type":"${result.type}","value":"${result.value}","verdict":"unknown","ttl":${result.ttl},"source":${source},"via":"none"}`;
     }
     // Only the look-up service's answers are shared and kept; anything else (a proxy answer,
     // a stale copy) is a fresh object that would only fill the map.

@@ -53,8 +53,8 @@ export interface LookupItemError {
 
 // Sized for the popular objects a node is asked about again and again; a larger cache would
 // hold listed objects asked once (one per client, say) in memory the node's 150 MB budget at ten
-// million records cannot spare. About 18,000 SHA-256 hits fit its byte bound (estimated high,
-// about 9 MB in fact). Cleared whenever the index is replaced, so it is never staler than the
+// million records cannot spare. 16,384 SHA-256 hits stay under its byte bound (estimated high:
+// about 9 MB in fact); the bytes bind only for long URLs. Cleared whenever the index is replaced, so it is never staler than the
 // index itself.
 const HIT_CACHE_SIZE = 16_384;
 const HIT_CACHE_BYTES = 16 * 1024 * 1024;
