@@ -43,7 +43,21 @@ async function compact({ values }: CommandInput<typeof COMPACT_OPTIONS>): Promis
   const db = openDatabase(path);
   try {
     const started = performance.now();
-    const done = compactDatabase(db);
+    let done;
+    try {
+      done = compactDatabase(db);
+    } catch (err) {
+      // VACUUM is one transaction: a failure (a full disk, most likely) leaves the file as it was.
+      const { size } = await Deno.stat(path);
+      throw new StoreError(
+        `Cannot compact database ${quote(path)}: ${(err as Error).message}; it is unchanged. ` +
+          `Compacting writes a copy first, so it needs about ${
+            (size / 1e6).toFixed(0)
+          } MB free where SQLite keeps temporary files (SQLITE_TMPDIR, else /var/tmp) and again ` +
+          "beside the database",
+        { cause: err },
+      );
+    }
     const mb = (pages: number): string => `${(pages * done.pageSize / 1e6).toFixed(1)} MB`;
     console.log(
       `Compacted ${quote(path)} from ${mb(done.pagesBefore)} to ${mb(done.pagesAfter)} ` +

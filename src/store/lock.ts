@@ -19,13 +19,13 @@ export interface DataDirLock extends Disposable {
 }
 
 /**
- * Takes the serve lock of `dataDir`, creating the folder (0700) if needed; `purpose` words a
- * refusal ("Cannot PURPOSE ...").
+ * Takes the serve lock of `dataDir`, creating the folder (0700) if needed. `purpose` names an
+ * offline command that must not run beside a serving node, for its refusal ("Cannot PURPOSE").
  * 409 `data_dir_in_use`, naming the holder's PID, while another process holds it.
  */
 export async function lockDataDir(
   dataDir: string,
-  purpose = "serve data folder",
+  purpose?: string,
 ): Promise<DataDirLock> {
   const path = join(dataDir, LOCK_FILE);
   let file: Deno.FsFile;
@@ -40,12 +40,14 @@ export async function lockDataDir(
   try {
     if (!await file.tryLock(true)) {
       const holder = await readHolder(path);
+      const who = holder === null ? "another pksn serve" : `pksn serve with PID ${holder}`;
       throw new AppError(
         "conflict",
         "data_dir_in_use",
-        `Cannot ${purpose} ${quote(dataDir)}: ${
-          holder === null ? "another pksn serve" : `pksn serve with PID ${holder}`
-        } is already serving it; stop that one first or give this one another --data folder`,
+        purpose === undefined
+          ? `Cannot serve data folder ${quote(dataDir)}: ${who} is already serving it; stop that ` +
+            "one first or give this one another --data folder"
+          : `Cannot ${purpose} ${quote(dataDir)}: ${who} is serving it; stop it first`,
       );
     }
     await file.truncate(0);
