@@ -8,6 +8,7 @@ import {
   UsageError,
 } from "../core/mod.ts";
 import { openStore } from "../node/mod.ts";
+import { saveIndexAfterWrites } from "./_saved_index.ts";
 import {
   exportBundle,
   openBundle,
@@ -91,7 +92,17 @@ async function importBundle(
   }
   const config = await loadConfig(values);
   const log = createLogger(config.log.level);
-  console.log(describeOutcome(await applyBundle(config, positionals[0], log), positionals[0]));
+  const result = await applyBundle(config, positionals[0], log);
+  if (result.outcome !== "current") {
+    // As pksn sync does: the node's next start reads the index instead of scanning every key.
+    const db = await openStore(config.dataDir, { cacheMiB: config.store.importCacheMiB, log });
+    try {
+      await saveIndexAfterWrites(db, config, log);
+    } finally {
+      db.close();
+    }
+  }
+  console.log(describeOutcome(result, positionals[0]));
   return 0;
 }
 
