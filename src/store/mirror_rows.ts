@@ -5,7 +5,7 @@
  * record are prepared once.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { ATTR_ID, AttrAdder, JOIN_ATTR } from "./attrs.ts";
+import { AttrAdder, CommittedAttrIds, JOIN_ATTR, numberedAttrId } from "./attrs.ts";
 import type { EntryRow } from "./entries.ts";
 
 /** A stored mirror row: an entry row without its origin. */
@@ -63,54 +63,88 @@ export class MirrorRowReader {
   }
 }
 
+/**
+ * One write of a mirror row, its parameters numbered so that every such write binds them alike:
+ * ?1 the key, ?2 first_seen, ?3 last_seen, then the attr row. It is prepared twice: naming a
+ * committed attr row by id, the common case, and naming it by its values through
+ * {@link numberedAttrId} (adding the row if there is none) when no committed id is known.
+ */
+export class MirrorRowStatement {
+  readonly #byId: StatementSync;
+  readonly #byValues: StatementSync;
+  readonly #ids: CommittedAttrIds;
+  readonly #adder: AttrAdder;
+  // Made once: the retry takes it with the row rather than a closure per row.
+  readonly #writeByValues = (row: MirrorRowDates, attrs: MirrorAttributes): void => {
+    this.#byValues.run(
+      row.key,
+      row.firstSeen,
+      row.lastSeen,
+      attrs.verdict,
+      attrs.threat,
+      attrs.categories,
+      attrs.ttl,
+      attrs.source,
+    );
+  };
+
+  /** `sql(attr)` is the statement with `attr` where the attr id goes. */
+  constructor(
+    db: DatabaseSync,
+    ids: CommittedAttrIds,
+    adder: AttrAdder,
+    sql: (attr: string) => string,
+  ) {
+    this.#byId = db.prepare(sql("?4"));
+    this.#byValues = db.prepare(sql(numberedAttrId(4)));
+    this.#ids = ids;
+    this.#adder = adder;
+  }
+
+  /** Runs the write for `row` with `attrs`. */
+  run(row: MirrorRowDates, attrs: MirrorAttributes): void {
+    const id = this.#ids.committedId(attrs);
+    if (id !== 0) this.#byId.run(row.key, row.firstSeen, row.lastSeen, id);
+    else this.#adder.retryOne(this.#writeByValues, row, attrs);
+  }
+}
+
 /** Writes a delta's changes to the mirror rows; call inside a transaction. */
 export class MirrorRowWriter {
-  readonly #insert: StatementSync;
-  readonly #update: StatementSync;
+  readonly #insert: MirrorRowStatement;
+  readonly #update: MirrorRowStatement;
   readonly #remove: StatementSync;
-  readonly #adder: AttrAdder;
 
   constructor(db: DatabaseSync) {
-    this.#insert = db.prepare(
-      "INSERT INTO entry (key, origin, attr, first_seen, last_seen) " +
-        `VALUES (?, 0, ${ATTR_ID}, ?, ?)`,
+    const ids = new CommittedAttrIds(db);
+    const adder = new AttrAdder(db);
+    this.#insert = new MirrorRowStatement(
+      db,
+      ids,
+      adder,
+      (attr) =>
+        "INSERT INTO entry (key, origin, attr, first_seen, last_seen) " +
+        `VALUES (?1, 0, ${attr}, ?2, ?3)`,
     );
-    this.#update = db.prepare(
-      `UPDATE entry SET attr = ${ATTR_ID}, first_seen = ?, last_seen = ? ` +
-        "WHERE key = ? AND origin = 0",
+    this.#update = new MirrorRowStatement(
+      db,
+      ids,
+      adder,
+      (attr) =>
+        `UPDATE entry SET attr = ${attr}, first_seen = ?2, last_seen = ?3 ` +
+        "WHERE key = ?1 AND origin = 0",
     );
     this.#remove = db.prepare("DELETE FROM entry WHERE key = ? AND origin = 0");
-    this.#adder = new AttrAdder(db);
   }
 
   /** Inserts a row the mirror does not hold. */
   add(row: MirrorRowDates, attrs: MirrorAttributes): void {
-    this.#adder.retry(() =>
-      this.#insert.run(
-        row.key,
-        attrs.verdict,
-        attrs.threat,
-        attrs.categories,
-        attrs.ttl,
-        attrs.source,
-        row.firstSeen,
-        row.lastSeen,
-      ), () => [attrs]);
+    this.#insert.run(row, attrs);
   }
 
   /** Replaces the fields of a row the mirror holds. */
   update(row: MirrorRowDates, attrs: MirrorAttributes): void {
-    this.#adder.retry(() =>
-      this.#update.run(
-        attrs.verdict,
-        attrs.threat,
-        attrs.categories,
-        attrs.ttl,
-        attrs.source,
-        row.firstSeen,
-        row.lastSeen,
-        row.key,
-      ), () => [attrs]);
+    this.#update.run(row, attrs);
   }
 
   /** Removes the mirror row for `key`. */

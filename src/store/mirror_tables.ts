@@ -4,11 +4,11 @@
  * so a later migration that changes `entry` is carried over rather than
  * silently dropped.
  */
-import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { ATTR_ID, AttrAdder } from "./attrs.ts";
+import type { DatabaseSync } from "node:sqlite";
+import { AttrAdder, CommittedAttrIds } from "./attrs.ts";
 import { transaction } from "./database.ts";
 import { ORIGIN_LOCAL } from "./entries.ts";
-import type { MirrorAttributes, MirrorRowDates } from "./mirror_rows.ts";
+import { type MirrorAttributes, type MirrorRowDates, MirrorRowStatement } from "./mirror_rows.ts";
 
 /** Where a snapshot is built before it is swapped in. */
 const NEXT_TABLE = "entry_next";
@@ -42,14 +42,12 @@ function entryColumns(db: DatabaseSync): string[] {
 export class SnapshotTable {
   readonly #db: DatabaseSync;
   readonly #indexes: readonly string[];
-  readonly #put: StatementSync;
-  readonly #adder: AttrAdder;
+  readonly #put: MirrorRowStatement;
 
-  private constructor(db: DatabaseSync, indexes: readonly string[], put: StatementSync) {
+  private constructor(db: DatabaseSync, indexes: readonly string[], put: MirrorRowStatement) {
     this.#db = db;
     this.#indexes = indexes;
     this.#put = put;
-    this.#adder = new AttrAdder(db);
   }
 
   /**
@@ -64,9 +62,17 @@ export class SnapshotTable {
     try {
       // The attr rows it names go into the one live attr table (committed with each chunk):
       // attr rows are shared by both tables and never change, so no swap is needed for them.
-      const put = db.prepare(
-        `INSERT INTO ${NEXT_TABLE} (key, origin, attr, first_seen, last_seen) ` +
-          `VALUES (?, 0, ${ATTR_ID}, ?, ?)`,
+      // Made here, outside the chunks' transactions, its committed ids cover every attr row
+      // there is before the apply: those sets are looked up once per apply, not once per row.
+      // Sets new to the database are still named through their values, row by row: an id
+      // added in a chunk cannot be known to be committed from inside the next one.
+      const put = new MirrorRowStatement(
+        db,
+        new CommittedAttrIds(db),
+        new AttrAdder(db),
+        (attr) =>
+          `INSERT INTO ${NEXT_TABLE} (key, origin, attr, first_seen, last_seen) ` +
+          `VALUES (?1, 0, ${attr}, ?2, ?3)`,
       );
       return new SnapshotTable(db, indexes, put);
     } catch (err) {
@@ -77,17 +83,7 @@ export class SnapshotTable {
 
   /** Adds one mirror row; call inside a transaction, many rows to one. */
   put(row: MirrorRowDates, attrs: MirrorAttributes): void {
-    this.#adder.retry(() =>
-      this.#put.run(
-        row.key,
-        attrs.verdict,
-        attrs.threat,
-        attrs.categories,
-        attrs.ttl,
-        attrs.source,
-        row.firstSeen,
-        row.lastSeen,
-      ), () => [attrs]);
+    this.#put.run(row, attrs);
   }
 
   /**
