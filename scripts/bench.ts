@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeDataset } from "./bench/dataset.ts";
 import { compareLicenceChecks, registerLicence } from "./bench/licence_checks.ts";
-import { profileDir } from "./bench/node.ts";
+import { measureFloor } from "./bench/floor.ts";
+import { profileDir, serveV8Flags } from "./bench/node.ts";
 import { prepareProgram, type Program } from "./bench/program.ts";
 import { killAll, stopAll } from "./bench/processes.ts";
 import { describeMachine, type Figures, int, judge, renderTable } from "./bench/report.ts";
@@ -249,6 +250,9 @@ async function measure(
     hitShare: HIT_SHARE,
   });
 
+  progress("the floor: a bare Deno.serve with the node's look-up engine");
+  const floor = await measureFloor(load, paths, { v8Flags: await serveV8Flags() });
+
   const sourceAfter = await describeSource(root);
   const source = {
     ...sourceBefore,
@@ -303,6 +307,7 @@ async function measure(
       objectsPerSecond: loaded.batch.requestsPerSecond * BATCH_ITEMS,
       hitShare: node.batchHitShare,
     },
+    floor,
     node: {
       measuredAtRecords: options.records,
       rssPeakBytes: node.memoryAtEnd.hwm,

@@ -12,7 +12,8 @@ import type { WrkResult } from "./wrk.ts";
 
 /** The bench licence's key: fixed, so a kept work folder can be queried by hand. */
 export const BENCH_KEY = "BENCH-KEY-0000-0000";
-const AUTHORIZATION = `Bearer ${BENCH_KEY}`;
+/** The header value a licensed client sends. */
+export const AUTHORIZATION = `Bearer ${BENCH_KEY}`;
 const GET_PATHS = join(import.meta.dirname!, "get_paths.lua");
 
 /** The fastest of a setting's runs, with every run's requests/s in the order run. */

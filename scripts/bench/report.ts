@@ -1,4 +1,5 @@
 /** The bench's figures, its targets, the printed table and the machine it ran on. */
+import type { FloorFigures } from "./floor.ts";
 import type { LicenceCheckFigures } from "./licence_checks.ts";
 import type { SourceState } from "./source.ts";
 import type { WrkResult } from "./wrk.ts";
@@ -47,6 +48,8 @@ export interface Figures {
   /** Mixed single look-ups with licence checks off and on; null when this pksn has none. */
   auth: LicenceCheckFigures | null;
   batch: WrkResult & { itemsPerRequest: number; objectsPerSecond: number; hitShare: number };
+  /** The same workloads on a bare Deno.serve with the node's look-up engine; absent in older runs. */
+  floor?: FloorFigures;
   node: {
     measuredAtRecords: number;
     rssPeakBytes: number;
@@ -320,6 +323,7 @@ export function renderTable(f: Figures): string {
       "",
     ],
     ...startRows(f, v, small),
+    ...floorRows(f),
   ];
   const header: Row = ["Measure", "Figure", "Target", "Result"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -405,6 +409,38 @@ function hashlookupRows(f: Figures): [string, string, string, string][] {
       "",
     ],
     ["  latency", latency(h), "", ""],
+  ];
+}
+
+/**
+ * The floor's rows, each beside the node's figure for the same workload: how far trimming what
+ * surrounds the look-up (routing, metrics, limits) could take the node at most.
+ */
+function floorRows(f: Figures): Row[] {
+  const floor = f.floor;
+  if (floor === undefined) return [];
+  const toRaw = (r: WrkResult): string =>
+    (r.requestsPerSecond / f.raw.requestsPerSecond).toFixed(2);
+  const run = (r: WrkResult, node: WrkResult | null): string =>
+    `${int(r.requestsPerSecond)} req/s = ${toRaw(r)} × raw, ${latency(r)}${errors(r)}` +
+    (node === null ? "" : `; node ${toRaw(node)} × raw`);
+  const objects = floor.batch.requestsPerSecond * f.batch.itemsPerRequest;
+  return [
+    [
+      "Floor: bare Deno.serve doing only",
+      "the node's look-up engine, no routing/metrics/limits",
+      "",
+      "",
+    ],
+    ["  licence header compared, fixed answer", run(floor.licence, null), "", ""],
+    ["  single look-up, 90% unknown, licensed", run(floor.mixed, licensed(f)), "", ""],
+    ["  single look-up, 100% listed", run(floor.hits, f.single.hits), "", ""],
+    [
+      "  batch look-up",
+      `${int(objects)} objects/s${errors(floor.batch)}; node ${int(f.batch.objectsPerSecond)}`,
+      "",
+      "",
+    ],
   ];
 }
 
