@@ -92,7 +92,8 @@ export interface CliResult {
 }
 
 /** The heap flags of deno.json's `start` task: what a served node runs with. */
-export const SERVING_V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--max-old-space-size=96";
+export const SERVING_V8_FLAGS =
+  "--v8-flags=--max-semi-space-size=1,--max-old-space-size=96,--no-allocation-site-pretenuring";
 
 /**
  * `pksn ARGS` with the same Deno, from the repository root unless `cwd` says, output piped;

@@ -7,8 +7,15 @@
  */
 import { CONFIG_ENV_NAMES } from "../../src/cli/load_config.ts";
 
-/** The V8 flags of `deno task start` and every build. */
-export const SERVING_V8_FLAGS = "--max-semi-space-size=1,--max-old-space-size=96";
+/**
+ * The V8 flags of `deno task start` and every build: a 1 MB young generation and a 96 MB old one
+ * keep the heap small, and no allocation-site pretenuring. Without the last, V8 learns from one
+ * batch look-up (whose thousand answers live until the batch is answered) to allocate every later
+ * look-up's short-lived answer in the old generation, where only full collections free it:
+ * single look-ups after one batch ran 12% slower, with a p99 of 5.3 ms instead of 1.1 ms.
+ */
+export const SERVING_V8_FLAGS =
+  "--max-semi-space-size=1,--max-old-space-size=96,--no-allocation-site-pretenuring";
 
 /** Variables the program reads: configuration, and the operator's name for the audit log. */
 export const ENV_NAMES: readonly string[] = [
