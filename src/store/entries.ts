@@ -25,9 +25,8 @@ export interface EntryRow {
   source: string;
 }
 
-/** An entry row as the table stores it, with its attribute values as an attr id. */
+/** An entry row as a get reads it: its attribute values as an attr id, without its key. */
 interface StoredEntry {
-  key: Uint8Array;
   origin: Origin;
   attr: number;
   first_seen: number | null;
@@ -46,9 +45,11 @@ export class EntryRepository {
   constructor(db: DatabaseSync) {
     // Local (origin 1) sorts first, so the first row is the one that wins. The attr row comes
     // from the cache rather than a join, on this hot path: 1M random gets at 1M records took a
-    // median 6.2-6.5 µs of CPU each, against 6.7-6.9 µs with a join.
+    // median 6.2-6.5 µs of CPU each, against 6.7-6.9 µs with a join. The key is not read back
+    // (the caller has it): a BLOB column comes back as a new buffer, and leaving it out took a
+    // get from 7.2-7.8 to 5.2-5.7 µs (2026-12-03, 1M records).
     this.#get = db.prepare(
-      "SELECT key, origin, attr, first_seen, last_seen " +
+      "SELECT origin, attr, first_seen, last_seen " +
         "FROM entry WHERE key = ? ORDER BY origin DESC LIMIT 1",
     );
     this.#attrs = new AttrCache(db);
@@ -68,7 +69,7 @@ export class EntryRepository {
     if (row === undefined) return undefined;
     const a = this.#attrs.values(row.attr);
     return {
-      key: row.key,
+      key,
       origin: row.origin,
       verdict: a.verdict,
       threat: a.threat,
