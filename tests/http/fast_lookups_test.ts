@@ -139,3 +139,13 @@ Deno.test("a listed object's answer is the same text as JSON.stringify gives, as
   const unknown = node.serving.node.reputation.lookup("file", SHA256_UNKNOWN);
   assert.equal(answers.of(unknown), JSON.stringify(unknown));
 });
+
+Deno.test("a copy of a listed result, changed, is answered as it now reads, not as the original did", async () => {
+  await using node = await startNode({ demo: true });
+  const answers = new AnswerText();
+  const result = node.serving.node.reputation.lookup("file", EICAR.sha256);
+  answers.of(result); // the original's text is kept with it
+  const copy = { ...result, ttl: 1 };
+  assert.equal(answers.of(copy), JSON.stringify(copy));
+  assert.match(answers.of(copy), /"ttl":1,/);
+});
