@@ -2,7 +2,7 @@
 import type { Context, Hono } from "hono";
 import { InvalidInputError } from "../core/mod.ts";
 import type { LookupItemError, LookupResult, ObjectType, Reputation } from "../reputation/mod.ts";
-import { allowOnly, instrument, type InstrumentDeps } from "../http/mod.ts";
+import { allowOnly, instrument, type InstrumentDeps, wholeBody } from "../http/mod.ts";
 import type { AnswerText } from "./answer_text.ts";
 
 /** The KSN proxy as the look-up routes use it (`proxy/`). */
@@ -62,12 +62,12 @@ export function answerLookup(
   metrics.lookupsPerMinute.add();
   if (proxy === undefined || result.via !== "none") {
     metrics.verdicts.inc(type, result.verdict);
-    return new Response(answers.of(result), { headers: JSON_HEADERS });
+    return wholeBody(new Response(answers.of(result), { headers: JSON_HEADERS }));
   }
   const results: LookupResult[] = [result];
   return proxy.resolve(results).then(() => {
     metrics.verdicts.inc(type, results[0].verdict);
-    return new Response(answers.of(results[0]), { headers: JSON_HEADERS });
+    return wholeBody(new Response(answers.of(results[0]), { headers: JSON_HEADERS }));
   });
 }
 

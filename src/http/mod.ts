@@ -24,3 +24,4 @@ export {
   type RouteSecurity,
 } from "./route_docs.ts";
 export { readTls, type RunningServer, startServer } from "./server.ts";
+export { wholeBody } from "./whole_body.ts";

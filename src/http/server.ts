@@ -16,6 +16,7 @@ import {
   ConnectionTracker,
   registerConnectionMetrics,
 } from "./connections.ts";
+import { isWholeBody } from "./whole_body.ts";
 
 /** A listening server. */
 export interface RunningServer {
@@ -138,10 +139,21 @@ function acceptLoop(
       info: Deno.ServeHandlerInfo,
     ): Response | Promise<Response> => {
       tracker.requestStarted(tracked);
-      // Settles once the response is fully sent (or the client left): a streamed download
-      // keeps its connection busy, not idle.
-      info.completed.then(tracked.ended, tracked.ended);
-      return app.fetch(request, info);
+      let response: Response | Promise<Response>;
+      try {
+        response = app.fetch(request, info);
+      } catch (err) {
+        info.completed.then(tracked.ended, tracked.ended);
+        throw err;
+      }
+      if (response instanceof Response && isWholeBody(response)) {
+        tracked.ended();
+      } else {
+        // Settles once the response is fully sent (or the client left): a streamed download
+        // keeps its connection busy, not idle.
+        info.completed.then(tracked.ended, tracked.ended);
+      }
+      return response;
     };
     const server = serveOn(conn, tracked.abort.signal, handler, onError, () => {});
     servers.add(server);

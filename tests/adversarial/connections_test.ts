@@ -94,6 +94,18 @@ Deno.test("a kept-alive connection with no next request is closed at the idle ti
   assert.equal(await metric(node.url, 'pksn_http_connection_timeouts_total{phase="idle"}'), 1);
 });
 
+Deno.test("a look-up answered in one go leaves its kept-alive connection idle, not busy", async () => {
+  // Its request ends when the answer is returned (no wait for Deno's completion promise): the
+  // connection is then closed at the idle timeout as idle, not at the request deadline as busy.
+  await using node = await startTestNode({ config: { server: LIMITS } });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: portOf(node.url) });
+  await send(conn, `GET /v1/files/${"ab".repeat(32)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  const answered = await readUntilClosed(conn);
+  assert.match(answered, /^HTTP\/1\.1 200 OK\r\n/, "the look-up was answered first");
+  assert.equal(await metric(node.url, 'pksn_http_connection_timeouts_total{phase="idle"}'), 1);
+  assert.equal(await metric(node.url, 'pksn_http_connection_timeouts_total{phase="request"}'), 0);
+});
+
 Deno.test("a request whose body never arrives is cut at the request timeout", async () => {
   await using node = await startTestNode({ config: { server: LIMITS } });
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: portOf(node.url) });
