@@ -30,12 +30,16 @@ export async function pksn(
   args: readonly string[],
   timeoutMs: number,
 ): Promise<{ code: number; output: string; millis: number }> {
-  const command = [DENO, "run", "-A", ...await serveV8Flags(), ...programArgs(), ...args];
-  return await run(`pksn ${args[0]}`, command, {
+  return await run(`pksn ${args[0]}`, await pksnCommand(args), {
     cwd: ROOT,
     env: NODE_ENV,
     timeoutMs,
   });
+}
+
+/** The command line of `pksn ARGS` as the bench runs it: the launcher's V8 flags, then the program. */
+export async function pksnCommand(args: readonly string[]): Promise<string[]> {
+  return [DENO, "run", "-A", ...await serveV8Flags(), ...programArgs(), ...args];
 }
 
 /** A running node and what it logged when it started. */

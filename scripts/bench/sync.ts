@@ -19,9 +19,8 @@ import { buildVersion } from "../../src/feed/publisher.ts";
 import { generateKeyFile, parseKeyFile } from "../../src/feed/signing.ts";
 import { OP_ADD } from "../../src/feed/stream_format.ts";
 import { StreamWriter } from "../../src/feed/stream_writer.ts";
-import { serveV8Flags } from "./node.ts";
+import { pksnCommand } from "./node.ts";
 import { memoryOf, start } from "./processes.ts";
-import { programArgs } from "./program.ts";
 import { Random } from "./random.ts";
 import { progress } from "./steps.ts";
 
@@ -71,7 +70,6 @@ export const SYNC_TARGET = {
   bytesPerFileRecord: 24,
 };
 
-const DENO = Deno.execPath();
 const ROOT = join(import.meta.dirname!, "..", "..");
 const THREATS = ["Trojan.Win32.Agent.a", "HEUR:Trojan.Script.Generic", "Adware.Win32.Toolbar"];
 const T0 = 1_764_000_000;
@@ -283,16 +281,10 @@ async function runSync(
   config: string,
 ): Promise<Omit<ApplyFigures, "fileBytes"> & { rssPeakBytes: number }> {
   const started = performance.now();
-  const child = start("pksn sync", [
-    DENO,
-    "run",
-    "-A",
-    ...await serveV8Flags(),
-    ...programArgs(),
-    "sync",
-    "--config",
-    config,
-  ], { cwd: ROOT, env: { PKSN_LOG_LEVEL: "info", NO_COLOR: "1" } });
+  const child = start("pksn sync", await pksnCommand(["sync", "--config", config]), {
+    cwd: ROOT,
+    env: { PKSN_LOG_LEVEL: "info", NO_COLOR: "1" },
+  });
   let rssPeakBytes = 0;
   const sampler = setInterval(async () => {
     try {
@@ -332,18 +324,11 @@ async function copyFolder(from: string, to: string): Promise<void> {
  * its apply's log line, and stops it.
  */
 async function servingApply(config: string): Promise<ServingApplyFigures> {
-  const child = start("pksn serve", [
-    DENO,
-    "run",
-    "-A",
-    ...await serveV8Flags(),
-    ...programArgs(),
-    "serve",
-    "--config",
-    config,
-    "--listen",
-    "127.0.0.1:0",
-  ], { cwd: ROOT, env: { PKSN_LOG_LEVEL: "info", PKSN_CONFIG: "", NO_COLOR: "1" } });
+  const child = start(
+    "pksn serve",
+    await pksnCommand(["serve", "--config", config, "--listen", "127.0.0.1:0"]),
+    { cwd: ROOT, env: { PKSN_LOG_LEVEL: "info", PKSN_CONFIG: "", NO_COLOR: "1" } },
+  );
   try {
     const m = await child.waitFor(
       /Mirror is at version \d+ via=delta records=(\d+) millis=(\d+) stallMillis=(\d+) thread=(\w+)|Sync failed.*$/m,
