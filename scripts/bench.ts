@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { writeDataset } from "./bench/dataset.ts";
 import { compareLicenceChecks, registerLicence } from "./bench/licence_checks.ts";
 import { measureFloor } from "./bench/floor.ts";
+import { measureImportFloor } from "./bench/import_floor.ts";
 import { profileDir, serveV8Flags } from "./bench/node.ts";
 import { prepareProgram, type Program } from "./bench/program.ts";
 import { killAll, stopAll } from "./bench/processes.ts";
@@ -221,6 +222,8 @@ async function measure(
   progress("importing with the CLI");
   const imported = await timeImport(paths, options.records);
   const db = await measureDatabase(paths.data);
+  progress("the import floor: the import's SQLite writes alone");
+  const importFloor = await measureImportFloor(paths, join(dir, "import_floor"), options.records);
 
   const raw = await measureRaw(load);
 
@@ -282,6 +285,7 @@ async function measure(
       recordsPerSecond: options.records / imported.wallSeconds,
       keysPerSecond: dataset.keys / imported.wallSeconds,
       cli: imported.cli,
+      floor: importFloor,
     },
     database: {
       ...db,

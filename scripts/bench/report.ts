@@ -1,5 +1,6 @@
 /** The bench's figures, its targets, the printed table and the machine it ran on. */
 import type { FloorFigures } from "./floor.ts";
+import { importFloorSeconds, type ImportFloorTimes } from "./import_floor.ts";
 import type { LicenceCheckFigures } from "./licence_checks.ts";
 import type { SourceState } from "./source.ts";
 import type { WrkResult } from "./wrk.ts";
@@ -39,6 +40,8 @@ export interface Figures {
     keysPerSecond: number;
     /** The CLI's own closing line, which leaves out process start-up. */
     cli: { records: number; keys: number; seconds: number; recordsPerSecond: number } | null;
+    /** The import's SQLite writes alone (import_floor.ts); absent in older runs. */
+    floor?: ImportFloorTimes;
   };
   database: { bytes: number; walBytes: number; bytesPerMillionRecords: number };
   raw: WrkResult;
@@ -263,6 +266,7 @@ export function renderTable(f: Figures): string {
       "",
       "",
     ],
+    ...importFloorRows(f),
     [
       "Database per 1M records",
       `${mb(f.database.bytesPerMillionRecords)} (${int(f.database.bytes + f.database.walBytes)} ` +
@@ -410,6 +414,21 @@ function hashlookupRows(f: Figures): [string, string, string, string][] {
     ],
     ["  latency", latency(h), "", ""],
   ];
+}
+
+/** The import floor's row: the rate of the import's SQLite writes alone, and their parts. */
+function importFloorRows(f: Figures): Row[] {
+  const floor = f.import.floor;
+  if (floor === undefined) return [];
+  const seconds = importFloorSeconds(floor);
+  return [[
+    "  the floor: its SQLite writes alone",
+    `${int(f.dataset.records / seconds)} records/s (${seconds.toFixed(2)} s: ` +
+    `write ${floor.writeSeconds.toFixed(2)}, key-order move ${floor.moveSeconds.toFixed(2)}, ` +
+    `commit ${floor.commitSeconds.toFixed(2)})`,
+    "",
+    "",
+  ]];
 }
 
 /**
