@@ -1,16 +1,16 @@
 /** `pksn import FILE`: load reputation records into the mirror or local overrides. */
-import { AppError, createLogger, quote, readLines, UsageError } from "../core/mod.ts";
+import { AppError, createLogger, quote, UsageError } from "../core/mod.ts";
 import { openStore } from "../node/mod.ts";
 import {
   FEED_FORMATS,
   type FeedOptions,
+  type FeedSpec,
   formatFromName,
+  importBytes,
   type ImportFormat,
-  importRecords,
   type ImportReport,
   isFeedFormat,
   recogniseFeed,
-  type RecordConverter,
 } from "../feeds/mod.ts";
 import { VERDICTS } from "../reputation/mod.ts";
 import { ORIGIN_LOCAL, ORIGIN_MIRROR } from "../store/mod.ts";
@@ -89,7 +89,7 @@ async function importFile(
   }
   const [file] = positionals;
   const format = values.format ?? (file === "-" ? "ndjson" : await formatOf(file));
-  const converter = feedConverter(format, { verdict: values.verdict, source: values.source });
+  const feed = feedSpec(format, { verdict: values.verdict, source: values.source });
   const config = await loadConfig(values);
   const log = createLogger(config.log.level);
   let input: ReadableStream<Uint8Array>;
@@ -124,8 +124,8 @@ async function importFile(
     });
     let report;
     try {
-      report = await importRecords(db, readLines(progress.watch(input)), {
-        format: converter ?? format as ImportFormat,
+      report = await importBytes(db, progress.watch(input), {
+        format: feed ?? format as ImportFormat,
         origin: values.override ? ORIGIN_LOCAL : ORIGIN_MIRROR,
         source: values.source ?? (file === "-" ? "import" : file.split("/").pop()!),
         lastWins,
@@ -226,11 +226,11 @@ export async function formatOf(file: string): Promise<string> {
   return recognised;
 }
 
-/** The converter for a feed format, or `undefined` for ndjson and csv. */
-function feedConverter(
+/** The feed format named, with its options, or `undefined` for ndjson and csv. */
+function feedSpec(
   format: string,
   flags: { verdict?: string; source?: string },
-): RecordConverter | undefined {
+): FeedSpec | undefined {
   if (format !== "ndjson" && format !== "csv" && !isFeedFormat(format)) {
     const known = ["ndjson", "csv", ...Object.keys(FEED_FORMATS)].map((f) => `"${f}"`).join(", ");
     throw new UsageError(`Unknown format ${quote(format)}: expected one of ${known}`);
@@ -244,8 +244,8 @@ function feedConverter(
     );
   }
   if (!isFeedFormat(format)) return undefined;
-  return FEED_FORMATS[format]({
-    verdict: flags.verdict as FeedOptions["verdict"],
-    source: flags.source,
-  });
+  return {
+    feed: format,
+    options: { verdict: flags.verdict as FeedOptions["verdict"], source: flags.source },
+  };
 }

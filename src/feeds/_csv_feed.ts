@@ -3,7 +3,7 @@
  * that is itself a comment, double-quoted fields, and columns read by name.
  */
 import { headerColumns, InvalidInputError, quote } from "../core/mod.ts";
-import { HeaderError, type RecordConverter } from "./import.ts";
+import { HeaderError, type RecordConverter } from "./_converter.ts";
 
 /** One data row, read by column name. */
 export interface FeedRow {

@@ -2,7 +2,7 @@
  * Importers for public threat-feed formats. Each turns its format's lines into
  * record objects; `importRecords` validates, keys and stores them all or nothing.
  */
-import type { RecordConverter } from "./import.ts";
+import type { RecordConverter } from "./_converter.ts";
 import type { FeedOptions } from "./_options.ts";
 import { malwarebazaar } from "./malwarebazaar.ts";
 import { plainList } from "./plain_list.ts";

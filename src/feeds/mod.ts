@@ -4,7 +4,9 @@
  */
 export { FEED_FORMATS, type FeedOptions, isFeedFormat, recogniseFeed } from "./formats.ts";
 export {
+  type FeedSpec,
   formatFromName,
+  importBytes,
   type ImportFormat,
   importRecords,
   type ImportReport,

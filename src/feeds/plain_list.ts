@@ -1,6 +1,6 @@
 /** Plain lists: one hash, domain, IP address or network, or URL a line, with `#` comments. */
 import { InvalidInputError, quote } from "../core/mod.ts";
-import type { RecordConverter } from "./import.ts";
+import type { RecordConverter } from "./_converter.ts";
 import type { ObjectType } from "../reputation/mod.ts";
 import type { FeedOptions } from "./_options.ts";
 

@@ -1,6 +1,6 @@
 /** abuse.ch ThreatFox CSV exports (`csv/recent`, `csv/full`) as IP, domain, URL and file records. */
 import { InvalidInputError, quote } from "../core/mod.ts";
-import type { RecordConverter } from "./import.ts";
+import type { RecordConverter } from "./_converter.ts";
 import { csvFeedConverter, type FeedRow, tagList, utcTimestamp } from "./_csv_feed.ts";
 import type { FeedOptions } from "./_options.ts";
 

@@ -1,5 +1,5 @@
 /** abuse.ch URLhaus CSV exports (`csv_recent`, `csv_online`, the full dump) as URL records. */
-import type { RecordConverter } from "./import.ts";
+import type { RecordConverter } from "./_converter.ts";
 import { csvFeedConverter, tagList, utcTimestamp } from "./_csv_feed.ts";
 import type { FeedOptions } from "./_options.ts";
 

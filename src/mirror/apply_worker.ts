@@ -44,6 +44,8 @@ interface WorkerScope {
 if ("WorkerGlobalScope" in globalThis) {
   const scope = globalThis as unknown as WorkerScope;
   scope.onmessage = async (event: MessageEvent<ApplyJob>): Promise<void> => {
+    // In the bundled form the import's parse worker (feeds/parse_worker.ts) loads this module too.
+    if (typeof event.data?.database !== "string") return;
     const post = (reply: Reply): void => scope.postMessage(reply);
     post({ type: "started" });
     try {

@@ -76,6 +76,7 @@ Deno.test("an NDJSON file record with md5, sha1 and sha256 is stored under three
       committed: true,
       duplicates: 0,
       conflicts: 0,
+      parsedOnWorker: false,
     });
     assert.equal(count(db), 3);
     for (const hex of [MD5, SHA1, SHA256]) assert.equal(only(db, fileKey(hex)).verdict, 2);
