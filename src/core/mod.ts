@@ -1,6 +1,7 @@
 /**
  * What every folder may use: errors, logging, the clock, metrics, configuration, encodings, retry
- * timing, text lines, CSV fields, named text files and bounded uploads. Imports nothing else of pksn.
+ * timing, text lines, CSV fields, named text files, bounded uploads and workers running the program's
+ * own modules. Imports nothing else of pksn.
  */
 export { type Clock, isoSeconds, systemClock } from "./clock.ts";
 export {
@@ -35,3 +36,4 @@ export { type UploadLimits, writeUpload } from "./upload_file.ts";
 export { MinuteCounts } from "./minute_counts.ts";
 export { VERSION, versionText } from "./build_info.ts";
 export { closest } from "./suggest.ts";
+export { type ProgramWorker, startProgramWorker } from "./program_worker.ts";

@@ -8,14 +8,12 @@
  * {@link CHUNKS_AHEAD} chunks are on their way at once, so a slow side holds up the other instead
  * of the input piling up in memory.
  *
- * The worker is a blob module that imports this module's own URL: in the source that is this
- * file; in the bundled form it is the whole bundle, whose entry then sees `import.meta.main` false
- * and so does not run the command line, and whose other worker (the mirror's apply worker) ignores
- * these messages as this one ignores its. Where the worker cannot start, the import reads its
- * lines on its own thread.
+ * The worker runs this module (core/program_worker.ts); in the bundled form the mirror's apply
+ * worker's module is loaded on it too, and ignores these messages as this one ignores its. Where
+ * the worker cannot start, the import reads its lines on its own thread.
  */
 import type { Origin } from "../store/mod.ts";
-import { readLines } from "../core/mod.ts";
+import { type ProgramWorker, readLines, startProgramWorker } from "../core/mod.ts";
 import { type FeedSpec, type ImportFormat, type ParseEnd, parseLines } from "./_line_parser.ts";
 import type { ParsedSink } from "./_line_parser.ts";
 import { LinePacker, type PackedLines, transferables, unpackLines } from "./_packed_lines.ts";
@@ -116,31 +114,20 @@ async function parseHere(
 
 /** A worker thread that parses one import's lines; {@link start} it, {@link close} it after. */
 export class ParseWorker {
-  readonly #worker: Worker | null;
-  readonly #url: string;
+  readonly #thread: ProgramWorker;
   #broken: string | null = null;
   #onReply: ((reply: Reply) => void) | null = null;
   #onBroken: ((why: string) => void) | null = null;
 
   private constructor() {
-    const code = `import ${JSON.stringify(import.meta.url)};`;
-    this.#url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
-    let worker: Worker | null = null;
-    try {
-      worker = new Worker(this.#url, { type: "module" });
-      worker.onmessage = (event: MessageEvent) => {
-        const reply = event.data as Reply;
-        if (reply?.tag === TAG) this.#onReply?.(reply);
-      };
-      worker.onerror = (event: ErrorEvent) => {
-        event.preventDefault();
-        this.#broken = event.message;
-        this.#onBroken?.(event.message);
-      };
-    } catch (err) {
-      this.#broken = (err as Error).message;
-    }
-    this.#worker = worker;
+    this.#thread = startProgramWorker(import.meta.url, (data) => {
+      const reply = data as Reply;
+      if (reply?.tag === TAG) this.#onReply?.(reply);
+    }, (why) => {
+      this.#broken = why;
+      this.#onBroken?.(why);
+    });
+    this.#broken = this.#thread.unstarted;
   }
 
   /** Starts the worker thread; it loads the program while the caller goes on. */
@@ -158,7 +145,7 @@ export class ParseWorker {
     input: ReadableStream<Uint8Array>,
     sink: ParsedSink,
   ): Promise<ParseEnd | null> {
-    const worker = this.#worker;
+    const worker = this.#thread.worker;
     if (worker === null || this.#broken !== null) return null;
     const replies: Reply[] = [];
     let wake: (() => void) | null = null;
@@ -228,8 +215,7 @@ export class ParseWorker {
 
   /** Stops the worker thread. */
   close(): void {
-    this.#worker?.terminate();
-    URL.revokeObjectURL(this.#url);
+    this.#thread.close();
   }
 }
 

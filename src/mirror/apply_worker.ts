@@ -5,12 +5,11 @@
  * transaction and its commit hold a thread for several hundred milliseconds: on
  * the worker, that thread is not the one that answers look-ups.
  *
- * The worker is a blob module that imports this module's own URL. In the source
- * that is this file; in the bundled form it is the whole bundle, whose entry
- * then sees `import.meta.main` false and so does not run the command line.
- * Where the worker cannot start (a sandbox that may not read the program's own
- * file), it says so and the caller applies on its own thread.
+ * The worker runs this module (core/program_worker.ts). Where it cannot start (a
+ * sandbox that may not read the program's own file), it says so and the caller
+ * applies on its own thread.
  */
+import { type ProgramWorker, startProgramWorker } from "../core/mod.ts";
 import { openDatabase } from "../store/mod.ts";
 import { applyDelta, applySnapshot, fileSource, StreamReader, SyncError } from "../feed/mod.ts";
 
@@ -86,8 +85,7 @@ async function applyHere(job: ApplyJob, onProgress: (done: number) => void): Pro
  * applied one at a time.
  */
 export class ApplyWorker {
-  readonly #worker: Worker | null;
-  readonly #url: string;
+  readonly #thread: ProgramWorker;
   #broken: string | null = null;
   #current: {
     onProgress: (done: number) => void;
@@ -97,20 +95,12 @@ export class ApplyWorker {
   } | null = null;
 
   private constructor() {
-    const code = `import ${JSON.stringify(import.meta.url)};`;
-    this.#url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
-    let worker: Worker | null = null;
-    try {
-      worker = new Worker(this.#url, { type: "module" });
-      worker.onmessage = (event: MessageEvent<Reply>) => this.#reply(event.data);
-      worker.onerror = (event: ErrorEvent) => {
-        event.preventDefault();
-        this.#failed(event.message);
-      };
-    } catch (err) {
-      this.#broken = (err as Error).message;
-    }
-    this.#worker = worker;
+    this.#thread = startProgramWorker(
+      import.meta.url,
+      (data) => this.#reply(data as Reply),
+      (why) => this.#failed(why),
+    );
+    this.#broken = this.#thread.unstarted;
   }
 
   /** Starts the worker thread; it loads the program while the caller goes on. */
@@ -120,7 +110,7 @@ export class ApplyWorker {
 
   /** Why the worker cannot be used (it failed to start or to load the program), or null. */
   get unavailable(): string | null {
-    return this.#worker === null ? this.#broken ?? "no worker" : this.#broken;
+    return this.#thread.worker === null ? this.#broken ?? "no worker" : this.#broken;
   }
 
   /**
@@ -132,14 +122,13 @@ export class ApplyWorker {
     if (this.unavailable !== null) return Promise.resolve(false);
     return new Promise<boolean>((resolve, reject) => {
       this.#current = { onProgress, resolve, reject, started: false };
-      this.#worker!.postMessage(job);
+      this.#thread.worker!.postMessage(job);
     });
   }
 
   /** Stops the worker thread. */
   close(): void {
-    this.#worker?.terminate();
-    URL.revokeObjectURL(this.#url);
+    this.#thread.close();
   }
 
   #reply(reply: Reply): void {
