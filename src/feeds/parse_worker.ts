@@ -193,6 +193,7 @@ export class ParseWorker {
     let end = handle(first);
     const reader = input.getReader();
     let sent = 0;
+    let readToEnd = false;
     try {
       for await (const chunk of chunked(reader)) {
         while (sent - answered >= CHUNKS_AHEAD && end === null) end = handle(await nextReply());
@@ -203,10 +204,14 @@ export class ParseWorker {
         ]);
         sent++;
       }
+      readToEnd = end === null;
       if (end === null) worker.postMessage({ tag: TAG, type: "end" } satisfies Request);
       while (end === null) end = handle(await nextReply());
       return end;
     } finally {
+      // Input left unread (the read stopped early, or a write failed) is given up, which closes
+      // a file at once, as the read on this thread does.
+      if (!readToEnd) await reader.cancel().catch(() => {});
       reader.releaseLock();
       this.#onReply = null;
       this.#onBroken = null;

@@ -177,3 +177,30 @@ Deno.test("an import given a converter object reads on its own thread", async ()
     assert.equal(report.committed, true);
   });
 });
+
+Deno.test("a worker's read that stops at a bad header gives up the rest of the input", async () => {
+  const feed = { ...MIRROR, format: { feed: "urlhaus" } };
+  const line = new TextEncoder().encode(
+    '"1","2026-11-30 10:00:00","http://c.example/bin"\n'.repeat(1000),
+  );
+  let pulls = 0;
+  let cancelled = false;
+  // A bad header, then about 10 MB: more than the import's thread posts ahead of the worker.
+  const input = new ReadableStream<Uint8Array>({
+    pull(controller): void {
+      if (pulls++ === 0) controller.enqueue(new TextEncoder().encode("# id,nothing,else\n"));
+      else if (pulls < 200) controller.enqueue(line);
+      else controller.close();
+    },
+    cancel(): void {
+      cancelled = true;
+    },
+  });
+  await withDb(async (db) => {
+    const report = await importBytes(db, input, feed);
+    assert.equal(report.parsedOnWorker, true);
+    assert.deepEqual(report.errors.map((e) => e.line), [1]);
+  });
+  assert.equal(cancelled, true, "the input was cancelled");
+  assert.ok(pulls < 200, `read ${pulls} of 200 chunks`);
+});
