@@ -1,5 +1,5 @@
 /** `pksn import FILE`: load reputation records into the mirror or local overrides. */
-import { AppError, createLogger, quote, UsageError } from "../core/mod.ts";
+import { AppError, createLogger, quote, readLines, UsageError } from "../core/mod.ts";
 import { openStore } from "../node/mod.ts";
 import {
   FEED_FORMATS,
@@ -8,6 +8,8 @@ import {
   formatFromName,
   importBytes,
   type ImportFormat,
+  type ImportOptions,
+  importRecords,
   type ImportReport,
   isFeedFormat,
   recogniseFeed,
@@ -56,6 +58,10 @@ Options:
   --last-wins         of lines that give one object different values, keep the
                       last instead of refusing the file (ThreatFox lists one
                       address under several ports and families)
+  --single-thread     read and check the lines on the thread that writes them
+                      (by default a second thread reads them: the import takes
+                      about a fifth less time and uses two cores; this leaves
+                      the other core to a node serving on the same machine)
   --data DIR          data folder (env PKSN_DATA; default ./pksn-data)
   --config FILE       JSON configuration file (env PKSN_CONFIG)
   -h, --help          show this help
@@ -68,6 +74,7 @@ const IMPORT_OPTIONS = {
   source: { type: "string" },
   verdict: { type: "string" },
   "last-wins": { type: "boolean" },
+  "single-thread": { type: "boolean" },
 } as const satisfies Options;
 
 /** `pksn import FILE`. */
@@ -124,7 +131,13 @@ async function importFile(
     });
     let report;
     try {
-      report = await importBytes(db, progress.watch(input), {
+      // The lines are read on a second thread unless told otherwise.
+      const read = values["single-thread"] === true
+        ? (lines: ReadableStream<Uint8Array>, options: ImportOptions) =>
+          importRecords(db, readLines(lines), options)
+        : (bytes: ReadableStream<Uint8Array>, options: ImportOptions) =>
+          importBytes(db, bytes, options);
+      report = await read(progress.watch(input), {
         format: feed ?? format as ImportFormat,
         origin: values.override ? ORIGIN_LOCAL : ORIGIN_MIRROR,
         source: values.source ?? (file === "-" ? "import" : file.split("/").pop()!),
@@ -135,6 +148,9 @@ async function importFile(
       progress.close();
     }
     const seconds = (performance.now() - started) / 1000;
+    log.debug("Read the import's lines", {
+      thread: report.parsedOnWorker ? "a second one" : "the writing one",
+    });
     if (!report.committed) {
       printLineErrors(file, report);
       console.error(

@@ -8,6 +8,7 @@ export {
   formatFromName,
   importBytes,
   type ImportFormat,
+  type ImportOptions,
   importRecords,
   type ImportReport,
   type RecordConverter,

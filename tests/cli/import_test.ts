@@ -252,3 +252,26 @@ Deno.test("a failed import counts the file's own lines, blank ones included", as
   assert.match(result.stderr, /nine\.ndjson:5: not JSON/);
   assert.match(result.stderr, /Nothing imported from ".*nine\.ndjson": 1 of 9 lines have errors/);
 });
+
+Deno.test("import --single-thread reads its lines on the writing thread and stores the same", async () => {
+  await using dir = await tempDir();
+  const records = [
+    { type: "file", md5: EICAR_MD5, verdict: "malicious", threat: "EICAR-Test-File" },
+    { type: "domain", value: "bad.example", verdict: "phishing", categories: ["bank"] },
+  ];
+  const file = await writeNdjson(dir.path, "feed.ndjson", records);
+  const env = { PKSN_LOG_LEVEL: "debug" };
+  const answers: unknown[] = [];
+  for (const [flags, thread] of [[[], "a second one"], [["--single-thread"], "the writing one"]]) {
+    const data = join(dir.path, `data-${flags.length}`);
+    const imported = await runCli(["import", file, "--data", data, ...flags as string[]], { env });
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /^Imported 2 records \(2 keys\) into the mirror/);
+    assert.match(imported.stderr, new RegExp(`Read the import's lines thread="${thread}"`));
+    answers.push([
+      await lookup(data, "file", EICAR_MD5),
+      await lookup(data, "domain", "bad.example"),
+    ]);
+  }
+  assert.deepEqual(answers[1], answers[0]);
+});
