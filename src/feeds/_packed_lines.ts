@@ -1,8 +1,8 @@
 /**
  * Parsed lines packed for the trip from a parse worker to the import's thread: keys in one byte
- * array, numbers in typed arrays, each distinct set of attribute values once. Posting the rows as
- * objects would cost the receiving thread about as much as parsing them did (every key a typed
- * array of its own to copy); these arrays are transferred, and the rows rebuilt as views.
+ * array, numbers in typed arrays, each distinct set of attribute values once. Posted as objects,
+ * every row and its key (a typed array of its own) would be serialised on one thread and rebuilt
+ * on the other; these arrays are transferred without a copy, and the rows rebuilt as views.
  */
 import type { EntryRow, Origin } from "../store/mod.ts";
 import type { ParsedSink } from "./_line_parser.ts";
