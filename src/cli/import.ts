@@ -59,8 +59,8 @@ Options:
                       last instead of refusing the file (ThreatFox lists one
                       address under several ports and families)
   --single-thread     read and check the lines on the thread that writes them
-                      (by default a second thread reads them: the import takes
-                      about a fifth less time and uses two cores; this leaves
+                      (by default a second thread reads them: the import is
+                      about a fifth faster and uses two cores; this leaves
                       the other core to a node serving on the same machine)
   --data DIR          data folder (env PKSN_DATA; default ./pksn-data)
   --config FILE       JSON configuration file (env PKSN_CONFIG)
