@@ -1,7 +1,7 @@
 /** `pksn feed build`: publish the next version of a feed from a database or feed files. */
 import { basename, dirname, join, resolve } from "node:path";
-import { AppError, quote, readLines, StoreError, systemClock, UsageError } from "../core/mod.ts";
-import { FEED_FORMATS, type ImportFormat, importRecords, isFeedFormat } from "../feeds/mod.ts";
+import { AppError, quote, StoreError, systemClock, UsageError } from "../core/mod.ts";
+import { FEED_FORMATS, importBytes, type ImportFormat, isFeedFormat } from "../feeds/mod.ts";
 import { type DatabaseSync, migrate, openDatabase, ORIGIN_MIRROR } from "../store/mod.ts";
 import { type BuildReport, buildVersion, MAX_MANIFEST_DELTAS, readFeedRoot } from "../feed/mod.ts";
 import { openSourceDatabase, type Source } from "./_feed_source.ts";
@@ -255,8 +255,8 @@ async function importInput(
   const progress = new Progress(`Reading ${file}`, { total: (await input.stat()).size });
   let report;
   try {
-    report = await importRecords(db, readLines(progress.watch(input.readable)), {
-      format: isFeedFormat(format) ? FEED_FORMATS[format]() : format as ImportFormat,
+    report = await importBytes(db, progress.watch(input.readable), {
+      format: isFeedFormat(format) ? { feed: format } : format as ImportFormat,
       origin: ORIGIN_MIRROR,
       source: basename(file),
       lastWins: options.lastWins,
