@@ -131,19 +131,18 @@ async function importFile(
     });
     let report;
     try {
-      // The lines are read on a second thread unless told otherwise.
-      const read = values["single-thread"] === true
-        ? (lines: ReadableStream<Uint8Array>, options: ImportOptions) =>
-          importRecords(db, readLines(lines), options)
-        : (bytes: ReadableStream<Uint8Array>, options: ImportOptions) =>
-          importBytes(db, bytes, options);
-      report = await read(progress.watch(input), {
+      const bytes = progress.watch(input);
+      const options: ImportOptions = {
         format: feed ?? format as ImportFormat,
         origin: values.override ? ORIGIN_LOCAL : ORIGIN_MIRROR,
         source: values.source ?? (file === "-" ? "import" : file.split("/").pop()!),
         lastWins,
         name: file,
-      });
+      };
+      // The lines are read on a second thread unless told otherwise.
+      report = values["single-thread"] === true
+        ? await importRecords(db, readLines(bytes), options)
+        : await importBytes(db, bytes, options);
     } finally {
       progress.close();
     }

@@ -13,7 +13,13 @@
  * the worker cannot start, the import reads its lines on its own thread.
  */
 import type { Origin } from "../store/mod.ts";
-import { type ProgramWorker, readLines, startProgramWorker } from "../core/mod.ts";
+import {
+  AppError,
+  type ErrorKind,
+  type ProgramWorker,
+  readLines,
+  startProgramWorker,
+} from "../core/mod.ts";
 import {
   type FeedSpec,
   type ImportFormat,
@@ -49,7 +55,13 @@ type Request =
 type Reply =
   | { tag: typeof TAG; type: "lines"; packed: PackedLines; chunksRead: number }
   | { tag: typeof TAG; type: "done"; packed: PackedLines; end: ParseEnd }
-  | { tag: typeof TAG; type: "failed"; message: string };
+  | {
+    tag: typeof TAG;
+    type: "failed";
+    message: string;
+    /** Set when the worker threw an AppError, so this thread throws the same. */
+    error?: { kind: ErrorKind; code: string };
+  };
 
 /** The part of a worker's global scope the worker side uses (the types here are the window's). */
 interface WorkerScope {
@@ -113,7 +125,8 @@ async function parseHere(
     const packed = packer.take();
     post({ tag: TAG, type: "done", packed, end }, transferables(packed));
   } catch (err) {
-    post({ tag: TAG, type: "failed", message: (err as Error).message }, []);
+    const error = err instanceof AppError ? { kind: err.kind, code: err.code } : undefined;
+    post({ tag: TAG, type: "failed", message: (err as Error).message, error }, []);
   }
 }
 
@@ -187,8 +200,11 @@ export class ParseWorker {
     let answered = 0;
     // Handles one reply: lines go to the sink; the end is returned.
     const handle = (reply: Reply | string): ParseEnd | null => {
-      if (typeof reply === "string") throw new Error(`The import's parse worker failed: ${reply}`);
-      if (reply.type === "failed") throw new Error(reply.message);
+      if (typeof reply === "string") throw workerFailed(reply);
+      if (reply.type === "failed") {
+        if (reply.error === undefined) throw workerFailed(reply.message);
+        throw new AppError(reply.error.kind, reply.error.code, reply.message);
+      }
       unpackLines(reply.packed, job.origin, sink);
       if (reply.type === "done") return reply.end;
       answered = reply.chunksRead;
@@ -227,6 +243,16 @@ export class ParseWorker {
   close(): void {
     this.#thread.close();
   }
+}
+
+/** The worker stopped after it started: the import's transaction rolls back with this. */
+function workerFailed(why: string): AppError {
+  return new AppError(
+    "internal",
+    "parse_worker_failed",
+    `The thread reading the import's lines stopped (${why}); nothing was imported. ` +
+      'Run it again; "pksn import --single-thread" reads the lines without that thread',
+  );
 }
 
 /** The input in chunks of about CHUNK_BYTES, each in a buffer of its own (they are transferred). */

@@ -13,6 +13,7 @@ import {
 } from "../../src/feeds/import.ts";
 import { ORIGIN_MIRROR } from "../../src/store/entries.ts";
 import { readLines } from "../../src/core/lines.ts";
+import { AppError } from "../../src/core/errors.ts";
 import { withDb } from "../_helpers.ts";
 
 const MIRROR: ImportOptions = { format: "ndjson", origin: ORIGIN_MIRROR, source: "feed" };
@@ -203,4 +204,18 @@ Deno.test("a worker's read that stops at a bad header gives up the rest of the i
   });
   assert.equal(cancelled, true, "the input was cancelled");
   assert.ok(pulls < 200, `read ${pulls} of 200 chunks`);
+});
+
+Deno.test("a worker's import refuses what an import on its own thread refuses, with its error", async () => {
+  const unknown = { ...MIRROR, format: { feed: "no-such-feed" } };
+  const input = () => ReadableStream.from([new TextEncoder().encode("a.example\n")]);
+  const refusals = await withDb(async (db) => [
+    await importRecords(db, readLines(input()), unknown).catch((err) => err),
+    await importBytes(db, input(), unknown).catch((err) => err),
+  ]);
+  for (const err of refusals) {
+    assert.ok(err instanceof AppError, String(err));
+    assert.equal(err.code, "invalid_format");
+    assert.match(err.message, /Unknown feed format "no-such-feed"/);
+  }
 });
