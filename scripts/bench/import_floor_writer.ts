@@ -14,11 +14,10 @@ import { DatabaseSync } from "node:sqlite";
 import { DEFAULTS } from "../../src/core/config.ts";
 import { createLogger } from "../../src/core/mod.ts";
 import { openStore } from "../../src/node/mod.ts";
+// Rows per write as the import buffers them, each batch sorted by key prefix.
+import { BATCH_ROWS } from "../../src/feeds/_import_rows.ts";
 import { keyPrefix } from "../../src/reputation/mod.ts";
 import { type EntryRow, ImportWriter, ORIGIN_MIRROR } from "../../src/store/mod.ts";
-
-// As ImportRows (src/feeds/_import_rows.ts) buffers them: rows per write, sorted by key prefix.
-const BATCH_ROWS = 65_536;
 
 /** What the floor measured. */
 export interface ImportFloorTimes {

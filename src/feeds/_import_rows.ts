@@ -19,11 +19,12 @@ export interface ImportRowsOptions {
 }
 
 // Rows are buffered and staged in batches sorted by key prefix: SQLite's final sort of the
-// staged rows into the entry table is faster over sorted runs (1.2 s against 2.3 s for random
-// order at 1M records, measured 2026-12-03). Small batches, so that one batch's writes (a few
-// tens of milliseconds) do not leave a parse worker idle (feeds/parse_worker.ts): 65,536-row
-// batches made the import a fifth slower with the worker, and no faster without it.
-const BATCH_ROWS = 8_192;
+// staged rows into the entry table is faster over sorted runs (at 1M records, 1.6-1.7 s over
+// 8,192-row runs, 1.1-1.2 s over 65,536-row ones, 2.3 s in random order; 2026-12-03). Small
+// batches all the same, so that one batch's writes (a few tens of milliseconds) do not leave a
+// parse worker idle (feeds/parse_worker.ts): 65,536-row batches made the whole import a fifth
+// slower with the worker, and no faster without it.
+export const BATCH_ROWS = 8_192;
 // Twice the largest batch (a record adds up to three rows past the mark), so a
 // position fits below the prefix in one float64.
 const POSITIONS = 16_384;
