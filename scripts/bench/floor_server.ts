@@ -13,9 +13,11 @@
  */
 import { join } from "node:path";
 import { AnswerText } from "../../src/api/answer_text.ts";
+import { BatchBuffers, BatchBytes, VerdictRuns } from "../../src/api/batch_bytes.ts";
+import { scanBatch } from "../../src/api/batch_scan.ts";
 import { DEFAULTS } from "../../src/core/config.ts";
 import { systemClock } from "../../src/core/mod.ts";
-import { IndexKeeper, type LookupItem, Reputation } from "../../src/reputation/mod.ts";
+import { IndexKeeper, Reputation } from "../../src/reputation/mod.ts";
 import { EntryRepository, openDatabase } from "../../src/store/mod.ts";
 
 const [portText, dataDir, authorization] = Deno.args;
@@ -49,15 +51,18 @@ function refused(): Response {
   return new Response('{"error":"unauthorized"}', { status: 401, headers: HEADERS });
 }
 
+// One set of buffers: this server answers each batch at once, with no pause inside.
+const buffers = new BatchBuffers(DEFAULTS.lookup.maxBatchItems);
+const noVerdicts = new VerdictRuns(() => {});
+
+/** The node's byte path for a batch in the plain form (api/batch_scan.ts), with no slices. */
 async function batch(request: Request): Promise<Response> {
-  const body = await request.json() as { items: LookupItem[] };
-  const results = reputation.lookupMany(body.items);
-  const parts: string[] = new Array(results.length);
-  for (let i = 0; i < results.length; i++) {
-    const r = results[i];
-    parts[i] = "error" in r ? JSON.stringify(r) : answers.of(r);
-  }
-  return new Response(`{"results":[${parts.join(",")}]}`, { headers: HEADERS });
+  const body = await request.bytes();
+  const scanned = scanBatch(body, buffers.spans);
+  if (scanned === null) return new Response('{"error":"not plain"}', { status: 400 });
+  const out = new BatchBytes(body, scanned, reputation, answers, noVerdicts, buffers);
+  out.answer(0, scanned.count);
+  return new Response(out.finish(), { headers: HEADERS });
 }
 
 const server = Deno.serve({

@@ -1,11 +1,19 @@
 /** `POST /v1/lookup`: many objects of any type in one request, answered in order. */
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import { z } from "zod";
-import { AppError, type Counter, Gate, InvalidInputError } from "../core/mod.ts";
+import { AppError, Gate, InvalidInputError } from "../core/mod.ts";
 import type { LookupItem, LookupItemError, LookupResult, Reputation } from "../reputation/mod.ts";
-import { allowOnly, instrument, type InstrumentDeps, readJson } from "../http/mod.ts";
+import {
+  allowOnly,
+  instrument,
+  type InstrumentDeps,
+  parseJson,
+  readJsonBytes,
+} from "../http/mod.ts";
 import type { LookupProxy } from "./objects.ts";
 import type { AnswerText } from "./answer_text.ts";
+import { BatchBuffers, BatchBytes, VerdictRuns } from "./batch_bytes.ts";
+import { scanBatch, type ScannedBatch } from "./batch_scan.ts";
 
 /** What the batch route needs. */
 export interface BatchRoutesDeps extends InstrumentDeps {
@@ -49,31 +57,66 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
   const { reputation, metrics, maxItems, guard, proxy } = deps;
   const now = deps.now ?? (() => performance.now());
   const gate = new Gate(BATCHES_AT_ONCE);
+  // Buffers for the batches inside the gate, kept between them: at most BATCHES_AT_ONCE.
+  const spare: BatchBuffers[] = [];
   app.post(
     "/v1/lookup",
     instrument("/v1/lookup", deps, async function lookupBatch(c): Promise<Response> {
       if (guard !== null) guard(c.req.raw.headers);
       let looked: { results: unknown[]; items: number };
       await gate.enter();
+      const buffers = spare.pop() ?? new BatchBuffers(maxItems);
       try {
-        looked = await lookUp(c);
+        const body = await readJsonBytes(c, deps.maxBodyBytes);
+        // The proxy resolves misses on result objects: with it on, every batch takes the JSON path.
+        const scanned = proxy === undefined ? scanBatch(body, buffers.spans) : null;
+        if (scanned !== null) {
+          // The response copies the answer's bytes before the buffers go back for another batch.
+          return c.body(await answerScanned(body, scanned, buffers), 200, JSON_HEADERS);
+        }
+        looked = await lookUpParsed(body);
       } finally {
+        if (buffers.keepable) spare.push(buffers);
         gate.leave();
       }
       const results = looked.results;
       // All of the batch's misses at once: the proxy asks the parent in as few requests as it
       // can, and the client waits for them once (outside the gate: that wait is the network's).
       if (proxy !== undefined) await proxy.resolve(results as (LookupResult | LookupItemError)[]);
-      countVerdicts(results as LookupResult[], metrics.verdicts);
+      const verdicts = new VerdictRuns(countVerdict);
+      for (const r of results as LookupResult[]) {
+        if (r.verdict !== undefined) verdicts.add(r.type, r.verdict);
+      }
+      verdicts.flush();
       metrics.lookupsPerMinute.add(looked.items);
       return c.body(resultsJson(results, deps.answers), 200, JSON_HEADERS);
     }),
   );
   allowOnly(app, "/v1/lookup", ["POST"], deps);
 
-  /** Reads the body and looks every item up: the answers in input order, and how many were items. */
-  async function lookUp(c: Context): Promise<{ results: unknown[]; items: number }> {
-    const parsed = lookupBatchSchema.safeParse(await readJson(c, deps.maxBodyBytes));
+  /** A body in the plain form, answered from its bytes: see batch_scan.ts and batch_bytes.ts. */
+  async function answerScanned(
+    body: Uint8Array,
+    scanned: ScannedBatch,
+    buffers: BatchBuffers,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    refuseTooMany(scanned.count);
+    const verdicts = new VerdictRuns(countVerdict);
+    const out = new BatchBytes(body, scanned, reputation, deps.answers, verdicts, buffers);
+    const done = await inSlices(scanned.count, (from, to) => out.answer(from, to));
+    if (done < scanned.count) out.refuse(done, scanned.count, overBudget(deps.budgetMs));
+    verdicts.flush();
+    metrics.lookupsPerMinute.add(scanned.count);
+    return out.finish();
+  }
+
+  function countVerdict(type: string, verdict: string, by: number): void {
+    metrics.verdicts.inc(type, verdict, by);
+  }
+
+  /** Any other body, parsed as JSON: each item's result or error, in input order. */
+  async function lookUpParsed(body: Uint8Array): Promise<{ results: unknown[]; items: number }> {
+    const parsed = lookupBatchSchema.safeParse(parseJson(body));
     if (!parsed.success) {
       throw new InvalidInputError(
         "invalid_request",
@@ -81,13 +124,7 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
       );
     }
     const items = parsed.data.items;
-    if (items.length > maxItems) {
-      throw new AppError(
-        "too_large",
-        "too_many_items",
-        `Too many items: ${items.length}; at most ${maxItems} per request`,
-      );
-    }
+    refuseTooMany(items.length);
     const good: LookupItem[] = [];
     const positions: number[] = [];
     const results: unknown[] = new Array(items.length);
@@ -104,70 +141,68 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
         };
       }
     });
+    const done = await inSlices(good.length, (from, to) => {
+      const answers = reputation.lookupMany(
+        from === 0 && to === good.length ? good : good.slice(from, to),
+      );
+      for (let j = 0; j < answers.length; j++) results[positions[from + j]] = answers[j];
+    });
+    const error = overBudget(deps.budgetMs);
+    for (let j = done; j < good.length; j++) {
+      results[positions[j]] = { type: good[j].type, value: good[j].value, error };
+    }
+    return { results, items: good.length };
+  }
+
+  function refuseTooMany(count: number): void {
+    if (count <= maxItems) return;
+    throw new AppError(
+      "too_large",
+      "too_many_items",
+      `Too many items: ${count}; at most ${maxItems} per request`,
+    );
+  }
+
+  /**
+   * Runs `slice` over items 0 to `count` a few at a time, letting other requests run after
+   * each {@link SLICE_MS} of work, until the batch's budget is used. Returns how many items it
+   * looked up; the rest answer `batch_budget_exceeded`.
+   */
+  async function inSlices(
+    count: number,
+    slice: (from: number, to: number) => void,
+  ): Promise<number> {
     const started = now();
     let sliceStarted = started;
-    for (let from = 0; from < good.length; from += SLICE_ITEMS) {
-      const to = Math.min(good.length, from + SLICE_ITEMS);
+    for (let from = 0; from < count; from += SLICE_ITEMS) {
       const at = now();
       if (at - started > deps.budgetMs) {
-        overBudget(good, positions, from, results, deps.budgetMs);
         metrics.budgetExceeded.inc();
-        break;
+        return from;
       }
       if (at - sliceStarted > SLICE_MS) {
         await yieldToEventLoop();
         sliceStarted = now();
       }
-      const answers = reputation.lookupMany(
-        from === 0 && to === good.length ? good : good.slice(from, to),
-      );
-      for (let j = 0; j < answers.length; j++) results[positions[from + j]] = answers[j];
+      slice(from, Math.min(count, from + SLICE_ITEMS));
     }
-    return { results, items: good.length };
+    return count;
   }
 }
 
 const JSON_HEADERS = { "Content-Type": "application/json" } as const;
 
-/** Counts the answers' verdicts by type, a run of equal ones at a time (most are unknown files). */
-function countVerdicts(answers: readonly LookupResult[], verdicts: Counter): void {
-  let type = "";
-  let verdict = "";
-  let run = 0;
-  for (const answer of answers) {
-    if (answer.verdict === undefined) continue; // an item with its own error
-    if (answer.type === type && answer.verdict === verdict) {
-      run++;
-      continue;
-    }
-    if (run > 0) verdicts.inc(type, verdict, run);
-    type = answer.type;
-    verdict = answer.verdict;
-    run = 1;
-  }
-  if (run > 0) verdicts.inc(type, verdict, run);
-}
-
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** Gives every item from `from` on its own error: the batch used its time. */
-function overBudget(
-  good: readonly LookupItem[],
-  positions: readonly number[],
-  from: number,
-  results: unknown[],
-  budgetMs: number,
-): void {
-  const error = {
+/** The error of the items a batch had no time left for. */
+function overBudget(budgetMs: number): { code: string; message: string } {
+  return {
     code: "batch_budget_exceeded",
     message: `Not looked up: the batch used its ${budgetMs} ms of look-up time; ` +
       "send the remaining items in another request",
   };
-  for (let j = from; j < good.length; j++) {
-    results[positions[j]] = { type: good[j].type, value: good[j].value, error };
-  }
 }
 
 /** `{"results":[...]}` as text; an item with its own error has no verdict and is stringified. */

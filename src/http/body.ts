@@ -8,6 +8,11 @@ import { AppError, InvalidInputError, quote } from "../core/mod.ts";
  * when it is not JSON.
  */
 export async function readJson(c: Context, limit: number): Promise<unknown> {
+  return parseJson(await readJsonBytes(c, limit));
+}
+
+/** {@link readJson}'s checks of type and size, giving the body's bytes for a caller to parse. */
+export function readJsonBytes(c: Context, limit: number): Promise<Uint8Array> {
   const type = c.req.header("content-type");
   const mediaType = type?.split(";", 1)[0].trim().toLowerCase();
   if (mediaType !== "application/json") {
@@ -17,7 +22,11 @@ export async function readJson(c: Context, limit: number): Promise<unknown> {
       `Unsupported content type ${quote(type ?? "(none)")}: expected "application/json"`,
     );
   }
-  const bytes = await readBytes(c, limit);
+  return readBytes(c, limit);
+}
+
+/** Parses a body's bytes as JSON: 400 `invalid_json` when they are not UTF-8 or not JSON. */
+export function parseJson(bytes: Uint8Array): unknown {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);

@@ -118,26 +118,40 @@ export class Reputation {
   /** Looks up many objects; each item gets its result or its own error, in input order. */
   lookupMany(items: readonly LookupItem[]): (LookupResult | LookupItemError)[] {
     const out: (LookupResult | LookupItemError)[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      try {
-        if (!(OBJECT_TYPES as readonly string[]).includes(item.type)) {
-          throw new InvalidInputError(
-            "invalid_type",
-            `Unknown object type ${quote(item.type)}: expected one of ${OBJECT_TYPES.join(", ")}`,
-          );
-        }
-        out[i] = this.lookup(item.type as ObjectType, item.value);
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        out[i] = {
-          type: item.type,
-          value: item.value,
-          error: { code: err.code, message: err.message },
-        };
-      }
-    }
+    for (let i = 0; i < items.length; i++) out[i] = this.lookupItem(items[i].type, items[i].value);
     return out;
+  }
+
+  /** Looks up one batch item: its result, or its own error for a bad type or value. */
+  lookupItem(type: string, value: string): LookupResult | LookupItemError {
+    try {
+      if (!(OBJECT_TYPES as readonly string[]).includes(type)) {
+        throw new InvalidInputError(
+          "invalid_type",
+          `Unknown object type ${quote(type)}: expected one of ${OBJECT_TYPES.join(", ")}`,
+        );
+      }
+      return this.lookup(type as ObjectType, value);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return { type, value, error: { code: err.code, message: err.message } };
+    }
+  }
+
+  /**
+   * True when a file hash or thumbprint whose key has this 32-bit prefix is answered as plain
+   * unknown (`source` "none", `via` "none", the unknown TTL), whatever its other bytes: the
+   * index holds no key with the prefix and the mirror is current. A batch writes such answers
+   * straight from the request's bytes.
+   */
+  surelyUnknown(prefix: number): boolean {
+    const mode = this.#mirrorMode?.mode;
+    return (mode === undefined || mode === "current") && !this.#index.current.prefixes.has(prefix);
+  }
+
+  /** The TTL of an unknown answer, in seconds. */
+  get unknownTtl(): number {
+    return this.#unknownTtl;
   }
 
   #digest(type: "file" | "cert", digest: ScannedDigest): LookupResult {
