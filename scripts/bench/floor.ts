@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { AUTHORIZATION } from "./licence_checks.ts";
-import { start, waitForOk } from "./processes.ts";
+import { memoryOf, start, waitForOk } from "./processes.ts";
 import { type Load, type Paths, progress, warmAndMeasure } from "./steps.ts";
 import type { WrkResult } from "./wrk.ts";
 
@@ -23,6 +23,12 @@ export interface FloorFigures {
   hits: WrkResult;
   /** The node's batch bodies, no header, as the node's run. */
   batch: WrkResult;
+  /**
+   * The floor's memory in bytes: VmRSS once it answers, and VmHWM after its runs. Its peak
+   * under the node's workloads is what the runtime and the look-up engine hold before anything
+   * of the node's own; absent in older runs.
+   */
+  memory?: { readyBytes: number; peakBytes: number };
 }
 
 /** Runs floor_server.ts on the bench's data (no node may be running on it) under wrk. */
@@ -44,6 +50,7 @@ export async function measureFloor(
   try {
     const [, url] = await server.waitFor(/floor listening on (http:\/\/\S+)/, 120_000);
     await waitForOk(`${url}/licence`, 10_000);
+    const readyBytes = (await memoryOf(server.pid)).rss;
     const header = [`authorization: ${AUTHORIZATION}`];
     const script = (name: string): string => join(HERE, name);
     progress(`floor: licence check and a fixed answer, wrk ${load.seconds} s`);
@@ -67,7 +74,8 @@ export async function measureFloor(
       script: script("post_bodies.lua"),
       scriptArgs: [paths.bodies],
     });
-    return { licence, mixed, hits, batch };
+    const peakBytes = (await memoryOf(server.pid)).hwm;
+    return { licence, mixed, hits, batch, memory: { readyBytes, peakBytes } };
   } finally {
     await server.stop();
   }

@@ -460,7 +460,20 @@ function floorRows(f: Figures): Row[] {
       "",
       "",
     ],
+    ...floorMemoryRows(f, floor),
   ];
+}
+
+/** The floor's memory beside the node's: what the runtime and the engine hold on their own. */
+function floorMemoryRows(f: Figures, floor: FloorFigures): Row[] {
+  if (floor.memory === undefined) return [];
+  return [[
+    "  memory: peak after its runs (when ready)",
+    `${mb(floor.memory.peakBytes)} VmHWM (${mb(floor.memory.readyBytes)} VmRSS); ` +
+    `node ${mb(f.node.rssPeakBytes)} (${mb(f.node.rssAfterStartBytes)})`,
+    "",
+    "",
+  ]];
 }
 
 /** Start and restart to /readyz: the first start reads the index the import saved. */
