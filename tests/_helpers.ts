@@ -7,6 +7,9 @@ import { serveNode, type ServingNode } from "../src/cli/serve.ts";
 import type { Clock } from "../src/core/clock.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { migrate } from "../src/store/migrations.ts";
+import { importRecords } from "../src/feeds/import.ts";
+import { readLines } from "../src/core/lines.ts";
+import { ORIGIN_LOCAL } from "../src/store/entries.ts";
 
 /** The repository root. */
 export const ROOT: string = new URL("..", import.meta.url).pathname;
@@ -34,6 +37,24 @@ export async function withDb<T>(fn: (db: DatabaseSync) => Promise<T> | T): Promi
   } finally {
     db.close();
   }
+}
+
+/**
+ * Imports `records` as NDJSON into `db` (the mirror's, or local overrides for ORIGIN_LOCAL) and
+ * checks the import committed; the index is the caller's to build.
+ */
+export async function importNdjson(
+  db: DatabaseSync,
+  records: unknown[],
+  origin: 0 | 1,
+): Promise<void> {
+  const text = records.map((r) => JSON.stringify(r)).join("\n");
+  const report = await importRecords(
+    db,
+    readLines(ReadableStream.from([new TextEncoder().encode(text)])),
+    { format: "ndjson", origin, source: origin === ORIGIN_LOCAL ? "operator" : "mirror" },
+  );
+  if (!report.committed) throw new Error(`import failed: ${JSON.stringify(report.errors)}`);
 }
 
 /** A fixed clock that tests can move. */

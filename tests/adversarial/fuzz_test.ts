@@ -8,20 +8,11 @@ import assert from "node:assert/strict";
 import { DEMO_KEY } from "../../src/demo/mod.ts";
 import { startTestNode } from "../_helpers.ts";
 import { PASSWORD } from "../admin/_admin.ts";
+import { seededRandom } from "../_random.ts";
 
 // Fixed in CI so a failure replays; PKSN_FUZZ_SEED and PKSN_FUZZ_REQUESTS explore further.
 const SEED = Number(Deno.env.get("PKSN_FUZZ_SEED") ?? 90_901);
 const REQUESTS = Number(Deno.env.get("PKSN_FUZZ_REQUESTS") ?? 3000);
-
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Template {
   method: string;
@@ -318,7 +309,7 @@ Deno.test(`${REQUESTS} mutated requests over every route (seed ${SEED}) get no 5
     body: JSON.stringify({ mode: "with-statistics", statementVersion: 1 }),
   });
   assert.equal(chosen.status, 200, await chosen.text());
-  const next = random(SEED);
+  const next = seededRandom(SEED);
   const statuses = new Map<number, number>();
   for (let n = 0; n < REQUESTS; n++) {
     const request = mutate(next, pick(next, base));

@@ -9,13 +9,11 @@ import { Hono } from "hono";
 import { mountBatchRoutes } from "../../src/api/batch.ts";
 import { AnswerText } from "../../src/api/answer_text.ts";
 import { memoryLogger } from "../../src/core/log.ts";
-import { importRecords } from "../../src/feeds/import.ts";
-import { readLines } from "../../src/core/lines.ts";
 import { createHttpMetrics } from "../../src/http/http_metrics.ts";
 import { type IndexHolder, Reputation } from "../../src/reputation/lookup.ts";
 import { buildIndex } from "../../src/reputation/reputation_index.ts";
 import { EntryRepository, ORIGIN_LOCAL, ORIGIN_MIRROR } from "../../src/store/entries.ts";
-import { withDb } from "../_helpers.ts";
+import { importNdjson, withDb } from "../_helpers.ts";
 
 const NOW = Date.UTC(2026, 11, 3, 12);
 const MD5 = "44d88612fea8a8f36de82e1278abb02f";
@@ -100,8 +98,8 @@ async function withBatchApp(
   fn: (app: BatchApp) => Promise<void>,
 ): Promise<void> {
   await withDb(async (db) => {
-    await load(db, MIRROR, ORIGIN_MIRROR);
-    await load(db, LOCAL, ORIGIN_LOCAL);
+    await importNdjson(db, MIRROR, ORIGIN_MIRROR);
+    await importNdjson(db, LOCAL, ORIGIN_LOCAL);
     const index: IndexHolder = { current: await buildIndex(db, { now: NOW }) };
     const reputation = new Reputation({
       entries: new EntryRepository(db),
@@ -135,20 +133,6 @@ async function withBatchApp(
       verdicts: () => metrics.verdicts.render(),
     });
   });
-}
-
-async function load(
-  db: Parameters<typeof importRecords>[0],
-  records: unknown[],
-  origin: 0 | 1,
-): Promise<void> {
-  const text = records.map((r) => JSON.stringify(r)).join("\n");
-  const report = await importRecords(
-    db,
-    readLines(ReadableStream.from([new TextEncoder().encode(text)])),
-    { format: "ndjson", origin, source: origin === ORIGIN_LOCAL ? "operator" : "mirror" },
-  );
-  assert.equal(report.committed, true, JSON.stringify(report.errors));
 }
 
 const plain = (items: unknown[]): string => JSON.stringify({ items });

@@ -5,19 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { scanBatch, spansFor, TYPE_CODE, TYPE_NAMES } from "../../src/api/batch_scan.ts";
+import { seededRandom } from "../_random.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A small seeded generator (mulberry32): the same bodies on every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the scan read, as strings: null when it gave up. */
 function scanned(body: string): { type: string; value: string }[] | null {
@@ -121,7 +112,7 @@ function body(next: () => number): string {
 }
 
 Deno.test("the batch scan reads exactly what JSON.parse reads, or gives up (20,000 random bodies)", () => {
-  const next = random(20261203);
+  const next = seededRandom(20261203);
   const outcomes = { "scanned": 0, "given up": 0 };
   for (let i = 0; i < 20_000; i++) outcomes[assertAgrees(body(next))]++;
   // Both ways are taken often enough for the comparison to mean something.

@@ -2,11 +2,9 @@ import assert from "node:assert/strict";
 import type { DatabaseSync } from "node:sqlite";
 import { InvalidInputError } from "../../src/core/errors.ts";
 import { EntryRepository, ORIGIN_LOCAL, ORIGIN_MIRROR } from "../../src/store/entries.ts";
-import { importRecords } from "../../src/feeds/import.ts";
 import { type IndexHolder, Reputation } from "../../src/reputation/lookup.ts";
 import { buildIndex } from "../../src/reputation/reputation_index.ts";
-import { readLines } from "../../src/core/lines.ts";
-import { withDb } from "../_helpers.ts";
+import { importNdjson, withDb } from "../_helpers.ts";
 
 const MD5 = "44d88612fea8a8f36de82e1278abb02f";
 const SHA1 = "3395856ce81f2b7382dee72602f798b642f14140";
@@ -30,31 +28,21 @@ interface Fixture {
   rebuild(): Promise<void>;
 }
 
-async function load(db: DatabaseSync, records: Listed[], origin: 0 | 1): Promise<void> {
-  const text = records.map((r) => JSON.stringify(r)).join("\n");
-  const report = await importRecords(
-    db,
-    readLines(ReadableStream.from([new TextEncoder().encode(text)])),
-    { format: "ndjson", origin, source: origin === ORIGIN_LOCAL ? "operator" : "mirror" },
-  );
-  assert.equal(report.committed, true, JSON.stringify(report.errors));
-}
-
 /** A Reputation over a real database holding `mirror` and `local` records, index built. */
 async function withReputation(
   listings: { mirror?: Listed[]; local?: Listed[] },
   fn: (f: Fixture) => Promise<void> | void,
 ): Promise<void> {
   await withDb(async (db) => {
-    await load(db, listings.mirror ?? [], ORIGIN_MIRROR);
-    await load(db, listings.local ?? [], ORIGIN_LOCAL);
+    await importNdjson(db, listings.mirror ?? [], ORIGIN_MIRROR);
+    await importNdjson(db, listings.local ?? [], ORIGIN_LOCAL);
     const index: IndexHolder = { current: await buildIndex(db, { now: NOW }) };
     const reputation = new Reputation({ entries: new EntryRepository(db), index, ttl: TTL });
     await fn({
       db,
       reputation,
       index,
-      add: (records, origin = ORIGIN_MIRROR) => load(db, records, origin),
+      add: (records, origin = ORIGIN_MIRROR) => importNdjson(db, records, origin),
       rebuild: async () => {
         index.current = await buildIndex(db, { now: NOW });
       },

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { quote } from "../../src/core/errors.ts";
 import { canonicalizeUrl } from "../../src/reputation/url.ts";
+import { seededRandom } from "../_random.ts";
 
 // [behaviour, input, canonical URL]
 const WHATWG_VECTORS: [string, string, string][] = [
@@ -97,16 +98,6 @@ Deno.test("canonicalizeUrl refuses a port that is not a number, as browsers do",
   assert.throws(() => new URL("http://evil.example:8x/"));
 });
 
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SCHEMES = [
   "http://",
   "https://",
@@ -168,7 +159,7 @@ function hostOf(input: string): string {
 }
 
 Deno.test("canonicalizeUrl finds the host Deno's WHATWG URL finds, for 20,000 generated URLs", () => {
-  const next = random(20261202);
+  const next = seededRandom(20261202);
   let compared = 0;
   for (let n = 0; n < 20_000; n++) {
     let input = SCHEMES[Math.floor(next() * SCHEMES.length)];
