@@ -89,6 +89,8 @@ const BATCHES: Record<string, unknown[]> = {
 interface BatchApp {
   /** Status and body text of a POST with `body`. */
   post(body: string): Promise<{ status: number; text: string }>;
+  /** The response to a POST with `body`, its body not yet read. */
+  send(body: string): Promise<Response>;
   /** The verdict counter's text. */
   verdicts(): string;
 }
@@ -121,13 +123,16 @@ async function withBatchApp(
       budgetMs: 60_000,
       answers: new AnswerText(),
     });
+    const send = async (body: string): Promise<Response> =>
+      await app.request("/v1/lookup", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
     await fn({
+      send,
       post: async (body) => {
-        const res = await app.request("/v1/lookup", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-        });
+        const res = await send(body);
         return { status: res.status, text: await res.text() };
       },
       verdicts: () => metrics.verdicts.render(),
@@ -219,5 +224,17 @@ Deno.test("POST /v1/lookup: too many items is refused the same way in either for
     assert.equal(byBytes.status, 413);
     assert.deepEqual(byBytes, byJson);
     assert.match(JSON.parse(byBytes.text).error.message, /Too many items: 21; at most 20/);
+  });
+});
+
+Deno.test("POST /v1/lookup: an answer read after later batches reused its buffers is still its own", async () => {
+  const first = [{ type: "file", value: "a".repeat(64) }, { type: "file", value: MD5 }];
+  const later = [{ type: "file", value: "b".repeat(64) }, { type: "cert", value: "c".repeat(40) }];
+  await withBatchApp("current", async (app) => {
+    const expected = await app.post(plain(first));
+    const held = await app.send(plain(first));
+    // Each later batch takes the kept buffers and writes its own answer over them.
+    for (let i = 0; i < 3; i++) assert.equal((await app.post(plain(later))).status, 200);
+    assert.equal(await held.text(), expected.text);
   });
 });
