@@ -17,6 +17,7 @@ import { BatchBuffers, BatchBytes, VerdictRuns } from "../../src/api/batch_bytes
 import { scanBatch } from "../../src/api/batch_scan.ts";
 import { DEFAULTS } from "../../src/core/config.ts";
 import { Gate, systemClock } from "../../src/core/mod.ts";
+import { readStream } from "../../src/http/mod.ts";
 import { IndexKeeper, Reputation } from "../../src/reputation/mod.ts";
 import { EntryRepository, openDatabase } from "../../src/store/mod.ts";
 
@@ -62,7 +63,8 @@ async function batch(request: Request): Promise<Response> {
   await gate.enter();
   const buffers = spare.pop() ?? new BatchBuffers(DEFAULTS.lookup.maxBatchItems);
   try {
-    const body = await readBody(request);
+    // Read chunk by chunk and bounded, as the node reads it.
+    const body = await readStream(request.body!, DEFAULTS.lookup.maxBodyBytes);
     const scanned = scanBatch(body, buffers.spans);
     if (scanned === null) return new Response('{"error":"not plain"}', { status: 400 });
     const out = new BatchBytes(body, scanned, reputation, answers, noVerdicts, buffers);
@@ -72,23 +74,6 @@ async function batch(request: Request): Promise<Response> {
     spare.push(buffers);
     gate.leave();
   }
-}
-
-/** The body read chunk by chunk, as the node reads it (http/body.ts), with no size bound. */
-async function readBody(request: Request): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body!) {
-    chunks.push(chunk);
-    size += chunk.byteLength;
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
 }
 
 const server = Deno.serve({

@@ -65,18 +65,18 @@ export function mountBatchRoutes(app: Hono, deps: BatchRoutesDeps): void {
       if (guard !== null) guard(c.req.raw.headers);
       let looked: { results: unknown[]; items: number };
       await gate.enter();
-      const buffers = spare.pop() ?? new BatchBuffers(maxItems);
+      // The proxy resolves misses on result objects: with it on, every batch takes the JSON path.
+      const buffers = proxy === undefined ? spare.pop() ?? new BatchBuffers(maxItems) : null;
       try {
         const body = await readJsonBytes(c, deps.maxBodyBytes);
-        // The proxy resolves misses on result objects: with it on, every batch takes the JSON path.
-        const scanned = proxy === undefined ? scanBatch(body, buffers.spans) : null;
+        const scanned = buffers === null ? null : scanBatch(body, buffers.spans);
         if (scanned !== null) {
           // The response copies the answer's bytes before the buffers go back for another batch.
-          return c.body(await answerScanned(body, scanned, buffers), 200, JSON_HEADERS);
+          return c.body(await answerScanned(body, scanned, buffers!), 200, JSON_HEADERS);
         }
         looked = await lookUpParsed(body);
       } finally {
-        if (buffers.keepable) spare.push(buffers);
+        if (buffers?.keepable) spare.push(buffers);
         gate.leave();
       }
       const results = looked.results;

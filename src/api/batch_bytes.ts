@@ -13,8 +13,12 @@ export class VerdictRuns {
   #type = "";
   #verdict = "";
   #run = 0;
+  readonly #inc: (type: string, verdict: string, by: number) => void;
 
-  constructor(readonly inc: (type: string, verdict: string, by: number) => void) {}
+  /** Counts each run with `inc`. */
+  constructor(inc: (type: string, verdict: string, by: number) => void) {
+    this.#inc = inc;
+  }
 
   add(type: string, verdict: string): void {
     if (type === this.#type && verdict === this.#verdict) {
@@ -29,7 +33,7 @@ export class VerdictRuns {
 
   /** Counts the run in hand. */
   flush(): void {
-    if (this.#run > 0) this.inc(this.#type, this.#verdict, this.#run);
+    if (this.#run > 0) this.#inc(this.#type, this.#verdict, this.#run);
     this.#run = 0;
   }
 }

@@ -55,6 +55,17 @@ export async function readBytes(c: Context, limit: number): Promise<Uint8Array> 
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
   const body = c.req.raw.body;
   if (body === null) throw new InvalidInputError("invalid_json", "Request body is empty");
+  return await readStream(body, limit);
+}
+
+/**
+ * Reads a request body stream of at most `limit` bytes, chunk by chunk: 413 as soon as it is
+ * larger (the rest unread), 400 `body_incomplete` when the client goes away mid-body.
+ */
+export async function readStream(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {

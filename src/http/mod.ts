@@ -3,7 +3,14 @@
  * allowed methods, per-route metrics, the server with its connection limits, and how routes are
  * described for the OpenAPI document.
  */
-export { parseJson, readBytes, readJson, readJsonBytes, refuseEncoded } from "./body.ts";
+export {
+  parseJson,
+  readBytes,
+  readJson,
+  readJsonBytes,
+  readStream,
+  refuseEncoded,
+} from "./body.ts";
 export {
   createHttpMetrics,
   type HttpMetrics,
